@@ -1,0 +1,147 @@
+# spoa-shadow: production traffic mirroring for HAProxy over SPOP.
+#
+#   make            build build/spoa-shadow (gcc; `make CC=clang` works too)
+#   make test       deps + unit tests under ASan+UBSan + fuzz smoke run + integration tests
+#   make demo       deps + a local demo: real HAProxy, the agent and real backends
+#   make fuzz       libFuzzer targets (clang), run for FUZZ_SECONDS each
+#   make bench      benchmarks (not part of `make test`)
+#   make deps       install the Debian packages the project needs (only those missing)
+#   make format     clang-format every C file; `make format-check` only checks
+#   V=1             show the commands
+
+CC       ?= cc
+CLANG    ?= clang
+BUILD    ?= build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+
+PKGS     := libev msgpack yaml-0.1
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
+CSTD     := -std=c11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+CFLAGS   ?=
+ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
+LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lpthread -lm
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRCS  := $(filter-out spoa/main.c,$(sort $(wildcard spoa/*.c)))
+LIB_OBJS  := $(LIB_SRCS:spoa/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS := $(LIB_SRCS:spoa/%.c=$(BUILD)/asan/%.o)
+UNIT_CHECKS := $(sort $(wildcard tests/unit/check_*.c))
+UNIT_SRCS := $(UNIT_CHECKS) tests/unit/test_util.c
+UNIT_SUITES := $(filter-out main,$(UNIT_CHECKS:tests/unit/check_%.c=%))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+INTEGRATION_SRCS := $(sort $(wildcard tests/integration/*.c))
+INTEGRATION_BINS := $(INTEGRATION_SRCS:tests/integration/%.c=$(BUILD)/itest/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+
+.PHONY: all build-clang deps test unit fuzz fuzz-smoke fuzz-build integration bench demo format format-check clean
+
+all: $(BUILD)/spoa-shadow
+
+deps:
+	$(Q)sh tests/deps.sh
+
+$(BUILD)/obj/%.o: spoa/%.c $(wildcard spoa/*.h) | $(BUILD)/obj
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: spoa/%.c $(wildcard spoa/*.h) | $(BUILD)/asan
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/libspoa.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libspoa-asan.a: $(ASAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/spoa-shadow: spoa/main.c $(BUILD)/libspoa.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+# The unit-test runner: one Check suite per tests/unit/check_<name>.c, which
+# exports `Suite *<name>_suite(void)`; the list is generated from the file names.
+$(BUILD)/unit/suites.inc: $(UNIT_SRCS) | $(BUILD)/unit
+	$(Q)printf '%s\n' $(foreach s,$(UNIT_SUITES),'SUITE($(s))') > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/unit/check_spoa: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/unit/suites.inc $(BUILD)/libspoa-asan.a
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -I$(BUILD)/unit -Itests/unit -o $@ $(UNIT_SRCS) \
+		$(BUILD)/libspoa-asan.a $$(pkg-config --libs check) $(LDLIBS)
+
+unit: $(BUILD)/unit/check_spoa
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(BUILD)/unit/check_spoa
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard spoa/*.h) | $(BUILD)/fuzz
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(CSTD) -O1 -g $(WARN) -Ispoa $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Runs every fuzz target from its seed corpus (tests/fuzz/corpus/<target>) for
+# FUZZ_SECONDS; new inputs go to $(BUILD)/fuzz/corpus-<target>, not to the repo.
+fuzz: fuzz-build
+	$(Q)for f in $(FUZZ_BINS); do t=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+		echo "  RUN     $$t ($(FUZZ_SECONDS)s)"; dict=; \
+		case $$t in fuzz_spop_*) test -f tests/fuzz/spop.dict && dict=-dict=tests/fuzz/spop.dict;; esac; \
+		$$f $$dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>$(BUILD)/fuzz/$$t.log \
+			|| { tail -50 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; done
+
+fuzz-smoke:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# Every integration script stops the processes it starts; each prints its
+# checks and a closing "N passed, M failed" line.
+INTEGRATION_SCRIPTS := tests/integration/run.sh $(sort $(wildcard tests/integration/test_*.sh))
+
+integration: $(BUILD)/spoa-shadow $(INTEGRATION_BINS)
+	$(Q)rc=0; for t in $(INTEGRATION_SCRIPTS); do echo "== $$t"; bash $$t || rc=1; done; exit $$rc
+
+# Integration test programs: built with the sanitizers, linked to the library.
+$(BUILD)/itest/%: tests/integration/%.c $(BUILD)/libspoa-asan.a
+	@mkdir -p $(BUILD)/itest
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(BUILD)/libspoa-asan.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libspoa.a | $(BUILD)/bench
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
+
+bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
+	$(Q)sh bench/run.sh
+
+# The same sources must build warning-free with clang as well as gcc.
+build-clang:
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang $(BUILD)/clang/spoa-shadow
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all build-clang unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory integration
+
+demo: deps $(BUILD)/spoa-shadow
+	$(Q)sh tests/demo.sh
+
+C_FILES = $(wildcard spoa/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
+
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(C_FILES)
+
+clean:
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,892 @@
+/* Unit tests for the configuration loader (config.h, config_url.h,
+ * config_value.h): one table of broken YAML inputs, each with the message
+ * (file, line, key path) it must produce, a round trip of a file that sets
+ * every key, the defaults, percent and URL parsing, --mirror/--percent, file
+ * errors, the error cap and the alias budget, and the shipped example. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_url.h"
+#include "config_value.h"
+#include "config_walk.h"
+
+#define CONFIG_DIR "tests/config"
+
+/* Loads <yaml> as the file "t.yaml" into a fresh config. */
+static bool load(const char *yaml, struct config *c, struct config_errors *errs)
+{
+    config_defaults(c);
+    memset(errs, 0, sizeof(*errs));
+    return config_load_string(c, yaml, strlen(yaml), "t.yaml", errs);
+}
+
+/* All messages, one per line, for assertion output. */
+static char *joined(const struct config_errors *errs)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < errs->count; i++)
+        n += strlen(errs->items[i]) + 1;
+    char *s = calloc(1, n);
+    ck_assert_ptr_nonnull(s);
+    for (size_t i = 0; i < errs->count; i++) {
+        strcat(s, errs->items[i]);
+        strcat(s, "\n");
+    }
+    return s;
+}
+
+/* True when one of the messages contains <needle>. */
+static bool has_error(const struct config_errors *errs, const char *needle)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        if (strstr(errs->items[i], needle))
+            return true;
+    }
+    return false;
+}
+
+/* A route with one valid mirror; mirror keys added after it are on line 5. */
+#define R0 "routes:\n  - name: a\n    mirrors:\n      - url: http://m\n"
+
+struct bad_case {
+    const char *yaml;
+    const char *want; /* a substring of one message: "t.yaml:<line>: <path>: <text>" */
+};
+
+static const struct bad_case bad_cases[] = {
+    /* YAML syntax, with libyaml's line */
+    {"spop:\n  listen: [a\n", "t.yaml:3: (yaml): did not find expected ',' or ']'"},
+    {"spop:\n  threads: 2\n listen: x\n", "t.yaml:3: (yaml): did not find expected key"},
+    {"spop:\n\tthreads: 1\n", "t.yaml:2: (yaml): found character that cannot start any token"},
+    {"log: {level: \"\xff\"}\n", "t.yaml:1: (yaml): invalid leading UTF-8 octet"},
+    {"spop: {threads: 1}\n---\nlog: {level: info}\n", "t.yaml:3: (root): a second YAML document"},
+    /* the file as a whole */
+    {"", "t.yaml:1: (root): the file is empty"},
+    {"# only a comment\n", "t.yaml:1: (root): the file is empty"},
+    {"~\n", "t.yaml:1: (root): the file is empty"},
+    {"- a\n- b\n", "t.yaml:1: (root): the file must be a mapping (key: value), got a list"},
+    {"hello\n", "t.yaml:1: (root): the file must be a mapping (key: value), got \"hello\""},
+    /* unknown and repeated keys, at every level */
+    {"sppo: {}\n",
+     "t.yaml:1: sppo: unknown key (expected one of: spop, admin, log, drain_timeout_ms, routes)"},
+    {"spop:\n  thread: 2\n", "t.yaml:2: spop.thread: unknown key"},
+    {"admin: {port: 1}\n", "t.yaml:1: admin.port: unknown key (expected one of: listen)"},
+    {"log: {format: json}\n", "t.yaml:1: log.format: unknown key"},
+    {"routes:\n  - name: a\n    mirror: []\n", "t.yaml:3: routes[0].mirror: unknown key"},
+    {"routes:\n  - name: a\n    match: {host: [x]}\n", "t.yaml:3: routes[0].match.host: unknown key"},
+    {R0 "        tiemout_ms: 5\n", "t.yaml:5: routes[0].mirrors[0].tiemout_ms: unknown key"},
+    {R0 "        headers: {add: {}}\n", "t.yaml:5: routes[0].mirrors[0].headers.add: unknown key"},
+    {"spop:\n  threads: 1\n  threads: 2\n", "t.yaml:3: spop.threads: duplicate key (first set at line 2)"},
+    {"? [a]\n: b\n", "t.yaml:1: (root): keys must be plain names, got a list"},
+    {"\"url\\0x\": 1\n", "t.yaml:1: (root): keys must be plain names, got a string with a NUL byte"},
+    {R0 "        headers: {set: {[a]: b}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set: must be a header name, got a list"},
+    {R0 "        headers: {set: {\"x-a\\0b\": c}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set: must be a header name, got a string with a NUL byte"},
+    /* wrong node kinds */
+    {"spop: [1, 2]\n", "t.yaml:1: spop: must be a mapping, got a list"},
+    {"log: debug\n", "t.yaml:1: log: must be a mapping, got \"debug\""},
+    {"routes: {name: a}\n", "t.yaml:1: routes: must be a list of routes, got a mapping"},
+    {"routes:\n  - just-a-name\n", "t.yaml:2: routes[0]: must be a mapping, got \"just-a-name\""},
+    {"routes:\n  - name: a\n    mirrors: http://m\n",
+     "t.yaml:3: routes[0].mirrors: must be a list of mirrors"},
+    {"routes:\n  - name: a\n    match: {hosts: httpbin}\n",
+     "t.yaml:3: routes[0].match.hosts: must be a list of hosts, got \"httpbin\""},
+    {"spop: {threads: [1]}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got a list"},
+    {R0 "        url: {a: b}\n", "t.yaml:5: routes[0].mirrors[0].url: duplicate key (first set at line 4)"},
+    {"routes:\n  - name: a\n    mirrors:\n      - url: [http://m]\n",
+     "t.yaml:4: routes[0].mirrors[0].url: must be an http:// URL, got a list"},
+    {R0 "        percent:\n",
+     "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got nothing"},
+    {"spop: {listen: \"a\\0b:1\"}\n",
+     "t.yaml:1: spop.listen: must be an address host:port, got a string with a NUL"},
+    /* percent */
+    {R0 "        percent: 150\n",
+     "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got \"150\""},
+    {R0 "        percent: -1\n",
+     "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got \"-1\""},
+    {R0 "        percent: half\n",
+     "routes[0].mirrors[0].percent: must be a number from 0 to 100, got \"half\""},
+    {R0 "        percent: 100.0001\n",
+     "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100"},
+    {R0 "        percent: 1e2\n",
+     "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got \"1e2\""},
+    {R0 "        percent: 33.33333\n", "t.yaml:5: routes[0].mirrors[0].percent: must have at most 4 decimals "
+                                       "(precision 0.0001), got \"33.33333\""},
+    /* URLs */
+    {R0 "      - url: httpbin:8000\n", "t.yaml:5: routes[0].mirrors[1].url: must be an absolute http:// URL"},
+    {R0 "      - url: https://m\n",
+     "t.yaml:5: routes[0].mirrors[1].url: only http:// mirrors are supported, got \"https://m\""},
+    {R0 "      - url: ftp://m\n", "t.yaml:5: routes[0].mirrors[1].url: only http:// mirrors are supported"},
+    {R0 "      - url: http://:8000\n", "t.yaml:5: routes[0].mirrors[1].url: empty host"},
+    {R0 "      - url: http:///x\n", "t.yaml:5: routes[0].mirrors[1].url: empty host"},
+    {R0 "      - url: http://m:99999\n", "t.yaml:5: routes[0].mirrors[1].url: bad port \"99999\""},
+    {R0 "      - url: http://m:0\n", "t.yaml:5: routes[0].mirrors[1].url: bad port \"0\""},
+    {R0 "      - url: \"http://m:\"\n", "t.yaml:5: routes[0].mirrors[1].url: bad port \"\""},
+    {R0 "      - url: http://m:80x\n", "t.yaml:5: routes[0].mirrors[1].url: bad port \"80x\""},
+    {R0 "      - url: http://m/a?b=1\n",
+     "t.yaml:5: routes[0].mirrors[1].url: must not have a query or a fragment"},
+    {R0 "      - url: http://m#top\n",
+     "t.yaml:5: routes[0].mirrors[1].url: must not have a query or a fragment"},
+    {R0 "      - url: http://u:p@m\n",
+     "t.yaml:5: routes[0].mirrors[1].url: user info (user@host) is not supported"},
+    {R0 "      - url: http://m_ b\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"m_ b\""},
+    {R0 "      - url: http://999.1.1.1\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"999.1.1.1\""},
+    {R0 "      - url: http://[::g]:80\n", "t.yaml:5: routes[0].mirrors[1].url: bad IPv6 address \"::g\""},
+    {R0 "      - url: http://[::1:80\n", "t.yaml:5: routes[0].mirrors[1].url: unterminated IPv6 literal"},
+    {R0 "      - url: http://::1:80\n",
+     "t.yaml:5: routes[0].mirrors[1].url: IPv6 addresses must be written in brackets"},
+    {R0 "      - url: \"http://m/a b\"\n", "t.yaml:5: routes[0].mirrors[1].url: bad character in the path"},
+    {R0 "      - url: http://m/%zz\n", "t.yaml:5: routes[0].mirrors[1].url: bad character in the path"},
+    /* routes */
+    {"routes:\n  - name: a\n    mirrors: [{url: http://m}]\n  - name: a\n    mirrors: [{url: http://n}]\n",
+     "t.yaml:4: routes[1].name: duplicate route name \"a\" (first defined at line 2)"},
+    {"routes:\n  - name: a\n", "t.yaml:2: routes[0].mirrors: a route needs at least one mirror"},
+    {"routes:\n  - name: a\n    mirrors: []\n",
+     "t.yaml:3: routes[0].mirrors: a route needs at least one mirror"},
+    {"routes:\n  - mirrors: [{url: http://m}]\n", "t.yaml:2: routes[0].name: is required"},
+    {"routes:\n  - name: \"a b\"\n    mirrors: [{url: http://m}]\n",
+     "t.yaml:2: routes[0].name: must be a name of 1 to 64"},
+    {"routes:\n  - name: a\n    mirrors:\n      - percent: 5\n",
+     "t.yaml:4: routes[0].mirrors[0].url: is required"},
+    /* match */
+    {"routes:\n  - name: a\n    match: {methods: [GET, \"GE T\"]}\n    mirrors: [{url: http://m}]\n",
+     "t.yaml:3: routes[0].match.methods[1]: must be an HTTP method (a token such as GET), got \"GE T\""},
+    {"routes:\n  - name: a\n    match:\n      hosts:\n        - ok.example\n        - \"bad host\"\n",
+     "t.yaml:6: routes[0].match.hosts[1]: must be a host, host:port or *.domain"},
+    {"routes:\n  - name: a\n    match: {hosts: [\"*.\"]}\n",
+     "t.yaml:3: routes[0].match.hosts[0]: must be a host"},
+    {"routes:\n  - name: a\n    match: {hosts: [\"h:70000\"]}\n",
+     "routes[0].match.hosts[0]: must be a host, host:port or *.domain (bad port"},
+    {"routes:\n  - name: a\n    match: {path_prefix: api}\n",
+     "t.yaml:3: routes[0].match.path_prefix: must be a URL path starting with '/'"},
+    {"routes:\n  - name: a\n    match: {path_prefix: \"/a?b\"}\n",
+     "t.yaml:3: routes[0].match.path_prefix: must be a URL path"},
+    /* authority, sample_by */
+    {R0 "        authority: \"bad host!\"\n",
+     "t.yaml:5: routes[0].mirrors[0].authority: must be shadow, keep or a host[:port]"},
+    {R0 "        authority: \"h:0\"\n",
+     "t.yaml:5: routes[0].mirrors[0].authority: must be shadow, keep or a host[:port] (bad port"},
+    {R0 "        sample_by: hash\n", "t.yaml:5: routes[0].mirrors[0].sample_by: must be random, "
+                                     "header:<name> or cookie:<name>, got \"hash\""},
+    {R0 "        sample_by: \"header:\"\n", "t.yaml:5: routes[0].mirrors[0].sample_by: must be random, "
+                                            "header:<name> or cookie:<name> where <name> is an HTTP token"},
+    {R0 "        sample_by: \"cookie:a b\"\n",
+     "routes[0].mirrors[0].sample_by: must be random, header:<name> or cookie:<name> where"},
+    {R0 "        sample_by: Random\n", "t.yaml:5: routes[0].mirrors[0].sample_by: must be random"},
+    /* headers */
+    {R0 "        headers: {set: {\"bad name\": x}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.bad name: must be a header name (an HTTP token)"},
+    {R0 "        headers: {set: {host: x}}\n", "t.yaml:5: routes[0].mirrors[0].headers.set.host: \"host\" is "
+                                               "managed by the agent and cannot be set (use authority"},
+    {R0 "        headers: {remove: [Content-Length]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"content-length\" is managed by the agent and "
+     "cannot be removed"},
+    {R0 "        headers: {set: {X-A: 1, x-a: 2}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.x-a: header set twice"},
+    {R0 "        headers: {remove: [x-a, X-A]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[1]: header listed twice"},
+    {R0 "        headers: {remove: [\"a:b\"]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: must be a header name"},
+    {R0 "        headers: {set: {x-a: \"1\\x01\"}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.x-a: must be a header value without control characters or "
+     "surrounding spaces, got \"1\\x01\""},
+    {R0 "        headers:\n          set: {x-a: 1}\n          remove: [X-A]\n",
+     "t.yaml:6: routes[0].mirrors[0].headers: header \"x-a\" is both set and removed"},
+    {R0 "        headers: {set: [x-a]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set: must be a mapping of header names to values, got a list"},
+    /* limits where 0 makes no sense */
+    {R0 "        timeout_ms: 0\n",
+     "t.yaml:5: routes[0].mirrors[0].timeout_ms: must be an integer from 1 to 2147483647, got \"0\""},
+    {R0 "        connect_timeout_ms: 0\n",
+     "t.yaml:5: routes[0].mirrors[0].connect_timeout_ms: must be an integer from 1 to"},
+    {R0 "        max_inflight: 0\n",
+     "t.yaml:5: routes[0].mirrors[0].max_inflight: must be an integer from 1 to 1000000, got \"0\""},
+    {R0 "        max_queue: 0\n",
+     "t.yaml:5: routes[0].mirrors[0].max_queue: must be an integer from 1 to 1000000, got \"0\""},
+    {"spop: {max_frame_size: 0}\n",
+     "t.yaml:1: spop.max_frame_size: must be an integer from 256 to 16777216, got \"0\""},
+    {"spop: {max_frame_size: 255}\n",
+     "t.yaml:1: spop.max_frame_size: must be an integer from 256 to 16777216, got \"255\""},
+    {"spop: {max_frame_size: 16777217}\n",
+     "t.yaml:1: spop.max_frame_size: must be an integer from 256 to 16777216"},
+    {"spop: {max_connections: 0}\n",
+     "t.yaml:1: spop.max_connections: must be an integer from 1 to 1000000, got \"0\""},
+    {R0 "        timeout_ms: 300\n        connect_timeout_ms: 301\n",
+     "t.yaml:4: routes[0].mirrors[0].connect_timeout_ms: must not exceed timeout_ms (300), got 301"},
+    /* other integers: negative, too large, not decimal */
+    {"drain_timeout_ms: -1\n",
+     "t.yaml:1: drain_timeout_ms: must be an integer from 0 to 2147483647, got \"-1\""},
+    {"spop: {idle_timeout_ms: 99999999999999999999}\n",
+     "t.yaml:1: spop.idle_timeout_ms: must be an integer from 0 to 2147483647"},
+    {R0 "        max_rps: 1000000001\n",
+     "t.yaml:5: routes[0].mirrors[0].max_rps: must be an integer from 0 to 1000000000"},
+    {R0 "        max_inflight: 0x10\n",
+     "t.yaml:5: routes[0].mirrors[0].max_inflight: must be an integer from 1 to 1000000, got \"0x10\""},
+    {R0 "        max_queue: 1.5\n",
+     "t.yaml:5: routes[0].mirrors[0].max_queue: must be an integer from 1 to 1000000, got \"1.5\""},
+    {"spop: {threads: 257}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got \"257\""},
+    {"spop: {threads: -1}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got \"-1\""},
+    /* log level, listen addresses */
+    {"log: {level: verbose}\n",
+     "t.yaml:1: log.level: must be one of error, warn, info, debug, got \"verbose\""},
+    {"spop: {listen: localhost}\n",
+     "t.yaml:1: spop.listen: must be an address host:port (a port is required), got \"localhost\""},
+    {"admin:\n  listen: \"[::1]:99999\"\n",
+     "t.yaml:2: admin.listen: must be an address host:port (bad port \"99999\""},
+    {"spop: {listen: \"::1:80\"}\n",
+     "t.yaml:1: spop.listen: must be an address host:port (IPv6 addresses must be written in brackets"},
+};
+#define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+START_TEST(bad_config_reports)
+{
+    const struct bad_case *bc = &bad_cases[_i];
+    struct config c;
+    struct config_errors errs;
+    bool ok = load(bc->yaml, &c, &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(!ok, "case %d accepted:\n%s", _i, bc->yaml);
+    ck_assert_msg(has_error(&errs, bc->want), "case %d: want \"%s\"\ngot:\n%s", _i, bc->want, all);
+    /* Every message has the form "<file>:<line>: <key path>: <text>". */
+    for (size_t i = 0; i < errs.count; i++) {
+        int line = 0, n = 0;
+        ck_assert_msg(sscanf(errs.items[i], "t.yaml:%d: %*[^:]: %n", &line, &n) == 1 && line > 0 && n > 0,
+                      "case %d: malformed message: %s", _i, errs.items[i]);
+    }
+    free(all);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* ---- valid files ---- */
+
+START_TEST(defaults)
+{
+    struct config c;
+    config_defaults(&c);
+    ck_assert_ptr_null(c.path);
+    ck_assert_str_eq(c.spop_listen, "127.0.0.1:12345");
+    ck_assert_int_eq(c.threads, 0);
+    ck_assert_uint_eq(c.max_frame_size, 16380);
+    ck_assert_uint_eq(c.max_connections, 1024);
+    ck_assert_uint_eq(c.idle_timeout_ms, 600000);
+    ck_assert_str_eq(c.admin_listen, "127.0.0.1:9901");
+    ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
+    ck_assert_uint_eq(c.drain_timeout_ms, 5000);
+    ck_assert_uint_eq(c.n_routes, 0);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(minimal_file_defaults)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert(config_load_file(&c, CONFIG_DIR "/minimal.yaml", &errs));
+    ck_assert_uint_eq(errs.count, 0);
+    ck_assert_str_eq(c.path, CONFIG_DIR "/minimal.yaml");
+    ck_assert_str_eq(c.spop_listen, "127.0.0.1:12345");
+    ck_assert_uint_eq(c.max_frame_size, 16380);
+    ck_assert_uint_eq(c.drain_timeout_ms, 5000);
+    ck_assert_uint_eq(c.n_routes, 1);
+    const struct config_route *r = &c.routes[0];
+    ck_assert_str_eq(r->name, "r1");
+    ck_assert_int_eq(r->line, 3);
+    ck_assert_uint_eq(r->n_hosts, 0);
+    ck_assert_ptr_null(r->path_prefix);
+    ck_assert_uint_eq(r->n_methods, 0);
+    ck_assert_uint_eq(r->n_mirrors, 1);
+    const struct config_mirror *m = &r->mirrors[0];
+    ck_assert_int_eq(m->line, 5);
+    ck_assert_str_eq(m->url, "http://mirror");
+    ck_assert_str_eq(m->scheme, "http");
+    ck_assert_str_eq(m->host, "mirror");
+    ck_assert_uint_eq(m->port, 80);
+    ck_assert_str_eq(m->base_path, "");
+    ck_assert_uint_eq(m->percent_millionths, 1000000);
+    ck_assert_int_eq(m->authority, AUTHORITY_SHADOW);
+    ck_assert_ptr_null(m->authority_literal);
+    ck_assert_int_eq(m->sample_by, SAMPLE_RANDOM);
+    ck_assert_ptr_null(m->sample_key);
+    ck_assert_uint_eq(m->timeout_ms, 1000);
+    ck_assert_uint_eq(m->connect_timeout_ms, 500);
+    ck_assert_uint_eq(m->max_inflight, 256);
+    ck_assert_uint_eq(m->max_queue, 1024);
+    ck_assert_uint_eq(m->max_rps, 0);
+    ck_assert_uint_eq(m->n_headers_set, 0);
+    ck_assert_uint_eq(m->n_headers_remove, 0);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(full_round_trip)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    bool ok = config_load_file(&c, CONFIG_DIR "/full.yaml", &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(ok, "full.yaml: %s", all);
+    free(all);
+    ck_assert_str_eq(c.spop_listen, "0.0.0.0:12346");
+    ck_assert_int_eq(c.threads, 4);
+    ck_assert_uint_eq(c.max_frame_size, 65536);
+    ck_assert_uint_eq(c.max_connections, 200);
+    ck_assert_uint_eq(c.idle_timeout_ms, 0);
+    ck_assert_str_eq(c.admin_listen, "[::1]:9902");
+    ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+    ck_assert_uint_eq(c.drain_timeout_ms, 2500);
+    ck_assert_uint_eq(c.n_routes, 2);
+
+    const struct config_route *r = &c.routes[0];
+    ck_assert_str_eq(r->name, "httpbin");
+    ck_assert_int_eq(r->line, 14);
+    ck_assert_uint_eq(r->n_hosts, 3);
+    ck_assert_str_eq(r->hosts[0], "httpbin");
+    ck_assert_str_eq(r->hosts[1], "httpbin:8000");
+    ck_assert_str_eq(r->hosts[2], "*.example.com");
+    ck_assert_str_eq(r->path_prefix, "/api/v1");
+    ck_assert_uint_eq(r->n_methods, 2);
+    ck_assert_str_eq(r->methods[0], "GET");
+    ck_assert_str_eq(r->methods[1], "POST");
+    ck_assert_uint_eq(r->n_mirrors, 2);
+
+    const struct config_mirror *m = &r->mirrors[0];
+    ck_assert_int_eq(m->line, 20);
+    ck_assert_str_eq(m->url, "http://httpbin-v1-mirroring.default.svc.cluster.local:8000/shadow/");
+    ck_assert_str_eq(m->scheme, "http");
+    ck_assert_str_eq(m->host, "httpbin-v1-mirroring.default.svc.cluster.local");
+    ck_assert_uint_eq(m->port, 8000);
+    ck_assert_str_eq(m->base_path, "/shadow");
+    ck_assert_uint_eq(m->percent_millionths, 333333);
+    ck_assert_int_eq(m->authority, AUTHORITY_KEEP);
+    ck_assert_ptr_null(m->authority_literal);
+    ck_assert_int_eq(m->sample_by, SAMPLE_HEADER);
+    ck_assert_str_eq(m->sample_key, "x-request-id");
+    ck_assert_uint_eq(m->timeout_ms, 2000);
+    ck_assert_uint_eq(m->connect_timeout_ms, 700);
+    ck_assert_uint_eq(m->max_inflight, 64);
+    ck_assert_uint_eq(m->max_queue, 128);
+    ck_assert_uint_eq(m->max_rps, 50);
+    ck_assert_uint_eq(m->n_headers_set, 2);
+    ck_assert_str_eq(m->headers_set[0].name, "x-shadow");
+    ck_assert_str_eq(m->headers_set[0].value, "1");
+    ck_assert_str_eq(m->headers_set[1].name, "x-env");
+    ck_assert_str_eq(m->headers_set[1].value, "staging");
+    ck_assert_uint_eq(m->n_headers_remove, 2);
+    ck_assert_str_eq(m->headers_remove[0], "authorization");
+    ck_assert_str_eq(m->headers_remove[1], "cookie");
+
+    m = &r->mirrors[1];
+    ck_assert_int_eq(m->line, 32);
+    ck_assert_str_eq(m->host, "fd00::12");
+    ck_assert_uint_eq(m->port, 8080);
+    ck_assert_str_eq(m->base_path, "");
+    ck_assert_uint_eq(m->percent_millionths, 1);
+    ck_assert_int_eq(m->authority, AUTHORITY_LITERAL);
+    ck_assert_str_eq(m->authority_literal, "mirror.internal:8443");
+    ck_assert_int_eq(m->sample_by, SAMPLE_COOKIE);
+    ck_assert_str_eq(m->sample_key, "SessionID"); /* cookie names keep their case */
+    ck_assert_uint_eq(m->timeout_ms, 300);
+    ck_assert_uint_eq(m->connect_timeout_ms, 300); /* min(timeout_ms, 500) */
+    ck_assert_uint_eq(m->max_inflight, 256);
+
+    r = &c.routes[1];
+    ck_assert_str_eq(r->name, "catch-rest");
+    ck_assert_uint_eq(r->n_mirrors, 1);
+    ck_assert_str_eq(r->mirrors[0].host, "10.0.0.7");
+    ck_assert_uint_eq(r->mirrors[0].port, 80);
+    ck_assert_ptr_eq(config_find_route(&c, "catch-rest"), r);
+    ck_assert_ptr_null(config_find_route(&c, "nope"));
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(shipped_example_loads)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    bool ok = config_load_file(&c, "haproxy-conf/spoa-shadow.yaml", &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(ok && errs.count == 0, "spoa-shadow.yaml: %s", all);
+    free(all);
+    ck_assert_uint_eq(c.n_routes, 1);
+    ck_assert_uint_eq(c.routes[0].n_mirrors, 1);
+    ck_assert_uint_eq(c.routes[0].mirrors[0].percent_millionths, 500000);
+    ck_assert_uint_eq(c.routes[0].mirrors[0].port, 8000);
+    ck_assert_uint_eq(c.routes[0].mirrors[0].n_headers_set, 1);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* Nulls, quoting and alternative spellings that are accepted. */
+START_TEST(lenient_forms)
+{
+    struct config c;
+    struct config_errors errs;
+    const char *yaml = "spop: ~\n"
+                       "admin:\n"
+                       "log: {level: WARN}\n"
+                       "drain_timeout_ms: \"0\"\n"
+                       "routes:\n"
+                       "  - name: a\n"
+                       "    match: {hosts: [], methods: ~}\n"
+                       "    mirrors:\n"
+                       "      - url: HTTP://M.Example:81/\n"
+                       "        percent: \"12.5\"\n"
+                       "        authority: KEEP\n"
+                       "        headers: {set: {x-empty: \"\"}, remove: ~}\n";
+    bool ok = load(yaml, &c, &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(ok, "%s", all);
+    free(all);
+    ck_assert_int_eq(c.log_level, LOG_LVL_WARN);
+    ck_assert_uint_eq(c.drain_timeout_ms, 0);
+    ck_assert_str_eq(c.spop_listen, "127.0.0.1:12345");
+    const struct config_mirror *m = &c.routes[0].mirrors[0];
+    ck_assert_str_eq(m->url, "HTTP://M.Example:81/");
+    ck_assert_str_eq(m->host, "m.example");
+    ck_assert_uint_eq(m->port, 81);
+    ck_assert_str_eq(m->base_path, "");
+    ck_assert_uint_eq(m->percent_millionths, 125000);
+    ck_assert_int_eq(m->authority, AUTHORITY_KEEP);
+    ck_assert_uint_eq(m->n_headers_set, 1);
+    ck_assert_str_eq(m->headers_set[0].value, "");
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* Anchors and aliases are resolved like any YAML reader does. */
+START_TEST(aliases_resolve)
+{
+    struct config c;
+    struct config_errors errs;
+    const char *yaml = "routes:\n"
+                       "  - name: a\n"
+                       "    mirrors:\n"
+                       "      - &m {url: \"http://m:8000\", percent: 5}\n"
+                       "  - name: b\n"
+                       "    mirrors: [*m]\n";
+    ck_assert(load(yaml, &c, &errs));
+    ck_assert_uint_eq(c.n_routes, 2);
+    ck_assert_uint_eq(c.routes[1].mirrors[0].percent_millionths, 50000);
+    ck_assert_uint_eq(c.routes[1].mirrors[0].port, 8000);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* ---- several errors ---- */
+
+START_TEST(two_errors_both_reported)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert(!config_load_file(&c, CONFIG_DIR "/two_errors.yaml", &errs));
+    char *all = joined(&errs);
+    ck_assert_msg(errs.count == 2, "%s", all);
+    ck_assert_str_eq(errs.items[0], CONFIG_DIR
+                     "/two_errors.yaml:2: spop.threads: must be an integer from 0 to 256, got \"300\"");
+    ck_assert_str_eq(errs.items[1], CONFIG_DIR "/two_errors.yaml:7: routes[0].mirrors[0].percent: must be a "
+                                               "number from 0 to 100, got \"150\"");
+    free(all);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(errors_everywhere)
+{
+    struct config c;
+    struct config_errors errs;
+    const char *yaml = "spop: {threads: x, bogus: 1}\n"
+                       "log: {level: loud}\n"
+                       "routes:\n"
+                       "  - name: a\n"
+                       "    match: {methods: [\"G(T\"]}\n"
+                       "    mirrors:\n"
+                       "      - url: https://m\n"
+                       "        percent: 101\n"
+                       "  - name: a\n";
+    ck_assert(!load(yaml, &c, &errs));
+    char *all = joined(&errs);
+    static const char *const want[] = {
+        "t.yaml:1: spop.threads:",
+        "t.yaml:1: spop.bogus: unknown key",
+        "t.yaml:2: log.level:",
+        "t.yaml:5: routes[0].match.methods[0]:",
+        "t.yaml:7: routes[0].mirrors[0].url: only http://",
+        "t.yaml:8: routes[0].mirrors[0].percent:",
+        "t.yaml:9: routes[1].name: duplicate route name",
+        "t.yaml:9: routes[1].mirrors: a route needs at least one mirror",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        ck_assert_msg(has_error(&errs, want[i]), "missing \"%s\" in:\n%s", want[i], all);
+    ck_assert_msg(errs.count == sizeof(want) / sizeof(want[0]), "%s", all);
+    free(all);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(error_cap)
+{
+    /* 150 unknown keys: the first 100 are reported, then one line says so. */
+    size_t cap = 150 * 16 + 1;
+    char *yaml = calloc(1, cap);
+    ck_assert_ptr_nonnull(yaml);
+    for (int i = 0; i < 150; i++)
+        snprintf(yaml + strlen(yaml), cap - strlen(yaml), "bad%d: 1\n", i);
+    struct config c;
+    struct config_errors errs;
+    ck_assert(!load(yaml, &c, &errs));
+    ck_assert_uint_eq(errs.count, CONFIG_WALK_MAX_ERRORS + 1);
+    ck_assert(strstr(errs.items[0], "t.yaml:1: bad0: unknown key") == errs.items[0]);
+    ck_assert(strstr(errs.items[99], "t.yaml:100: bad99: unknown key") == errs.items[99]);
+    ck_assert_ptr_nonnull(strstr(errs.items[100], "too many errors"));
+    free(yaml);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(alias_budget)
+{
+    /* 500 mirrors, all one aliased mirror that removes 500 headers: 250,000
+     * values to check from a few kilobytes of YAML. */
+    size_t cap = 64 * 1024;
+    char *yaml = calloc(1, cap);
+    ck_assert_ptr_nonnull(yaml);
+    strcat(yaml, "routes:\n  - name: a\n    mirrors:\n      - &m\n        url: http://m\n        headers:\n"
+                 "          remove: [h0");
+    for (int i = 1; i < 500; i++)
+        snprintf(yaml + strlen(yaml), cap - strlen(yaml), ", h%d", i);
+    strcat(yaml, "]\n");
+    for (int i = 1; i < 500; i++)
+        strcat(yaml, "      - *m\n");
+    struct config c;
+    struct config_errors errs;
+    ck_assert(!load(yaml, &c, &errs));
+    char *all = joined(&errs);
+    ck_assert_msg(errs.count == 1 && has_error(&errs, "too many values (more than 200000"), "%s", all);
+    free(all);
+    free(yaml);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(file_errors)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert(!config_load_file(&c, CONFIG_DIR "/does-not-exist.yaml", &errs));
+    ck_assert_uint_eq(errs.count, 1);
+    ck_assert_str_eq(errs.items[0],
+                     CONFIG_DIR "/does-not-exist.yaml: cannot read: No such file or directory");
+    ck_assert(!config_load_file(&c, CONFIG_DIR, &errs));
+    ck_assert_uint_eq(errs.count, 2);
+    ck_assert_str_eq(errs.items[1], CONFIG_DIR ": cannot read: Is a directory");
+    ck_assert(!config_load_file(&c, CONFIG_DIR "/empty.yaml", &errs));
+    ck_assert_uint_eq(errs.count, 3);
+    ck_assert_str_eq(errs.items[2], CONFIG_DIR "/empty.yaml:1: (root): the file is empty: expected a mapping "
+                                               "with keys such as spop and routes");
+    ck_assert(!config_load_file(&c, CONFIG_DIR "/not_a_map.yaml", &errs));
+    ck_assert_uint_eq(errs.count, 4);
+    ck_assert_ptr_nonnull(strstr(errs.items[3], "not_a_map.yaml:1: (root): the file must be a mapping"));
+    config_free(&c);
+    config_errors_free(&errs);
+    ck_assert_uint_eq(errs.count, 0);
+}
+END_TEST
+
+/* ---- --mirror / --percent ---- */
+
+START_TEST(catch_all)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert(config_add_catch_all(&c, "http://Shadow.svc:8081/base/", NULL, &errs));
+    ck_assert_uint_eq(errs.count, 0);
+    ck_assert_uint_eq(c.n_routes, 1);
+    const struct config_route *r = &c.routes[0];
+    ck_assert_str_eq(r->name, "default");
+    ck_assert_uint_eq(r->n_hosts + r->n_methods, 0);
+    ck_assert_ptr_null(r->path_prefix);
+    ck_assert_uint_eq(r->n_mirrors, 1);
+    ck_assert_str_eq(r->mirrors[0].url, "http://Shadow.svc:8081/base/");
+    ck_assert_str_eq(r->mirrors[0].host, "shadow.svc");
+    ck_assert_uint_eq(r->mirrors[0].port, 8081);
+    ck_assert_str_eq(r->mirrors[0].base_path, "/base");
+    ck_assert_uint_eq(r->mirrors[0].percent_millionths, 1000000);
+    ck_assert_uint_eq(r->mirrors[0].timeout_ms, 1000);
+    ck_assert_uint_eq(r->mirrors[0].connect_timeout_ms, 500);
+    config_free(&c);
+
+    config_defaults(&c);
+    ck_assert(config_add_catch_all(&c, "http://[::1]:9000", "12.5", &errs));
+    ck_assert_uint_eq(c.routes[0].mirrors[0].percent_millionths, 125000);
+    ck_assert_str_eq(c.routes[0].mirrors[0].host, "::1");
+    /* A second "default" route is refused; so is a YAML route of that name. */
+    ck_assert(!config_add_catch_all(&c, "http://m", NULL, &errs));
+    ck_assert_uint_eq(errs.count, 1);
+    ck_assert_ptr_nonnull(strstr(errs.items[0], "--mirror: a route named \"default\" already exists"));
+    const char *yaml = "routes: [{name: default, mirrors: [{url: http://n}]}]\n";
+    ck_assert(!config_load_string(&c, yaml, strlen(yaml), "t.yaml", &errs));
+    ck_assert_uint_eq(errs.count, 2);
+    ck_assert_str_eq(
+        errs.items[1],
+        "t.yaml:1: routes[0].name: duplicate route name \"default\" (already defined by --mirror)");
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(catch_all_errors)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert(!config_add_catch_all(&c, "https://m", "150", &errs));
+    ck_assert_uint_eq(errs.count, 2);
+    ck_assert_str_eq(errs.items[0], "--mirror: only http:// mirrors are supported, got \"https://m\"");
+    ck_assert_str_eq(errs.items[1], "--percent: must be a number from 0 to 100, got \"150\"");
+    ck_assert(!config_add_catch_all(&c, "http://m", "0.00001", &errs));
+    ck_assert_uint_eq(errs.count, 3);
+    ck_assert_str_eq(errs.items[2],
+                     "--percent: must have at most 4 decimals (precision 0.0001), got \"0.00001\"");
+    ck_assert(!config_add_catch_all(&c, "m:80", NULL, &errs));
+    ck_assert_uint_eq(errs.count, 4);
+    ck_assert_ptr_nonnull(strstr(errs.items[3], "--mirror: must be an absolute http:// URL"));
+    ck_assert_uint_eq(c.n_routes, 0);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* ---- percent ---- */
+
+struct pct_case {
+    const char *text;
+    enum config_percent_result want;
+    uint32_t millionths;
+};
+
+/* "1e2" is refused: only plain decimal text is exact, and it is documented so. */
+static const struct pct_case pct_cases[] = {
+    {"0.0001", CONFIG_PERCENT_OK, 1},
+    {"50", CONFIG_PERCENT_OK, 500000},
+    {"50.0", CONFIG_PERCENT_OK, 500000},
+    {"100", CONFIG_PERCENT_OK, 1000000},
+    {"100.0000", CONFIG_PERCENT_OK, 1000000},
+    {"33.3333", CONFIG_PERCENT_OK, 333333},
+    {"0", CONFIG_PERCENT_OK, 0},
+    {"0.5", CONFIG_PERCENT_OK, 5000},
+    {"12.34", CONFIG_PERCENT_OK, 123400},
+    {"99.9999", CONFIG_PERCENT_OK, 999999},
+    {"007", CONFIG_PERCENT_OK, 70000},
+    {"100.0001", CONFIG_PERCENT_BAD, 0},
+    {"101", CONFIG_PERCENT_BAD, 0},
+    {"1000000000000000000000", CONFIG_PERCENT_BAD, 0},
+    {"1e2", CONFIG_PERCENT_BAD, 0},
+    {"-1", CONFIG_PERCENT_BAD, 0},
+    {"-0", CONFIG_PERCENT_BAD, 0},
+    {"+5", CONFIG_PERCENT_BAD, 0},
+    {"", CONFIG_PERCENT_BAD, 0},
+    {".5", CONFIG_PERCENT_BAD, 0},
+    {"5.", CONFIG_PERCENT_BAD, 0},
+    {" 5", CONFIG_PERCENT_BAD, 0},
+    {"5 ", CONFIG_PERCENT_BAD, 0},
+    {"5%", CONFIG_PERCENT_BAD, 0},
+    {"0x10", CONFIG_PERCENT_BAD, 0},
+    {"1.2.3", CONFIG_PERCENT_BAD, 0},
+    {"nan", CONFIG_PERCENT_BAD, 0},
+    {"33.33333", CONFIG_PERCENT_PRECISION, 0},
+    {"0.00001", CONFIG_PERCENT_PRECISION, 0},
+    {"50.00000", CONFIG_PERCENT_PRECISION, 0},
+    {"100.00000", CONFIG_PERCENT_PRECISION, 0},
+};
+#define N_PCT (sizeof(pct_cases) / sizeof(pct_cases[0]))
+
+START_TEST(percent_parse)
+{
+    const struct pct_case *pc = &pct_cases[_i];
+    uint32_t out = 4242;
+    enum config_percent_result r = config_percent_parse(pc->text, &out);
+    ck_assert_msg(r == pc->want, "\"%s\": got result %d, want %d", pc->text, r, pc->want);
+    uint32_t want_out = r == CONFIG_PERCENT_OK ? pc->millionths : 4242; /* untouched on error */
+    ck_assert_uint_eq(out, want_out);
+
+    /* The same text through a YAML file, quoted so that any text survives. */
+    char yaml[256];
+    snprintf(yaml, sizeof(yaml), R0 "        percent: \"%s\"\n", pc->text);
+    struct config c;
+    struct config_errors errs;
+    bool ok = load(yaml, &c, &errs);
+    ck_assert_msg(ok == (pc->want == CONFIG_PERCENT_OK), "\"%s\" through YAML", pc->text);
+    if (ok)
+        ck_assert_uint_eq(c.routes[0].mirrors[0].percent_millionths, pc->millionths);
+    else
+        ck_assert(has_error(&errs, "t.yaml:5: routes[0].mirrors[0].percent: "));
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* ---- URLs and host:port ---- */
+
+struct url_case {
+    const char *url;
+    const char *host; /* NULL: refused */
+    uint16_t port;
+    const char *base;
+};
+
+static const struct url_case url_cases[] = {
+    {"http://a", "a", 80, ""},
+    {"http://a/", "a", 80, ""},
+    {"http://a//", "a", 80, ""},
+    {"HTTP://A.Example.COM:8080/x/y/", "a.example.com", 8080, "/x/y"},
+    {"http://svc.ns.svc.cluster.local.:8000/p%2Fq", "svc.ns.svc.cluster.local.", 8000, "/p%2Fq"},
+    {"http://[::1]:8080", "::1", 8080, ""},
+    {"http://[::1]", "::1", 80, ""},
+    {"http://[2001:DB8::1]:1/b", "2001:db8::1", 1, "/b"},
+    {"http://10.1.2.3:65535", "10.1.2.3", 65535, ""},
+    {"http://my_host-1:80/a:b@c", "my_host-1", 80, "/a:b@c"},
+    {"http://a:65536", NULL, 0, NULL},
+    {"http://a:-1", NULL, 0, NULL},
+    {"http://a:1:2", NULL, 0, NULL},
+    {"http://[::1]x", NULL, 0, NULL},
+    {"http://[]:80", NULL, 0, NULL},
+    {"http://a..b", NULL, 0, NULL},
+    {"http://.a", NULL, 0, NULL},
+    {"http://1.2.3", NULL, 0, NULL},
+    {"http://a/b c", NULL, 0, NULL},
+    {"http://a/%4", NULL, 0, NULL},
+    {"http:/a", NULL, 0, NULL},
+    {"://a", NULL, 0, NULL},
+    {"httpx://a", NULL, 0, NULL},
+    {"http://", NULL, 0, NULL},
+};
+#define N_URL (sizeof(url_cases) / sizeof(url_cases[0]))
+
+START_TEST(url_parse)
+{
+    const struct url_case *uc = &url_cases[_i];
+    struct config_url u = {0};
+    char err[192] = "";
+    bool ok = config_url_parse(uc->url, &u, err, sizeof(err));
+    ck_assert_msg(ok == (uc->host != NULL), "%s: %s", uc->url, err);
+    if (ok) {
+        ck_assert_str_eq(u.scheme, "http");
+        ck_assert_str_eq(u.host, uc->host);
+        ck_assert_uint_eq(u.port, uc->port);
+        ck_assert_str_eq(u.base_path, uc->base);
+    } else {
+        ck_assert_msg(err[0] != '\0', "%s: no message", uc->url);
+        ck_assert_ptr_null(u.host);
+    }
+    config_url_free(&u);
+}
+END_TEST
+
+START_TEST(hostport_and_helpers)
+{
+    char err[192];
+    char *host = NULL;
+    uint16_t port = 1;
+    ck_assert(config_hostport_parse("Example.com", 0, &host, &port, err, sizeof(err)));
+    ck_assert_str_eq(host, "example.com");
+    ck_assert_uint_eq(port, 0);
+    free(host);
+    ck_assert(config_hostport_parse("[fe80::1]:0", CONFIG_HP_PORT_REQUIRED | CONFIG_HP_PORT_ZERO, &host,
+                                    &port, err, sizeof(err)));
+    ck_assert_str_eq(host, "fe80::1");
+    ck_assert_uint_eq(port, 0);
+    free(host);
+    ck_assert(!config_hostport_parse("h:0", CONFIG_HP_PORT_REQUIRED, NULL, NULL, err, sizeof(err)));
+    ck_assert(!config_hostport_parse("h", CONFIG_HP_PORT_REQUIRED, NULL, NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "a port is required");
+    ck_assert(!config_hostport_parse("", 0, NULL, NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "empty host");
+
+    ck_assert(config_is_token("x-request-id"));
+    ck_assert(config_is_token("PURGE"));
+    ck_assert(!config_is_token(""));
+    ck_assert(!config_is_token("a b"));
+    ck_assert(!config_is_token("a:b"));
+    ck_assert(!config_is_token("\xc3\xa9"));
+    ck_assert(config_is_header_value(""));
+    ck_assert(config_is_header_value("a b\tc \xc3\xa9"));
+    ck_assert(!config_is_header_value(" a"));
+    ck_assert(!config_is_header_value("a\r\nb"));
+
+    uint32_t v = 7;
+    ck_assert(config_u32_parse("4294967295", 0, UINT32_MAX, &v));
+    ck_assert_uint_eq(v, UINT32_MAX);
+    ck_assert(!config_u32_parse("4294967296", 0, UINT32_MAX, &v));
+    ck_assert(!config_u32_parse("", 0, 10, &v));
+    ck_assert(!config_u32_parse("5", 6, 10, &v));
+    ck_assert_uint_eq(v, UINT32_MAX);
+
+    char q[16];
+    ck_assert_str_eq(config_quote(q, sizeof(q), "a\"b\n"), "\"a\\\"b\\x0a\"");
+    ck_assert_str_eq(config_quote(q, sizeof(q), "abcdefghijklmnop"), "\"abcdefghij...\"");
+}
+END_TEST
+
+Suite *config_suite(void);
+
+/* config_suite: the Check suite for config.h, config_url.h and config_value.h. */
+Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("bad");
+    tcase_add_loop_test(tc, bad_config_reports, 0, (int)N_BAD);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("valid");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, minimal_file_defaults);
+    tcase_add_test(tc, full_round_trip);
+    tcase_add_test(tc, shipped_example_loads);
+    tcase_add_test(tc, lenient_forms);
+    tcase_add_test(tc, aliases_resolve);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, two_errors_both_reported);
+    tcase_add_test(tc, errors_everywhere);
+    tcase_add_test(tc, error_cap);
+    tcase_add_test(tc, alias_budget);
+    tcase_add_test(tc, file_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("flags");
+    tcase_add_test(tc, catch_all);
+    tcase_add_test(tc, catch_all_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("values");
+    tcase_add_loop_test(tc, percent_parse, 0, (int)N_PCT);
+    tcase_add_loop_test(tc, url_parse, 0, (int)N_URL);
+    tcase_add_test(tc, hostport_and_helpers);
+    suite_add_tcase(s, tc);
+    return s;
+}

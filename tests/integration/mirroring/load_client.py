@@ -1,0 +1,138 @@
+"""Load client of tests/integration/test_mirroring.sh.
+
+Sends COUNT requests to 127.0.0.1:PORT from PARALLEL threads, each thread on
+its own keep-alive connection, and writes one JSON line per request to OUT:
+    id, method, path, body_sha256, status, mirrored (X-Mirrored header),
+    spoe_err (X-Spoe-Err), served_by (X-Recorded-By), echo_ok, ms, error.
+Request i is "GET /headers?n=i" when i is even and "POST /anything?n=i" with
+a JSON body unique to the request when i is odd; every request carries
+"X-Test-Id: <prefix>-<i>" and the given Host. echo_ok tells whether httpbin's
+answer echoes that request (its X-Test-Id, and for a POST the exact body).
+Nothing is retried: an error is recorded as it happened.
+
+usage: load_client.py --port P --host H --prefix ID --count N --parallel K
+                      --out FILE [--hop-headers] [--deadline SECONDS]
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import threading
+import time
+
+# Hop-by-hop headers a client may send; none may reach a mirror. HAProxy
+# consumes the "keep-alive" token of Connection and passes the rest on, so
+# Connection also names a custom header, which is then hop-by-hop too.
+HOP_HEADERS = [("Connection", "keep-alive, X-Hop-Token"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+               ("X-Hop-Token", "1")]
+
+
+def build_request(prefix, i, host, hop):
+    """The request number <i>: (id, method, path, headers, body)."""
+    rid = "%s-%d" % (prefix, i)
+    headers = {"Host": host, "X-Test-Id": rid}
+    if hop:
+        headers.update(HOP_HEADERS)
+    if i % 2 == 0:
+        return rid, "GET", "/headers?n=%d" % i, headers, b""
+    body = json.dumps({"id": rid, "n": i, "nonce": os.urandom(12).hex()}).encode()
+    headers["Content-Type"] = "application/json"
+    return rid, "POST", "/anything?n=%d" % i, headers, body
+
+
+def echoes(method, rid, body, payload):
+    """True when httpbin's JSON answer <payload> echoes the request."""
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        return False
+    if doc.get("headers", {}).get("X-Test-Id") != rid:
+        return False
+    return method == "GET" or doc.get("data") == body.decode()
+
+
+class Worker(threading.Thread):
+    """Takes request numbers from <source> until it is empty or the deadline passes."""
+
+    def __init__(self, args, source, results, deadline):
+        super().__init__(daemon=True)
+        self.args = args
+        self.source = source
+        self.results = results
+        self.deadline = deadline
+        self.conn = None
+
+    def one(self, i):
+        a = self.args
+        rid, method, path, headers, body = build_request(a.prefix, i, a.host, a.hop_headers)
+        res = {"id": rid, "method": method, "path": path, "body_sha256": hashlib.sha256(body).hexdigest(),
+               "status": None, "mirrored": None, "spoe_err": None, "served_by": None, "echo_ok": False,
+               "ms": None, "error": None}
+        if time.monotonic() > self.deadline:
+            res["error"] = "not sent: deadline passed"
+            return res
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=a.timeout)
+        t0 = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body if method == "POST" else None, headers=headers)
+            resp = self.conn.getresponse()
+            payload = resp.read()
+            res["ms"] = (time.perf_counter() - t0) * 1000.0
+            res["status"] = resp.status
+            res["mirrored"] = resp.getheader("X-Mirrored")
+            res["spoe_err"] = resp.getheader("X-Spoe-Err")
+            res["served_by"] = resp.getheader("X-Recorded-By")
+            res["echo_ok"] = resp.status == 200 and echoes(method, rid, body, payload)
+            if resp.will_close:
+                self.conn.close()
+                self.conn = None
+        except (OSError, http.client.HTTPException) as e:
+            res["error"] = "%s: %s" % (type(e).__name__, e)
+            self.conn.close()
+            self.conn = None
+        return res
+
+    def run(self):
+        while True:
+            try:
+                i = self.source.pop()
+            except IndexError:
+                break
+            self.results.append(self.one(i))
+        if self.conn is not None:
+            self.conn.close()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--host", required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--parallel", type=int, default=8)
+    p.add_argument("--out", required=True)
+    p.add_argument("--hop-headers", action="store_true")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--deadline", type=float, default=30.0)
+    args = p.parse_args()
+
+    # list.pop() and list.append() are atomic under the GIL.
+    source = list(range(args.count - 1, -1, -1))
+    results = []
+    deadline = time.monotonic() + args.deadline
+    workers = [Worker(args, source, results, deadline) for _ in range(args.parallel)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(args.deadline + args.timeout + 5)
+    with open(args.out, "w") as f:
+        for r in sorted(results, key=lambda r: int(r["id"].rsplit("-", 1)[1])):
+            f.write(json.dumps(r, separators=(",", ":"), sort_keys=True) + "\n")
+    return 0 if len(results) == args.count and all(r["status"] == 200 for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

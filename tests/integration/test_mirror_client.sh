@@ -1,0 +1,132 @@
+#!/bin/bash
+# Integration test of the mirror HTTP client against a real local HTTP server:
+# starts tests/integration/mirror_test_server.py on a free loopback port, then
+# runs each scenario of build/itest/mirror_client_test in its own process
+# (ASan+UBSan, leak check at exit), and stops the server by PID.
+#
+# Run from anywhere: make build/itest/mirror_client_test && bash tests/integration/test_mirror_client.sh
+# Prints "ok - ..." / "not ok - ..." per scenario and a final "N passed, M failed"
+# line; exits non-zero on any failure. KEEP_WORK=1 keeps the temp dir (logs).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/tests/integration"
+BIN=${MIRROR_CLIENT_TEST_BIN:-$ROOT/build/itest/mirror_client_test}
+PY=${PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=python3
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mirror-client-it.XXXXXX")
+SERVER_PID=""
+PASSED=0
+FAILED=0
+T0=$(date +%s%3N)
+
+ok() {
+    PASSED=$((PASSED + 1))
+    echo "ok - $*"
+}
+
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $*"
+}
+
+# stop_server: SIGTERM, then SIGKILL after 3 s, to the server's PID only.
+stop_server() {
+    local i=0
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 60 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+
+finish() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_server
+    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
+        echo "# logs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    echo "# total time: $(($(date +%s%3N) - T0)) ms"
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
+    exit 1
+}
+trap finish EXIT
+trap 'not_ok "interrupted"; exit 130' INT TERM
+
+if [ ! -x "$BIN" ]; then
+    not_ok "test program $BIN missing (make build/itest/mirror_client_test)"
+    exit 1
+fi
+command -v timeout >/dev/null || {
+    not_ok "coreutils timeout missing"
+    exit 1
+}
+
+# The server prints "port=N" once it listens; wait for it at most 5 s.
+"$PY" "$HERE/mirror_test_server.py" 0 --records "$WORK/records.jsonl" >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 100); do
+    PORT=$(sed -n 's/^port=\([0-9][0-9]*\)$/\1/p' "$WORK/server.out" 2>/dev/null)
+    [ -n "$PORT" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+done
+if [ -z "$PORT" ]; then
+    not_ok "test server started"
+    sed 's/^/#   /' "$WORK/server.err"
+    exit 1
+fi
+echo "# test server pid $SERVER_PID on 127.0.0.1:$PORT"
+
+SAN_OPTS="detect_leaks=1:halt_on_error=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+
+SCENARIOS=$(timeout 10 "$BIN" --list) || {
+    not_ok "$BIN --list"
+    exit 1
+}
+
+for s in $SCENARIOS; do
+    opts=$SAN_OPTS
+    # Freed memory must not linger in ASan's quarantine for the RSS bound to mean anything.
+    [ "$s" = memory ] && opts="$opts:quarantine_size_mb=1"
+    ASAN_OPTIONS=$opts timeout 30 "$BIN" "$PORT" "$s" >"$WORK/$s.out" 2>"$WORK/$s.err"
+    rc=$?
+    grep '^#' "$WORK/$s.out"
+    line=$(grep -E "^(not )?ok - $s:" "$WORK/$s.out" | tail -n 1)
+    case "$rc:$line" in
+    0:"ok - "*)
+        ok "${line#ok - }"
+        ;;
+    *)
+        why="exit status $rc"
+        [ "$rc" -eq 124 ] && why="killed after 30 s"
+        [ -n "$line" ] && [ "$rc" -ne 0 ] && [ "${line#ok - }" != "$line" ] && why="$why: sanitizer or leak report"
+        desc=${line#not ok - }
+        desc=${desc#ok - }
+        not_ok "${desc:-$s} ($why)"
+        grep -v '^ts=.* level=warn event=circuit_open ' "$WORK/$s.err" | tail -n 30 | sed 's/^/#   /'
+        ;;
+    esac
+done
+
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    ok "test server still running after every scenario"
+else
+    not_ok "test server still running after every scenario"
+fi
+if [ -s "$WORK/server.err" ]; then
+    not_ok "test server reported no errors"
+    tail -n 20 "$WORK/server.err" | sed 's/^/#   /'
+else
+    ok "test server reported no errors"
+fi

@@ -145,3 +145,21 @@ format-check:
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# ---- Container image and Kubernetes manifests ----
+#   make image          OCI archive $(BUILD)/spoa-shadow-image.tar, built from
+#                       scratch with buildah (root, vfs storage in $(BUILD)/buildah)
+#   make k8s-validate   render k8s/ with kubectl kustomize and validate it offline
+IMAGE_TAR := $(BUILD)/spoa-shadow-image.tar
+
+.PHONY: image k8s-validate
+
+image: $(IMAGE_TAR)
+
+$(IMAGE_TAR): $(BUILD)/spoa-shadow k8s/image/spoa-shadow.yaml k8s/image/build-image.sh
+	@echo "  IMAGE   $@"
+	$(Q)BUILDAH_STORE=$(abspath $(BUILD))/buildah bash k8s/image/build-image.sh $(BUILD)/spoa-shadow \
+		k8s/image/spoa-shadow.yaml $@
+
+k8s-validate: $(BUILD)/spoa-shadow
+	$(Q)bash tests/k8s/run.sh

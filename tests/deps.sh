@@ -3,7 +3,7 @@
 set -eu
 PKGS="make gcc clang libclang-rt-14-dev clang-format pkg-config
 libev-dev libmsgpack-dev libyaml-dev libhttp-parser-dev check
-haproxy curl python3 python3-httpbin gunicorn"
+haproxy curl python3 python3-httpbin gunicorn prometheus buildah"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

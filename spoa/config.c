@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_capture.h"
 #include "config_url.h"
 #include "config_value.h"
 #include "config_yaml.h"
@@ -133,12 +134,37 @@ bool config_load_file(struct config *c, const char *path, struct config_errors *
     return ok;
 }
 
+/* The directory of `--mirror file:///dir` (heap copy in *dir), checked as
+ * for a mirror of the file. */
+static bool catch_all_dir(const struct config *c, const char *url, char **dir, char *err, size_t errlen)
+{
+    if (!config_file_url_parse(url, dir, err, errlen))
+        return false;
+    bool ok = config_capture_dir_check(*dir, err, errlen);
+    if (ok && config_capture_dir_user(c, NULL, *dir)) {
+        snprintf(err, errlen, "directory %s is already used by a capture mirror of the file", *dir);
+        ok = false;
+    }
+    if (!ok) {
+        free(*dir);
+        *dir = NULL;
+    }
+    return ok;
+}
+
 bool config_add_catch_all(struct config *c, const char *url, const char *percent, struct config_errors *errs)
 {
-    char q[128], err[192];
+    char q[128], err[CAPTURE_DIR_MAX + 256];
     bool ok = true;
+    bool file = config_is_file_url(url);
     struct config_url u = {0};
-    if (!config_url_parse(url, &u, err, sizeof(err))) {
+    char *dir = NULL;
+    if (file) {
+        if (!catch_all_dir(c, url, &dir, err, sizeof(err))) {
+            config_errors_addf(errs, "--mirror: %s, got %s", err, config_quote(q, sizeof(q), url));
+            ok = false;
+        }
+    } else if (!config_url_parse(url, &u, err, sizeof(err))) {
         config_errors_addf(errs, "--mirror: %s, got %s", err, config_quote(q, sizeof(q), url));
         ok = false;
     }
@@ -167,6 +193,7 @@ bool config_add_catch_all(struct config *c, const char *url, const char *percent
     }
     if (!ok) {
         config_url_free(&u);
+        free(dir);
         return false;
     }
     c->routes = xrealloc(c->routes, (c->n_routes + 1) * sizeof(*c->routes));
@@ -178,10 +205,18 @@ bool config_add_catch_all(struct config *c, const char *url, const char *percent
     struct config_mirror *m = &r->mirrors[0];
     config_mirror_defaults(m);
     m->url = xstrdup(url);
-    m->scheme = u.scheme;
-    m->host = u.host;
-    m->port = u.port;
-    m->base_path = u.base_path;
+    if (file) {
+        m->scheme = xstrdup("file");
+        m->port = 0;
+        m->base_path = xstrdup("");
+        m->capture = config_capture_new();
+        m->capture->dir = dir;
+    } else {
+        m->scheme = u.scheme;
+        m->host = u.host;
+        m->port = u.port;
+        m->base_path = u.base_path;
+    }
     m->percent_millionths = pm;
     return true;
 }
@@ -207,6 +242,7 @@ static void mirror_free(struct config_mirror *m)
     }
     free(m->headers_set);
     free_strings(m->headers_remove, m->n_headers_remove);
+    config_capture_free(m->capture);
 }
 
 void config_free(struct config *c)

@@ -23,6 +23,19 @@ enum sample_mode {
     SAMPLE_COOKIE,     /* a hash of a cookie's value */
 };
 
+/* Settings of a capture mirror (url "file:///dir"): requests are written to
+ * files in <dir> instead of being sent (see capture_writer.h). */
+struct config_capture {
+    char *dir;                /* absolute; no trailing '/', no empty, "." or ".." segment */
+    uint64_t rotate_bytes;    /* a file is finished before it would grow past this; default 64 MiB */
+    uint32_t rotate_ms;       /* ... and this long after it was opened; 0 = no age limit; default 300000 */
+    uint64_t max_total_bytes; /* capture files in <dir>, the open one included; default 1 GiB */
+    uint32_t max_files;       /* finished files kept (the oldest go first); default 100 */
+    uint32_t max_queue;       /* records waiting for the writer thread; default 4096 */
+    char **redact_headers;    /* lowercase names whose values are written as "<redacted>" */
+    size_t n_redact_headers;
+};
+
 struct config_header_set {
     char *name; /* lowercase */
     char *value;
@@ -30,9 +43,9 @@ struct config_header_set {
 
 struct config_mirror {
     char *url;                   /* as written, e.g. "http://svc.ns.svc.cluster.local:8000" */
-    char *scheme;                /* "http" (the only scheme supported) */
-    char *host;                  /* host name or address literal, without brackets */
-    uint16_t port;               /* 80 when absent */
+    char *scheme;                /* "http", or "file" for a capture mirror */
+    char *host;                  /* host name or address literal, without brackets; NULL for file */
+    uint16_t port;               /* 80 when absent; 0 for file */
     char *base_path;             /* path prefix from the URL, "" when none; never ends in '/' */
     uint32_t percent_millionths; /* percent * 10000: 0..1000000 (precision 0.0001%) */
     enum authority_mode authority;
@@ -48,7 +61,8 @@ struct config_mirror {
     size_t n_headers_set;
     char **headers_remove; /* lowercase names */
     size_t n_headers_remove;
-    int line; /* where it was defined, for messages */
+    struct config_capture *capture; /* set for a capture mirror (scheme "file"), NULL for http */
+    int line;                       /* where it was defined, for messages */
 };
 
 /* Mirrors one route may list (the sampling decision is a 64-bit mask). */

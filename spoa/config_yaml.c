@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "config_capture.h"
 #include "config_url.h"
 #include "config_value.h"
 #include "config_walk.h"
@@ -169,9 +170,15 @@ static void fn_url(struct cw *w, yaml_node_t *v, void *obj)
 {
     struct config_mirror *m = obj;
     char q[CW_QUOTE_CAP], err[CW_ERR_CAP];
-    const char *s = cw_scalar(w, v, "an http:// URL");
+    const char *s = cw_scalar(w, v, "an http:// or file:/// URL");
     if (!s)
         return;
+    if (config_is_file_url(s)) {
+        char ferr[CAPTURE_DIR_MAX + 256]; /* messages name the directory */
+        if (!config_mirror_set_file_url(w->c, m, s, ferr, sizeof(ferr)))
+            cw_error(w, v, "%s, got %s", ferr, config_quote(q, sizeof(q), s));
+        return;
+    }
     struct config_url u = {0};
     if (!config_url_parse(s, &u, err, sizeof(err))) {
         cw_error(w, v, "%s, got %s", err, config_quote(q, sizeof(q), s));
@@ -278,6 +285,7 @@ enum {
     MF_MAX_QUEUE,
     MF_MAX_RPS,
     MF_HEADERS,
+    MF_CAPTURE,
     MF_COUNT
 };
 
@@ -297,7 +305,54 @@ static const struct cw_field mirror_fields[MF_COUNT] = {
     [MF_MAX_QUEUE] = MF_U32("max_queue", max_queue, 1, 1000000),
     [MF_MAX_RPS] = MF_U32("max_rps", max_rps, 0, 1000000000),
     [MF_HEADERS] = {.key = "headers", .kind = CW_FN, .fn = fn_headers},
+    [MF_CAPTURE] = {.key = "capture", .kind = CW_FN, .fn = config_capture_walk},
 };
+
+/* The key node <key> of mapping <map>, or <map> itself when absent. */
+static const yaml_node_t *key_node(struct cw *w, yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = cw_node(w, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(cw_text(k), key) == 0)
+            return k;
+    }
+    return map;
+}
+
+/* A capture mirror (file://) takes the capture block and none of the HTTP
+ * client's settings; an http mirror takes no capture block. */
+static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror *m, unsigned seen)
+{
+    static const struct {
+        int field;
+        const char *hint;
+    } http_only[] = {
+        {MF_TIMEOUT, ""},
+        {MF_CONNECT_TIMEOUT, ""},
+        {MF_MAX_INFLIGHT, ""},
+        {MF_MAX_QUEUE, " (use capture.max_queue)"},
+        {MF_HEADERS, " (records keep the original headers; use capture.redact_headers)"},
+    };
+    bool file = m->scheme && strcmp(m->scheme, "file") == 0;
+    if (file) {
+        for (size_t i = 0; i < sizeof(http_only) / sizeof(http_only[0]); i++) {
+            const char *key = mirror_fields[http_only[i].field].key;
+            if (!(seen & (1u << http_only[i].field)))
+                continue;
+            size_t old = cw_path_key(w, key);
+            cw_error(w, key_node(w, n, key), "not used by capture (file://) mirrors%s", http_only[i].hint);
+            cw_path_pop(w, old);
+        }
+    } else if (m->scheme && (seen & (1u << MF_CAPTURE))) {
+        size_t old = cw_path_key(w, "capture");
+        cw_error(w, key_node(w, n, "capture"), "only capture mirrors (url file:///dir) take a capture block");
+        cw_path_pop(w, old);
+    }
+    if (!file) {
+        config_capture_free(m->capture);
+        m->capture = NULL;
+    }
+}
 
 static void item_mirror(struct cw *w, yaml_node_t *n, void *obj)
 {
@@ -314,6 +369,7 @@ static void item_mirror(struct cw *w, yaml_node_t *n, void *obj)
         cw_error(w, n, "is required");
         cw_path_pop(w, old);
     }
+    check_mirror_kind(w, n, m, seen);
     if (!(seen & (1u << MF_CONNECT_TIMEOUT))) {
         m->connect_timeout_ms = m->timeout_ms < 500 ? m->timeout_ms : 500;
     } else if (m->connect_timeout_ms > m->timeout_ms) {

@@ -83,6 +83,8 @@ static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
     if (why >= MIRROR_DROP_ENTRIES)
         why = MIRROR_DROP_IO_ERROR;
     counter_inc(&c->ctr->dropped[why]);
+    if (c->set.on_done)
+        c->set.on_done(c->set.on_done_ctx, 0, now_ns() - r->queued_ns, why);
     req_free(r);
 }
 
@@ -352,6 +354,8 @@ static void conn_finish(struct mirror_client *c, struct mconn *m)
     latency_observe(&c->ctr->latency, elapsed);
     counter_inc(&c->ctr->responses[status_class_slot(m->status)]);
     counter_add(&c->ctr->inflight, (uint64_t)-1);
+    if (c->set.on_done)
+        c->set.on_done(c->set.on_done_ctx, m->status, elapsed, MIRROR_DROP_NONE);
     req_free(m->req);
     m->req = NULL;
     if (!m->keep_alive) {

@@ -25,6 +25,17 @@ struct mirror_client_settings {
     uint32_t circuit_failures; /* consecutive connect failures that open the circuit */
     uint32_t circuit_open_ms;  /* how long the circuit stays open */
     const char *name;          /* for logs: "route/mirror-index" */
+    /* Optional (NULL: none): called once for every request given to
+     * mirror_client_submit(), when it ends: <status> is the response's HTTP
+     * status and <why> MIRROR_DROP_NONE, or <status> is 0 and <why> says
+     * why it was dropped. <latency_ns> is, for a response, the latency the
+     * client counts in ctr->latency (from the request's start on its
+     * connection to the whole response); for a drop, the time since
+     * submit(). It may run inside submit() (a request refused or failing at
+     * once) and inside mirror_client_free(); it must not call mirror_client
+     * functions. */
+    void (*on_done)(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why);
+    void *on_done_ctx;
 };
 
 struct mirror_client;
@@ -39,7 +50,8 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
 /* mirror_client_submit: takes ownership of the request bytes <req> (<len>
  * bytes, heap) and sends them at once on an idle or new connection, or queues
  * them. Returns MIRROR_DROP_NONE when accepted; otherwise the request is freed,
- * counted as dropped and the reason returned. Never calls back into the caller. */
+ * counted as dropped and the reason returned. Never calls back into the caller,
+ * except through the settings' on_done hook. */
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request);
 
 /* mirror_client_busy: true while requests are queued or in flight. */

@@ -4,8 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture_shape.h"
+#include "capture_writer.h"
 #include "mirror_client.h"
-#include "mirror_noop.h"
+#include "notify_log.h"
 #include "request_shape.h"
 #include "route_policy.h"
 #include "xalloc.h"
@@ -25,13 +27,21 @@ struct mirror_engine {
     struct rng rng;
     size_t max_request;
     struct engine_counters *ctr;     /* this worker's, in the stats registry */
-    struct mirror_client ***clients; /* [route][mirror] */
+    struct mirror_client ***clients; /* [route][mirror]; NULL for capture mirrors */
+    struct capture_scratch capture;  /* where capture records are encoded */
 };
 
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t unix_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -58,6 +68,7 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
     e->max_request = max_request;
     e->ctr = &rt->engine_ctr[worker];
     rng_seed(&e->rng, seed);
+    capture_scratch_init(&e->capture);
     size_t nr = rt->cfg.n_routes;
     e->clients = xcalloc(nr ? nr : 1, sizeof(*e->clients));
     for (size_t r = 0; r < nr; r++) {
@@ -65,6 +76,8 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
         e->clients[r] = xcalloc(nm ? nm : 1, sizeof(struct mirror_client *));
         for (size_t i = 0; i < nm; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
+            if (m->cfg->capture)
+                continue; /* written by the directory's capture writer */
             struct mirror_client_settings set = {
                 .connect_timeout_ms = m->cfg->connect_timeout_ms,
                 .timeout_ms = m->cfg->timeout_ms,
@@ -91,6 +104,7 @@ void mirror_engine_free(struct mirror_engine *e)
         free(e->clients[r]);
     }
     free(e->clients);
+    capture_scratch_destroy(&e->capture);
     free(e);
 }
 
@@ -98,7 +112,7 @@ bool mirror_engine_busy(const struct mirror_engine *e)
 {
     for (size_t r = 0; r < e->rt->cfg.n_routes; r++)
         for (size_t i = 0; i < route_mirrors(e, r); i++)
-            if (mirror_client_busy(e->clients[r][i]))
+            if (e->clients[r][i] && mirror_client_busy(e->clients[r][i]))
                 return true;
     return false;
 }
@@ -187,6 +201,34 @@ static enum mirror_skip skip_of(enum shape_status st)
     }
 }
 
+/* Encodes the record of a copy for capture mirror <i> of route <r> and
+ * queues it to the directory's writer; never waits. */
+static void submit_capture(struct mirror_engine *e, size_t r, size_t i, const struct mirror_args *a)
+{
+    struct runtime_mirror *m = &e->rt->routes[r][i];
+    struct mirror_counters *ctr = mirror_ctr(e, r, i);
+    enum shape_status st =
+        capture_shape(m->cfg, e->rt->cfg.routes[r].name, a, unix_ns(), e->max_request, &e->capture);
+    if (st != SHAPE_OK) {
+        counter_inc(&ctr->skipped[skip_of(st)]);
+        return;
+    }
+    if (!m->capture) { /* its writer thread could not be created */
+        counter_inc(&ctr->dropped[MIRROR_DROP_IO_ERROR]);
+        return;
+    }
+    switch (capture_writer_push(m->capture, e->capture.buf.data, e->capture.buf.size)) {
+    case CAPTURE_DROP_NONE:
+        break;
+    case CAPTURE_DROP_QUEUE_FULL:
+        counter_inc(&ctr->dropped[MIRROR_DROP_QUEUE_FULL]);
+        break;
+    default:
+        counter_inc(&ctr->dropped[MIRROR_DROP_SHUTDOWN]);
+        break;
+    }
+}
+
 void mirror_engine_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
 {
     struct mirror_engine *e = ctx;
@@ -198,6 +240,10 @@ void mirror_engine_submit(void *ctx, const struct spop_notify *n, const struct m
         if (!(d->targets & (1ull << i)))
             continue;
         struct runtime_mirror *m = &e->rt->routes[d->route][i];
+        if (m->cfg->capture) {
+            submit_capture(e, d->route, i, &d->args);
+            continue;
+        }
         uint8_t *req;
         size_t len;
         enum shape_status st = shape_request(m->cfg, &d->args, e->max_request, &req, &len);

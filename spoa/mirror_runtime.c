@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture_hub.h"
 #include "resolver.h"
 #include "xalloc.h"
 
@@ -17,12 +18,14 @@ static unsigned url_occurrence(const struct config_route *route, size_t i)
     return n;
 }
 
-struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg, uint64_t generation)
+struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
+                                          struct capture_hub *hub, uint64_t generation)
 {
     struct mirror_runtime *rt = xcalloc(1, sizeof(*rt));
     rt->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
     rt->generation = generation;
+    rt->hub = hub;
     atomic_init(&rt->refs, 0);
     const struct config *c = &rt->cfg;
     size_t nr = c->n_routes;
@@ -40,19 +43,47 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
         for (size_t i = 0; i < route->n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
             m->cfg = &route->mirrors[i];
-            target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             rate_limit_init(&m->rate, m->cfg->max_rps);
             m->ctr = stats_registry_mirror(reg, route->name, m->cfg->url, url_occurrence(route, i));
             snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
+            if (m->cfg->capture)
+                continue;
+            target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             rt->addrs[rt->n_addrs++] = &m->addr;
         }
     }
     return rt;
 }
 
+/* Takes a reference to the writer of every capture mirror's directory. */
+static void start_capture(struct mirror_runtime *rt, const struct logger *log)
+{
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            const struct config_capture *cap = m->cfg->capture;
+            if (!cap || m->capture)
+                continue;
+            struct capture_writer_settings set = {
+                .dir = cap->dir,
+                .rotate_bytes = cap->rotate_bytes,
+                .rotate_ms = cap->rotate_ms,
+                .max_total_bytes = cap->max_total_bytes,
+                .max_files = cap->max_files,
+                .max_queue = cap->max_queue,
+            };
+            m->capture = capture_hub_acquire(rt->hub, &set, log);
+            if (!m->capture)
+                log_event(log, LOG_LVL_ERROR, "capture_start_failed", "mirror=%s dir=\"%s\"", m->name,
+                          cap->dir);
+        }
+    }
+}
+
 bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms, unsigned wait_ms,
                                    const struct logger *log)
 {
+    start_capture(rt, log);
     if (rt->n_addrs == 0)
         return true;
     rt->resolver = resolver_start(rt->addrs, rt->n_addrs, period_ms, log);
@@ -72,8 +103,13 @@ void mirror_runtime_free(struct mirror_runtime *rt)
     if (rt->resolver)
         resolver_stop(rt->resolver);
     for (size_t r = 0; r < rt->cfg.n_routes; r++) {
-        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++)
-            target_addr_destroy(&rt->routes[r][i].addr);
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            if (m->cfg->capture)
+                capture_hub_release(rt->hub, m->capture);
+            else
+                target_addr_destroy(&m->addr);
+        }
         free(rt->routes[r]);
     }
     free(rt->routes);

@@ -19,10 +19,13 @@
 #include "target_addr.h"
 
 struct resolver;
+struct capture_hub;
+struct capture_writer;
 
 struct runtime_mirror {
     const struct config_mirror *cfg;
-    struct target_addr addr;
+    struct target_addr addr;        /* http mirrors only (unused when cfg->capture is set) */
+    struct capture_writer *capture; /* capture mirrors: the directory's writer (a reference), once started */
     struct rate_limit rate;
     struct mirror_counters *ctr; /* [nworkers], owned by the stats registry */
     char name[96];               /* "<route>/<index>" for logs */
@@ -37,22 +40,29 @@ struct mirror_runtime {
     struct target_addr **addrs;         /* every mirror's target, for the resolver */
     size_t n_addrs;
     struct resolver *resolver;
-    atomic_int refs; /* workers whose engines still use it */
+    atomic_int refs;         /* workers whose engines still use it */
+    struct capture_hub *hub; /* borrowed: the capture writers, shared across reloads */
 };
 
 /* mirror_runtime_new: takes the configuration out of *cfg (which is left
  * empty) and builds its runtime, with counters from <reg> (borrowed: it must
  * outlive the runtime). Resolves nothing yet. */
 struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
-                                          uint64_t generation);
+                                          struct capture_hub *hub, uint64_t generation);
 
-/* mirror_runtime_start_resolver: starts resolving the mirror hosts now and
- * every <period_ms>, and waits up to <wait_ms> for the first pass. Returns
- * false when that pass did not finish in time (resolution goes on). */
+/* mirror_runtime_start_resolver: starts the runtime's threads. First the
+ * capture writers: each capture mirror takes a reference to the
+ * process-wide writer of its directory (capture_hub_acquire: a directory
+ * kept across a reload keeps its writer; one that is dropped is drained when
+ * the old runtime is freed). Then it starts resolving the mirror hosts now
+ * and every <period_ms>, and waits up to <wait_ms> for the first pass.
+ * Returns false when that pass did not finish in time (resolution goes on). */
 bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms, unsigned wait_ms,
                                    const struct logger *log);
 
-/* mirror_runtime_free: stops the resolver and releases the runtime and its configuration. */
+/* mirror_runtime_free: stops the resolver, releases the capture writers (the
+ * last reference to one stops it: it writes what is queued and finishes its
+ * file) and releases the runtime and its configuration. */
 void mirror_runtime_free(struct mirror_runtime *rt);
 
 #endif

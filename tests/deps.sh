@@ -3,7 +3,8 @@
 set -eu
 PKGS="make gcc clang libclang-rt-14-dev clang-format pkg-config
 libev-dev libmsgpack-dev libyaml-dev libhttp-parser-dev check
-haproxy curl python3 python3-httpbin gunicorn prometheus buildah"
+haproxy curl python3 python3-httpbin gunicorn prometheus buildah gnuplot-nox wrk nginx-light
+python3-msgpack"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

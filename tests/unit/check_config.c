@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_capture.h"
 #include "config_url.h"
 #include "config_value.h"
 #include "config_walk.h"
@@ -50,6 +51,10 @@ static bool has_error(const struct config_errors *errs, const char *needle)
 
 /* A route with one valid mirror; mirror keys added after it are on line 5. */
 #define R0 "routes:\n  - name: a\n    mirrors:\n      - url: http://m\n"
+
+/* A route with one capture mirror (a directory that /tmp lets the agent
+ * create); mirror keys added after it are on line 5. */
+#define RF "routes:\n  - name: a\n    mirrors:\n      - url: file:///tmp/spoa-check-config/a\n"
 
 struct bad_case {
     const char *yaml;
@@ -98,7 +103,7 @@ static const struct bad_case bad_cases[] = {
     {"spop: {threads: [1]}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got a list"},
     {R0 "        url: {a: b}\n", "t.yaml:5: routes[0].mirrors[0].url: duplicate key (first set at line 4)"},
     {"routes:\n  - name: a\n    mirrors:\n      - url: [http://m]\n",
-     "t.yaml:4: routes[0].mirrors[0].url: must be an http:// URL, got a list"},
+     "t.yaml:4: routes[0].mirrors[0].url: must be an http:// or file:/// URL, got a list"},
     {R0 "        percent:\n",
      "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got nothing"},
     {"spop: {listen: \"a\\0b:1\"}\n",
@@ -141,6 +146,72 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: routes[0].mirrors[1].url: IPv6 addresses must be written in brackets"},
     {R0 "      - url: \"http://m/a b\"\n", "t.yaml:5: routes[0].mirrors[1].url: bad character in the path"},
     {R0 "      - url: http://m/%zz\n", "t.yaml:5: routes[0].mirrors[1].url: bad character in the path"},
+    /* capture mirrors: the URL, the directory, the keys */
+    {R0 "      - url: file://host/x\n", "t.yaml:5: routes[0].mirrors[1].url: a file:// URL takes no host"},
+    {R0 "      - url: file:relative\n",
+     "t.yaml:5: routes[0].mirrors[1].url: must be file:///absolute/directory"},
+    {R0 "      - url: \"file:///\"\n",
+     "t.yaml:5: routes[0].mirrors[1].url: the root directory cannot be a capture directory"},
+    {R0 "      - url: file:///tmp/a/../b\n",
+     "t.yaml:5: routes[0].mirrors[1].url: the directory must not contain \".\" or \"..\" segments"},
+    {R0 "      - url: file:///tmp/a%20b\n",
+     "t.yaml:5: routes[0].mirrors[1].url: the directory must be a plain path (no %, ?, # or control"},
+    {R0 "      - url: file:///etc/passwd\n",
+     "t.yaml:5: routes[0].mirrors[1].url: /etc/passwd exists and is not a "
+     "directory, got \"file:///etc/passwd\""},
+    {R0 "      - url: file:///etc/passwd/x/y\n",
+     "t.yaml:5: routes[0].mirrors[1].url: /etc/passwd/x/y cannot be created: /etc/passwd is not a directory"},
+    {RF "      - url: FILE:///tmp//spoa-check-config/a/\n",
+     "t.yaml:5: routes[0].mirrors[1].url: directory /tmp/spoa-check-config/a is already used by the capture "
+     "mirror at line 4"},
+    {RF "  - name: b\n    mirrors: [{url: \"file:///tmp/spoa-check-config/a\"}]\n",
+     "t.yaml:6: routes[1].mirrors[0].url: directory /tmp/spoa-check-config/a is already used"},
+    {R0 "        capture: {max_files: 3}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture: only capture mirrors (url file:///dir) take a capture block"},
+    {RF "        percent: 5\n        timeout_ms: 100\n",
+     "t.yaml:6: routes[0].mirrors[0].timeout_ms: not used by capture (file://) mirrors"},
+    {RF "        connect_timeout_ms: 100\n",
+     "t.yaml:5: routes[0].mirrors[0].connect_timeout_ms: not used by capture (file://) mirrors"},
+    {RF "        max_inflight: 1\n", "t.yaml:5: routes[0].mirrors[0].max_inflight: not used by capture"},
+    {RF "        max_queue: 1\n", "t.yaml:5: routes[0].mirrors[0].max_queue: not used by capture (file://) "
+                                  "mirrors (use capture.max_queue)"},
+    {RF "        headers: {remove: [x-a]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers: not used by capture (file://) "
+     "mirrors (records keep the original headers; use "
+     "capture.redact_headers)"},
+    {RF "        capture: {rotate: 1}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.rotate: unknown key (expected "
+     "one of: rotate_bytes, rotate_ms, max_total_bytes, max_files, max_queue, "
+     "redact_headers)"},
+    {RF "        capture: [1]\n", "t.yaml:5: routes[0].mirrors[0].capture: must be a mapping, got a list"},
+    {RF "        capture: {rotate_bytes: 1023}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.rotate_bytes: must be a "
+     "number of bytes from 1024 to 1125899906842624, got \"1023\""},
+    {RF "        capture: {rotate_bytes: 64MiB}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.rotate_bytes: must be a number of bytes from 1024"},
+    {RF "        capture: {max_total_bytes: 99999999999999999999}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.max_total_bytes: must be a number of bytes from 1024"},
+    {RF "        capture:\n          rotate_bytes: 4096\n          max_total_bytes: 4095\n",
+     "t.yaml:6: routes[0].mirrors[0].capture.max_total_bytes: max_total_bytes (4095) must be at least "
+     "rotate_bytes (4096)"},
+    {RF "        capture: {rotate_bytes: 2147483648}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.rotate_bytes: max_total_bytes (1073741824) must be at least "
+     "rotate_bytes (2147483648)"},
+    {RF "        capture: {max_files: 0}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.max_files: must be an integer from 1 to 1000000, got \"0\""},
+    {RF "        capture: {max_queue: 1000001}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.max_queue: must be an integer from 1 to 1000000"},
+    {RF "        capture: {rotate_ms: -1}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.rotate_ms: must be an integer from 0 to 2147483647"},
+    {RF "        capture: {redact_headers: [\"a b\"]}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.redact_headers[0]: must be a header name (an HTTP token)"},
+    {RF "        capture: {redact_headers: [X-A, x-a]}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.redact_headers[1]: header listed twice"},
+    {RF "        capture: {redact_headers: }\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.redact_headers: must be a "
+     "list of header names, got nothing (write [] to redact no header)"},
+    {RF "        capture: {redact_headers: cookie}\n",
+     "t.yaml:5: routes[0].mirrors[0].capture.redact_headers: must be a list of header names, got \"cookie\""},
     /* routes */
     {"routes:\n  - name: a\n    mirrors: [{url: http://m}]\n  - name: a\n    mirrors: [{url: http://n}]\n",
      "t.yaml:4: routes[1].name: duplicate route name \"a\" (first defined at line 2)"},
@@ -429,6 +500,57 @@ START_TEST(shipped_example_loads)
 }
 END_TEST
 
+/* The commented capture route of the shipped example, uncommented (lines
+ * from "  # - name: capture-api" on lose their "# "), with its directory
+ * moved under /tmp, loads and gives the documented values. */
+START_TEST(shipped_capture_example_loads)
+{
+    FILE *f = fopen("haproxy-conf/spoa-shadow.yaml", "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[65536];
+    size_t len = 0;
+    bool in_example = false;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "  # - name: capture-api", 23) == 0)
+            in_example = true;
+        const char *l = line;
+        char fixed[512];
+        if (in_example && strncmp(line, "  # ", 4) == 0) {
+            snprintf(fixed, sizeof(fixed), "  %s", line + 4);
+            l = fixed;
+        }
+        const char *dir = strstr(l, "/var/lib/spoa-shadow/capture");
+        if (in_example && dir)
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%.*s/tmp/spoa-check-config/shipped%s",
+                                    (int)(dir - l), l, dir + strlen("/var/lib/spoa-shadow/capture"));
+        else
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s", l);
+        ck_assert_uint_lt(len, sizeof(text));
+    }
+    fclose(f);
+    ck_assert(in_example);
+    struct config c;
+    struct config_errors errs;
+    bool ok = load(text, &c, &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(ok, "%s", all);
+    free(all);
+    ck_assert_uint_eq(c.n_routes, 2);
+    const struct config_mirror *m = &c.routes[1].mirrors[0];
+    ck_assert_ptr_nonnull(m->capture);
+    ck_assert_str_eq(m->capture->dir, "/tmp/spoa-check-config/shipped");
+    ck_assert_uint_eq(m->capture->rotate_bytes, CAPTURE_DEFAULT_ROTATE_BYTES);
+    ck_assert_uint_eq(m->capture->rotate_ms, CAPTURE_DEFAULT_ROTATE_MS);
+    ck_assert_uint_eq(m->capture->max_total_bytes, CAPTURE_DEFAULT_MAX_TOTAL_BYTES);
+    ck_assert_uint_eq(m->capture->max_files, CAPTURE_DEFAULT_MAX_FILES);
+    ck_assert_uint_eq(m->capture->max_queue, CAPTURE_DEFAULT_MAX_QUEUE);
+    ck_assert_uint_eq(m->capture->n_redact_headers, 5);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
 /* Nulls, quoting and alternative spellings that are accepted. */
 START_TEST(lenient_forms)
 {
@@ -619,6 +741,127 @@ START_TEST(file_errors)
 END_TEST
 
 /* ---- --mirror / --percent ---- */
+
+START_TEST(capture_mirrors)
+{
+    const char *yaml = "routes:\n"
+                       "  - name: cap\n"
+                       "    mirrors:\n"
+                       "      - capture:\n" /* before the url: the order of keys does not matter */
+                       "          rotate_bytes: 4096\n"
+                       "          rotate_ms: 0\n"
+                       "          max_total_bytes: 5000000000\n"
+                       "          max_files: 3\n"
+                       "          max_queue: 10\n"
+                       "          redact_headers: [X-Token, cookie]\n"
+                       "        url: \"file:////tmp//spoa-check-config/x/\"\n"
+                       "        percent: 25\n"
+                       "        authority: keep\n"
+                       "        sample_by: header:x-id\n"
+                       "        max_rps: 7\n"
+                       "      - url: file:///tmp/spoa-check-config/defaults\n"
+                       "      - url: file:///tmp/spoa-check-config/none\n"
+                       "        capture: {redact_headers: []}\n"
+                       "      - url: http://m\n";
+    struct config c;
+    struct config_errors errs;
+    bool ok = load(yaml, &c, &errs);
+    char *all = joined(&errs);
+    ck_assert_msg(ok, "%s", all);
+    free(all);
+    const struct config_route *r = &c.routes[0];
+    ck_assert_uint_eq(r->n_mirrors, 4);
+    const struct config_mirror *m = &r->mirrors[0];
+    ck_assert_ptr_nonnull(m->capture);
+    ck_assert_str_eq(m->url, "file:////tmp//spoa-check-config/x/");
+    ck_assert_str_eq(m->scheme, "file");
+    ck_assert_ptr_null(m->host);
+    ck_assert_str_eq(m->capture->dir, "/tmp/spoa-check-config/x");
+    ck_assert_uint_eq(m->capture->rotate_bytes, 4096);
+    ck_assert_uint_eq(m->capture->rotate_ms, 0);
+    ck_assert_uint_eq(m->capture->max_total_bytes, 5000000000ull);
+    ck_assert_uint_eq(m->capture->max_files, 3);
+    ck_assert_uint_eq(m->capture->max_queue, 10);
+    ck_assert_uint_eq(m->capture->n_redact_headers, 2);
+    ck_assert_str_eq(m->capture->redact_headers[0], "x-token");
+    ck_assert_str_eq(m->capture->redact_headers[1], "cookie");
+    ck_assert_uint_eq(m->percent_millionths, 250000);
+    ck_assert_int_eq(m->authority, AUTHORITY_KEEP);
+    ck_assert_int_eq(m->sample_by, SAMPLE_HEADER);
+    ck_assert_uint_eq(m->max_rps, 7);
+
+    m = &r->mirrors[1];
+    ck_assert_ptr_nonnull(m->capture);
+    ck_assert_str_eq(m->capture->dir, "/tmp/spoa-check-config/defaults");
+    ck_assert_uint_eq(m->capture->rotate_bytes, 64ull << 20);
+    ck_assert_uint_eq(m->capture->rotate_ms, 300000);
+    ck_assert_uint_eq(m->capture->max_total_bytes, 1ull << 30);
+    ck_assert_uint_eq(m->capture->max_files, 100);
+    ck_assert_uint_eq(m->capture->max_queue, 4096);
+    static const char *const dflt[] = {"authorization", "cookie", "set-cookie", "proxy-authorization",
+                                       "x-api-key"};
+    ck_assert_uint_eq(m->capture->n_redact_headers, 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(m->capture->redact_headers[i], dflt[i]);
+    ck_assert_uint_eq(r->mirrors[2].capture->n_redact_headers, 0);
+    ck_assert_ptr_null(r->mirrors[3].capture);
+    config_free(&c);
+    config_errors_free(&errs);
+
+    /* --mirror file:///dir */
+    config_defaults(&c);
+    ck_assert(config_add_catch_all(&c, "file:///tmp/spoa-check-config/flag", "10", &errs));
+    m = &c.routes[0].mirrors[0];
+    ck_assert_ptr_nonnull(m->capture);
+    ck_assert_str_eq(m->capture->dir, "/tmp/spoa-check-config/flag");
+    ck_assert_uint_eq(m->percent_millionths, 100000);
+    config_free(&c);
+    config_defaults(&c);
+    ck_assert(!config_add_catch_all(&c, "file://h/x", NULL, &errs));
+    ck_assert_uint_eq(errs.count, 1);
+    ck_assert_ptr_nonnull(strstr(errs.items[0], "--mirror: a file:// URL takes no host"));
+    config_free(&c);
+    config_errors_free(&errs);
+    /* The same directory as a mirror of the file. */
+    const char *one = "routes: [{name: r, mirrors: [{url: \"file:///tmp/spoa-check-config/flag\"}]}]\n";
+    ck_assert(load(one, &c, &errs));
+    ck_assert(!config_add_catch_all(&c, "file:///tmp/spoa-check-config/flag", NULL, &errs));
+    ck_assert_ptr_nonnull(strstr(errs.items[0], "is already used by a capture mirror of the file"));
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(capture_url_parse)
+{
+    char *dir = NULL, err[256];
+    ck_assert(config_file_url_parse("file:///var/lib/x", &dir, err, sizeof(err)));
+    ck_assert_str_eq(dir, "/var/lib/x");
+    free(dir);
+    ck_assert(config_file_url_parse("File:///a//b///", &dir, err, sizeof(err)));
+    ck_assert_str_eq(dir, "/a/b");
+    free(dir);
+    ck_assert(config_file_url_parse("file:///a/.b/c..", &dir, err, sizeof(err)));
+    ck_assert_str_eq(dir, "/a/.b/c..");
+    free(dir);
+    dir = NULL;
+    ck_assert(!config_file_url_parse("file:///a/./b", &dir, err, sizeof(err)));
+    ck_assert(!config_file_url_parse("file:///a\tb", &dir, err, sizeof(err)));
+    ck_assert(!config_file_url_parse("file:///a?b", &dir, err, sizeof(err)));
+    ck_assert(!config_file_url_parse("file:///a#b", &dir, err, sizeof(err)));
+    ck_assert(!config_file_url_parse("file:////", &dir, err, sizeof(err)));
+    ck_assert(!config_file_url_parse("file://localhost/a", &dir, err, sizeof(err)));
+    ck_assert_ptr_null(dir);
+    ck_assert(config_is_file_url("FILE:x"));
+    ck_assert(!config_is_file_url("http://m"));
+
+    ck_assert(config_capture_dir_check("/tmp", err, sizeof(err)));
+    ck_assert(config_capture_dir_check("/tmp/spoa-check-config/does/not/exist", err, sizeof(err)));
+    ck_assert(!config_capture_dir_check("/etc/passwd", err, sizeof(err)));
+    ck_assert(!config_capture_dir_check("/etc/passwd/x", err, sizeof(err)));
+    ck_assert_str_eq(err, "/etc/passwd/x cannot be created: /etc/passwd is not a directory");
+}
+END_TEST
 
 START_TEST(catch_all)
 {
@@ -869,6 +1112,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, minimal_file_defaults);
     tcase_add_test(tc, full_round_trip);
     tcase_add_test(tc, shipped_example_loads);
+    tcase_add_test(tc, shipped_capture_example_loads);
     tcase_add_test(tc, lenient_forms);
     tcase_add_test(tc, aliases_resolve);
     suite_add_tcase(s, tc);
@@ -884,6 +1128,8 @@ Suite *config_suite(void)
     tc = tcase_create("flags");
     tcase_add_test(tc, catch_all);
     tcase_add_test(tc, catch_all_errors);
+    tcase_add_test(tc, capture_mirrors);
+    tcase_add_test(tc, capture_url_parse);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("values");

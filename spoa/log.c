@@ -48,7 +48,9 @@ static void json_put_escaped(struct json_out *o, char c)
     if (c == '"' || c == '\\') {
         json_put(o, '\\');
         json_put(o, c);
-    } else if ((unsigned char)c < 0x20) {
+    } else if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f) {
+        /* Control bytes and bytes outside a valid UTF-8 sequence: written as
+         * the code points U+0000..U+00FF, so the line stays valid JSON. */
         json_put(o, '\\');
         json_put(o, 'u');
         json_put(o, '0');
@@ -57,6 +59,51 @@ static void json_put_escaped(struct json_out *o, char c)
         json_put(o, hex[c & 15]);
     } else {
         json_put(o, c);
+    }
+}
+
+/* Length of the valid UTF-8 sequence starting at p (at most n bytes), or 0. */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    size_t len;
+    unsigned min;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        len = 2;
+        min = 0x80;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3;
+        min = 0x800;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    unsigned cp = p[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Writes <n> decoded value bytes: valid UTF-8 as it is, anything else escaped. */
+static void json_put_text(struct json_out *o, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t seq = p[i] >= 0x80 ? utf8_sequence(p + i, n - i) : 0;
+        if (seq) {
+            for (size_t k = 0; k < seq; k++)
+                json_put(o, (char)p[i + k]);
+            i += seq;
+        } else {
+            json_put_escaped(o, (char)p[i++]);
+        }
     }
 }
 
@@ -99,6 +146,8 @@ void log_logfmt_to_json(const char *in, char *out, size_t cap)
             p++;
             if (*p == '"') {
                 p++;
+                unsigned char val[4096];
+                size_t n = 0;
                 while (*p && *p != '"') {
                     char c = *p++;
                     if (c == '\\' && *p) {
@@ -112,8 +161,10 @@ void log_logfmt_to_json(const char *in, char *out, size_t cap)
                             c = e;
                         }
                     }
-                    json_put_escaped(&o, c);
+                    if (n < sizeof(val))
+                        val[n++] = (unsigned char)c;
                 }
+                json_put_text(&o, val, n);
                 if (*p == '"')
                     p++;
             } else {

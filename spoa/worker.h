@@ -51,8 +51,9 @@ void worker_set_runtime(struct worker *w, struct mirror_runtime *rt);
  * they sent is answered; mirror requests in flight go on. */
 void worker_drain(struct worker *w);
 
-/* worker_idle: true once the worker has no SPOP connection and no mirror
- * request queued or in flight (checked on the worker's sweep). Any thread. */
+/* worker_idle: true once the worker, after worker_drain(), has no SPOP
+ * connection and no mirror request queued or in flight (updated by the
+ * worker when the drain starts and on each sweep). Any thread. */
 bool worker_idle(const struct worker *w);
 
 /* worker_join: waits for the worker's thread to end. */

@@ -45,22 +45,6 @@ static bool is_target(struct spop_bytes b)
     return true;
 }
 
-static bool eq_nocase(struct spop_bytes a, struct spop_bytes b)
-{
-    if (a.len != b.len)
-        return false;
-    for (size_t i = 0; i < a.len; i++) {
-        uint8_t x = a.ptr[i], y = b.ptr[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (uint8_t)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (uint8_t)(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 static bool is_ows(uint8_t c)
 {
     return c == ' ' || c == '\t';
@@ -71,7 +55,7 @@ static bool named_by_connection(const struct capture_record *r, struct spop_byte
 {
     static const struct spop_bytes connection = {(const uint8_t *)"connection", 10};
     for (size_t i = 0; i < r->n_headers; i++) {
-        if (!eq_nocase(r->headers[i].name, connection))
+        if (!spop_bytes_ieq(r->headers[i].name, connection))
             continue;
         struct spop_bytes v = r->headers[i].value;
         size_t off = 0;
@@ -86,7 +70,7 @@ static bool named_by_connection(const struct capture_record *r, struct spop_byte
             }
             while (tok.len > 0 && is_ows(tok.ptr[tok.len - 1]))
                 tok.len--;
-            if (tok.len > 0 && eq_nocase(tok, name))
+            if (tok.len > 0 && spop_bytes_ieq(tok, name))
                 return true;
         }
     }

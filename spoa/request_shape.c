@@ -24,23 +24,6 @@ const char *shape_status_str(enum shape_status s)
     return "unknown";
 }
 
-static unsigned char lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* True when <b> is <s>, ignoring case. */
-static bool name_is(struct spop_bytes b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b.len != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(b.ptr[i]) != lower((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 /* ---- authority ---- */
 
 /* The Host value as up to three pieces: <head>, then <ins>, then <tail>. */
@@ -139,10 +122,11 @@ static const char *const hop_by_hop[] = {
 bool is_hop_by_hop(struct spop_bytes name)
 {
     for (size_t i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
-        if (name_is(name, hop_by_hop[i]))
+        if (spop_bytes_ieq_str(name, hop_by_hop[i]))
             return true;
     static const char proxy[] = "proxy-";
-    return name.len >= sizeof(proxy) - 1 && name_is((struct spop_bytes){name.ptr, sizeof(proxy) - 1}, proxy);
+    return name.len >= sizeof(proxy) - 1 &&
+           spop_bytes_ieq_str((struct spop_bytes){name.ptr, sizeof(proxy) - 1}, proxy);
 }
 
 static bool is_ows(uint8_t c)
@@ -165,13 +149,8 @@ static bool list_names(struct spop_bytes list, struct spop_bytes name)
         }
         while (tok.len > 0 && is_ows(tok.ptr[tok.len - 1]))
             tok.len--;
-        if (tok.len == name.len && tok.len > 0) {
-            bool same = true;
-            for (size_t i = 0; i < tok.len && same; i++)
-                same = lower(tok.ptr[i]) == lower(name.ptr[i]);
-            if (same)
-                return true;
-        }
+        if (tok.len > 0 && spop_bytes_ieq(tok, name))
+            return true;
     }
     return false;
 }
@@ -186,7 +165,7 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
         if (r <= 0)
             return false;
         off += (size_t)r;
-        if (name_is(n, "connection") && list_names(v, name))
+        if (spop_bytes_ieq_str(n, "connection") && list_names(v, name))
             return true;
     }
 }
@@ -199,10 +178,10 @@ static bool header_dropped(const struct config_mirror *m, const struct mirror_ar
     if (is_hop_by_hop(name))
         return true;
     for (size_t i = 0; i < m->n_headers_remove; i++)
-        if (name_is(name, m->headers_remove[i]))
+        if (spop_bytes_ieq_str(name, m->headers_remove[i]))
             return true;
     for (size_t i = 0; i < m->n_headers_set; i++)
-        if (name_is(name, m->headers_set[i].name))
+        if (spop_bytes_ieq_str(name, m->headers_set[i].name))
             return true;
     return has_connection && connection_names(a->hdrs, name);
 }
@@ -349,7 +328,7 @@ static void emit(struct out *o, const struct config_mirror *m, const struct mirr
     int r;
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
         off += (size_t)r;
-        has_connection = has_connection || name_is(n, "connection");
+        has_connection = has_connection || spop_bytes_ieq_str(n, "connection");
     }
     off = 0;
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {

@@ -3,18 +3,10 @@
 
 #include <string.h>
 
-static unsigned char lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
 /* Case-insensitive equality of two byte ranges of the same length <n>. */
 static bool ieq(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    return true;
+    return spop_bytes_ieq((struct spop_bytes){a, n}, (struct spop_bytes){b, n});
 }
 
 /* An authority split into its host name and its port. */

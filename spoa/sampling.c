@@ -70,23 +70,6 @@ bool cookie_value(struct spop_bytes header, const char *name, struct spop_bytes 
     return false;
 }
 
-static unsigned char lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* True when header name <b> is <s>, ignoring case. */
-static bool name_is(struct spop_bytes b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b.len != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(b.ptr[i]) != lower((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 bool sample_key(const struct config_mirror *m, const struct mirror_args *a, struct spop_bytes *key)
 {
     if (m->sample_by == SAMPLE_RANDOM || m->sample_key == NULL || m->sample_key[0] == '\0')
@@ -99,7 +82,7 @@ bool sample_key(const struct config_mirror *m, const struct mirror_args *a, stru
         if (n <= 0)
             return false;
         off += (size_t)n;
-        if (!name_is(name, want))
+        if (!spop_bytes_ieq_str(name, want))
             continue;
         if (m->sample_by == SAMPLE_HEADER) {
             /* The first occurrence decides; an empty value is no key. */

@@ -80,6 +80,26 @@ bool spop_bytes_eq(struct spop_bytes b, const char *s)
     return b.len == n && (n == 0 || memcmp(b.ptr, s, n) == 0);
 }
 
+static uint8_t ascii_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+bool spop_bytes_ieq(struct spop_bytes a, struct spop_bytes b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++)
+        if (ascii_lower(a.ptr[i]) != ascii_lower(b.ptr[i]))
+            return false;
+    return true;
+}
+
+bool spop_bytes_ieq_str(struct spop_bytes b, const char *s)
+{
+    return spop_bytes_ieq(b, (struct spop_bytes){(const uint8_t *)s, strlen(s)});
+}
+
 bool spop_data_as_uint(const struct spop_data *d, uint64_t *out)
 {
     switch (d->type) {

@@ -43,6 +43,13 @@ ssize_t spop_bytes_decode(const uint8_t *p, size_t len, struct spop_bytes *out);
 /* spop_bytes_eq: true when <b> holds exactly the bytes of the C string <s>. */
 bool spop_bytes_eq(struct spop_bytes b, const char *s);
 
+/* spop_bytes_ieq: true when <a> and <b> hold the same bytes, ignoring ASCII
+ * case (header names, host names). */
+bool spop_bytes_ieq(struct spop_bytes a, struct spop_bytes b);
+
+/* spop_bytes_ieq_str: spop_bytes_ieq() against the C string <s>. */
+bool spop_bytes_ieq_str(struct spop_bytes b, const char *s);
+
 /* spop_data_as_uint: stores an integer value of any SPOP integer type into
  * *out. Returns false (and leaves *out alone) for a non-integer or a negative
  * signed value. */

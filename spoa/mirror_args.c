@@ -1,6 +1,7 @@
 #include "mirror_args.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "spop_proto.h"
 
@@ -8,23 +9,29 @@ enum arg_kind { ARG_STR, ARG_BIN, ARG_INT, ARG_ADDR };
 
 struct arg_spec {
     const char *name;
+    size_t name_len; /* compared first: most names differ in length */
     enum arg_kind kind;
     bool required;
     size_t offset; /* of the field in struct mirror_args */
 };
 
+#define ARG(name, kind, required, field)                                                                     \
+    {                                                                                                        \
+        name, sizeof(name) - 1, kind, required, offsetof(struct mirror_args, field)                          \
+    }
+
 /* clang-format off */
 static const struct arg_spec arg_specs[] = {
-    {"method",    ARG_STR,  true,  offsetof(struct mirror_args, method)},
-    {"path",      ARG_STR,  true,  offsetof(struct mirror_args, path)},
-    {"host",      ARG_STR,  true,  offsetof(struct mirror_args, host)},
-    {"ver",       ARG_STR,  true,  offsetof(struct mirror_args, ver)},
-    {"hdrs",      ARG_BIN,  true,  offsetof(struct mirror_args, hdrs)},
-    {"body",      ARG_BIN,  true,  offsetof(struct mirror_args, body)},
-    {"body_size", ARG_INT,  true,  offsetof(struct mirror_args, body_size)},
-    {"route",     ARG_STR,  false, offsetof(struct mirror_args, route)},
-    {"id",        ARG_STR,  false, offsetof(struct mirror_args, id)},
-    {"src",       ARG_ADDR, false, offsetof(struct mirror_args, src)},
+    ARG("method",    ARG_STR,  true,  method),
+    ARG("path",      ARG_STR,  true,  path),
+    ARG("host",      ARG_STR,  true,  host),
+    ARG("ver",       ARG_STR,  true,  ver),
+    ARG("hdrs",      ARG_BIN,  true,  hdrs),
+    ARG("body",      ARG_BIN,  true,  body),
+    ARG("body_size", ARG_INT,  true,  body_size),
+    ARG("route",     ARG_STR,  false, route),
+    ARG("id",        ARG_STR,  false, id),
+    ARG("src",       ARG_ADDR, false, src),
 };
 /* clang-format on */
 #define ARG_COUNT (sizeof(arg_specs) / sizeof(arg_specs[0]))
@@ -81,7 +88,8 @@ enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct
             break; /* spop_message_next() validated the arguments already */
         off += (size_t)n;
         for (size_t i = 0; i < ARG_COUNT; i++) {
-            if (!spop_bytes_eq(kv.name, arg_specs[i].name))
+            if (kv.name.len != arg_specs[i].name_len ||
+                memcmp(kv.name.ptr, arg_specs[i].name, kv.name.len) != 0)
                 continue;
             enum mirror_args_status st = store(&arg_specs[i], &kv.value, a);
             if (st != MIRROR_ARGS_OK) {

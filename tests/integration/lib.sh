@@ -1,13 +1,17 @@
-# Shared helpers for tests/integration/run.sh and tests/demo.sh (bash).
-# Source it after setting WORK (a private temp dir) and AGENT_BIN (the agent
-# binary). Every process started through these helpers is recorded by PID
-# and stopped by stop_all.
+# Shared helpers for the tests/integration scripts, tests/demo.sh and
+# bench/run_e2e.sh (bash). Source it after setting WORK (a private temp dir)
+# and AGENT_BIN (the agent binary). Every process started through these
+# helpers is recorded by PID and stopped by stop_all. Sourcing it only
+# defines functions and variables; report_start turns on the test report.
 
 PY=${PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || PY=python3
 GUNICORN=${GUNICORN:-/usr/bin/gunicorn}
 HAPROXY=${HAPROXY:-haproxy}
 STARTED_PIDS=""
+# This directory (tests/integration) and the shipped HAProxy configuration.
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SHIPPED_CONF="$IT_DIR/../../haproxy-conf"
 
 # now_ms: wall-clock milliseconds.
 now_ms() {
@@ -172,4 +176,171 @@ server_field() {
 # server_is SOCKET BACKEND SERVER STATUS: true when the server's status is STATUS.
 server_is() {
     [ "$(server_field "$1" "$2" "$3" status)" = "$4" ]
+}
+
+# ---------------------------------------------------------------- report
+
+# ok DESCRIPTION / not_ok DESCRIPTION: one passed / failed check, counted in
+# PASSED / FAILED and printed as "ok - ..." / "not ok - ...".
+ok() {
+    PASSED=$((PASSED + 1))
+    echo "ok - $*"
+}
+
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $*"
+}
+
+# note TEXT: a "# TEXT" comment line in the report.
+note() {
+    echo "# $*"
+}
+
+# check DESCRIPTION CMD...: ok when CMD succeeds, not_ok otherwise.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run_checks CMD...: runs a checker program (stderr merged), echoes its
+# output and counts its "ok - " / "not ok - " lines as checks; a checker
+# that printed no check at all counts as one failure, named after CMD's
+# second and third words ("verify.py primary printed no check").
+run_checks() {
+    local line seen=0
+    while IFS= read -r line; do
+        case $line in
+            "ok - "*) PASSED=$((PASSED + 1)) seen=1 ;;
+            "not ok - "*) FAILED=$((FAILED + 1)) seen=1 ;;
+        esac
+        echo "$line"
+    done < <("$@" 2>&1)
+    [ "$seen" = 1 ] || not_ok "${2##*/} ${3:-} printed no check"
+}
+
+# report_start [GLOB...]: starts the report: PASSED=0, FAILED=0, T0=now, an
+# EXIT trap (report_finish) and an INT/TERM trap that fails the run. GLOBs
+# (relative to WORK) name the logs whose last lines are shown when the run
+# fails. A script may set REPORT_CLEANUP to a command that report_finish
+# runs after stop_all (e.g. to unmount something).
+report_start() {
+    PASSED=0
+    FAILED=0
+    T0=$(now_ms)
+    REPORT_LOGS=("$@")
+    REPORT_CLEANUP=${REPORT_CLEANUP:-}
+    trap report_finish EXIT
+    trap 'not_ok "interrupted"; exit 130' INT TERM
+}
+
+# report_finish: the EXIT trap of report_start. Stops every tracked process,
+# runs REPORT_CLEANUP, keeps WORK (and shows the end of each log) when
+# something failed or KEEP_WORK is set, removes it otherwise; prints the
+# total time and "N passed, M failed"; exits 0 only when nothing failed.
+report_finish() {
+    local rc=$? pat f
+    trap - EXIT INT TERM
+    stop_all
+    [ -n "$REPORT_CLEANUP" ] && $REPORT_CLEANUP
+    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
+        note "files kept in $WORK"
+        for pat in "${REPORT_LOGS[@]}"; do
+            for f in "$WORK"/$pat; do
+                [ -s "$f" ] || continue
+                note "--- last lines of $f"
+                tail -n 5 "$f" | cut -c 1-300 | sed 's/^/#   /'
+            done
+        done
+    else
+        rm -rf "$WORK"
+    fi
+    note "total time: $(($(now_ms) - T0)) ms"
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
+    exit 1
+}
+
+# require ITEM...: fails the run ("not ok - prerequisites: ..." and exit 1)
+# unless every ITEM is there: a program (name or path) that can be run, or
+# py:MODULE, a module that python3 imports.
+require() {
+    local missing="" item
+    for item in "$@"; do
+        case $item in
+            py:*) "$PY" -c "import ${item#py:}" 2>/dev/null || missing="$missing python3-${item#py:}" ;;
+            *) command -v "$item" >/dev/null 2>&1 || missing="$missing $item" ;;
+        esac
+    done
+    if [ -n "$missing" ]; then
+        not_ok "prerequisites:$missing (run make deps && make)"
+        exit 1
+    fi
+}
+
+# ---------------------------------------------------------------- configs
+
+# render_template TEMPLATE OUT: copies TEMPLATE to OUT with every @NAME@
+# marker replaced by the value of the shell variable NAME (values must not
+# hold '#'). Fails, leaving OUT alone, when a marker outside comment lines
+# names an unset or empty variable or an '@' is left over there.
+render_template() {
+    local name vars tmp="$2.tmp"
+    vars=$(grep -v '^[[:space:]]*#' "$1" | grep -oE '@[A-Z][A-Z0-9_]*@' | sort -u | tr -d '@')
+    cp "$1" "$tmp" || return 1
+    for name in $vars; do
+        [ -n "${!name:-}" ] || { echo "render_template: $name is not set" >&2; return 1; }
+        sed -i "s#@$name@#${!name}#g" "$tmp" || return 1
+    done
+    ! grep -v '^[[:space:]]*#' "$tmp" | grep -q '@' && mv "$tmp" "$2"
+}
+
+# render_haproxy_config TEMPLATE: writes WORK/mirror.spoe.conf, the shipped
+# haproxy-conf/mirror.spoe.conf with "timeout processing 500ms" (so that a
+# scheduling hiccup on a busy test machine cannot turn an ACK into a
+# timeout), and WORK/haproxy.cfg from TEMPLATE: each "@SHIPPED <keyword>@"
+# line becomes the first line of haproxy-conf/haproxy.cfg whose first word
+# is <keyword>, then the other markers are filled in by render_template.
+# Sets AGENTS_BACKEND (the SPOE file's use-backend) first, so TEMPLATE may
+# use @AGENTS_BACKEND@. Fails when a keyword, a variable or the backend is
+# missing.
+render_haproxy_config() {
+    AGENTS_BACKEND=$(awk '$1 == "use-backend" { print $2; exit }' "$SHIPPED_CONF/mirror.spoe.conf")
+    [ -n "$AGENTS_BACKEND" ] || return 1
+    sed 's/^\([[:space:]]*timeout processing\).*/\1 500ms/' "$SHIPPED_CONF/mirror.spoe.conf" >"$WORK/mirror.spoe.conf" &&
+        grep -q '^[[:space:]]*timeout processing 500ms$' "$WORK/mirror.spoe.conf" || return 1
+    awk '
+        FNR == NR { if (!($1 in shipped)) shipped[$1] = $0; next }
+        $1 == "@SHIPPED" {
+            key = $2; sub(/@$/, "", key)
+            if (!(key in shipped)) { print "missing in shipped config: " key > "/dev/stderr"; exit 1 }
+            print shipped[key]; next
+        }
+        { print }' "$SHIPPED_CONF/haproxy.cfg" "$1" >"$WORK/haproxy.cfg.in" &&
+        render_template "$WORK/haproxy.cfg.in" "$WORK/haproxy.cfg"
+}
+
+# ---------------------------------------------------------------- test server
+
+# start_test_server PORT OUT ERR [ARGS...]: starts mirror_test_server.py
+# (ARGS: e.g. --records FILE) on 127.0.0.1:PORT, 0 for a port of its
+# choosing, with stdout in OUT and stderr in ERR, and waits at most 5 s for
+# its "port=N" line. Sets SERVER_PID (tracked for stop_all) and SERVER_PORT;
+# fails when the server exited or did not listen in time.
+start_test_server() {
+    local port=$1 out=$2 err=$3 i=0
+    shift 3
+    "$PY" "$IT_DIR/mirror_test_server.py" "$port" "$@" >"$out" 2>"$err" &
+    SERVER_PID=$!
+    track "$SERVER_PID"
+    SERVER_PORT=""
+    while [ $i -lt 100 ]; do
+        SERVER_PORT=$(sed -n 's/^port=\([0-9][0-9]*\)$/\1/p' "$out" 2>/dev/null)
+        [ -n "$SERVER_PORT" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
 }

@@ -19,54 +19,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-it.XXXXXX")
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
 
-PASSED=0
-FAILED=0
 NL='
 '
-T0=$(now_ms)
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok - $*"
-}
-
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $*"
-}
-
-# check DESCRIPTION CMD...: ok when CMD succeeds.
-check() {
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-note() {
-    echo "# $*"
-}
-
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        note "logs kept in $WORK"
-        for f in "$WORK"/agent*.log "$WORK"/haproxy.log; do
-            [ -s "$f" ] || continue
-            note "--- last lines of $f"
-            tail -n 5 "$f" | sed 's/^/#   /'
-        done
-    else
-        rm -rf "$WORK"
-    fi
-    note "total time: $(($(now_ms) - T0)) ms"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-    exit 1
-}
-trap finish EXIT
-trap 'not_ok "interrupted"; exit 130' INT TERM
+report_start 'agent*.log' haproxy.log
 
 # ---------------------------------------------------------------- helpers
 
@@ -132,29 +87,6 @@ count_notify() {
     grep -c ' event=notify ' "$1" 2>/dev/null || true
 }
 
-# render_config: writes WORK/haproxy.cfg from haproxy.cfg.in and
-# WORK/mirror.spoe.conf from the shipped SPOE file.
-render_config() {
-    AGENTS_BACKEND=$(awk '$1 == "use-backend" { print $2; exit }' "$SHIPPED/mirror.spoe.conf")
-    sed 's/^\([[:space:]]*timeout processing\).*/\1 500ms/' "$SHIPPED/mirror.spoe.conf" >"$WORK/mirror.spoe.conf"
-    awk -v work="$WORK" -v hp="$HTTP_PORT" -v h2="$H2_PORT" -v app="$APP_PORT" \
-        -v agent="$AGENT_PORT" -v be="$AGENTS_BACKEND" '
-        FNR == NR { if (!($1 in shipped)) shipped[$1] = $0; next }
-        $1 ~ /^@SHIPPED$/ {
-            key = $2; sub(/@$/, "", key)
-            if (!(key in shipped)) { print "missing in shipped config: " key > "/dev/stderr"; exit 1 }
-            print shipped[key]; next
-        }
-        {
-            gsub(/@WORK@/, work); gsub(/@HTTP_PORT@/, hp); gsub(/@H2_PORT@/, h2)
-            gsub(/@APP_PORT@/, app); gsub(/@AGENT_PORT@/, agent); gsub(/@AGENTS_BACKEND@/, be)
-            print
-        }' "$SHIPPED/haproxy.cfg" "$HERE/haproxy.cfg.in" >"$WORK/haproxy.cfg" &&
-        [ -n "$AGENTS_BACKEND" ] &&
-        grep -q '^[[:space:]]*timeout processing 500ms$' "$WORK/mirror.spoe.conf" &&
-        ! grep -v '^#' "$WORK/haproxy.cfg" | grep -q '@'
-}
-
 agent_up() {
     server_is "$WORK/haproxy.sock" "$AGENTS_BACKEND" agent1 UP
 }
@@ -165,15 +97,7 @@ agent_down() {
 
 # ---------------------------------------------------------------- setup
 
-missing=""
-[ -x "$AGENT_BIN" ] || missing="$missing $AGENT_BIN"
-command -v "$HAPROXY" >/dev/null || missing="$missing $HAPROXY"
-command -v curl >/dev/null || missing="$missing curl"
-"$PY" -c 'import httpbin, gunicorn' 2>/dev/null || missing="$missing python3-httpbin/gunicorn"
-if [ -n "$missing" ]; then
-    not_ok "prerequisites:$missing (run make deps && make)"
-    exit 1
-fi
+require "$AGENT_BIN" "$HAPROXY" curl py:httpbin py:gunicorn
 note "$("$HAPROXY" -v | head -n 1)"
 
 read -r HTTP_PORT H2_PORT APP_PORT AGENT_PORT <<EOF
@@ -192,7 +116,7 @@ else
 fi
 printf '%s\n' "$out" | grep -E 'WARNING|ALERT' | sed 's/^/#   /'
 
-if ! render_config; then
+if ! render_haproxy_config "$HERE/haproxy.cfg.in"; then
     not_ok "test configuration rendered from the templates"
     exit 1
 fi

@@ -29,17 +29,13 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/integration"
 TPL="$HERE/capture"
-SHIPPED="$ROOT/haproxy-conf"
 AGENT_BIN=${AGENT_BIN:-$ROOT/build/spoa-shadow}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-capture.XXXXXX")
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
 export PYTHONDONTWRITEBYTECODE=1
 
-PASSED=0
-FAILED=0
 MOUNTED=""
-T0=$(now_ms)
 CAPTURE_DIR="$WORK/capture"
 FULL_DIR="$WORK/small/capture"
 CAP_N=200
@@ -47,64 +43,21 @@ CAP_BODY=600
 FULL_N=300
 FULL_BODY=8000
 
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok - $*"
-}
-
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $*"
-}
-
-note() {
-    echo "# $*"
-}
-
-check() {
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
 # verify ARGS...: runs capture/verify.py and counts its ok / not ok lines.
 verify() {
-    local line seen=0
-    while IFS= read -r line; do
-        case $line in
-            "ok - "*) PASSED=$((PASSED + 1)) seen=1 ;;
-            "not ok - "*) FAILED=$((FAILED + 1)) seen=1 ;;
-        esac
-        echo "$line"
-    done < <("$PY" "$TPL/verify.py" "$@" 2>&1)
-    [ "$seen" = 1 ] || not_ok "verify.py $1 printed no check"
+    run_checks "$PY" "$TPL/verify.py" "$@"
 }
 
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    [ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
-    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        note "files kept in $WORK"
-        for f in "$WORK"/agent.log "$WORK"/haproxy.log "$WORK"/*.err; do
-            [ -s "$f" ] || continue
-            note "--- last lines of $f"
-            tail -n 5 "$f" | sed 's/^/#   /'
-        done
-    else
-        rm -rf "$WORK"
-    fi
-    note "total time: $(($(now_ms) - T0)) ms"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-    exit 1
+# unmount_small: unmounts the small tmpfs, if one was mounted (run by
+# report_finish after stop_all).
+unmount_small() {
+    [ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null
 }
-trap finish EXIT
-trap 'exit 130' INT TERM
+REPORT_CLEANUP=unmount_small
+report_start agent.log haproxy.log '*.err'
 
 # traffic NAME HOST COUNT BODY: COUNT requests through HAProxy (4 in
-# parallel), ids NAME-<i>; results appended to WORK/NAME.res.
+# parallel), ids NAME-<i>; results in WORK/NAME.res.
 traffic() {
     local t
     t=$(now_ms)
@@ -125,17 +78,7 @@ labels() {
 
 # ---------------------------------------------------------------- setup
 
-missing=""
-[ -x "$AGENT_BIN" ] || missing="$missing $AGENT_BIN"
-command -v "$HAPROXY" >/dev/null || missing="$missing $HAPROXY"
-command -v curl >/dev/null || missing="$missing curl"
-[ -x "$GUNICORN" ] || missing="$missing $GUNICORN"
-"$PY" -c 'import httpbin' 2>/dev/null || missing="$missing python3-httpbin"
-"$PY" -c 'import msgpack' 2>/dev/null || missing="$missing python3-msgpack"
-if [ -n "$missing" ]; then
-    not_ok "prerequisites:$missing (run make deps && make)"
-    exit 1
-fi
+require "$AGENT_BIN" "$HAPROXY" curl "$GUNICORN" py:httpbin py:msgpack
 note "$("$HAPROXY" -v | head -n 1)"
 
 read -r HTTP_PORT APP_PORT AGENT_PORT ADMIN_PORT <<EOF
@@ -155,25 +98,11 @@ fi
 note "disk-full simulation: $DISK_MODE"
 
 # HAProxy: the mirroring test's template (HAProxy in front of one backend,
-# the agent behind the shipped SPOE file) with "timeout processing" raised
-# to 500 ms so that a slow test machine cannot turn an ACK into a timeout.
-AGENTS_BACKEND=$(awk '$1 == "use-backend" { print $2; exit }' "$SHIPPED/mirror.spoe.conf")
-sed 's/^\([[:space:]]*timeout processing\).*/\1 500ms/' "$SHIPPED/mirror.spoe.conf" >"$WORK/mirror.spoe.conf"
-awk -v work="$WORK" -v hp="$HTTP_PORT" -v app="$APP_PORT" -v agent="$AGENT_PORT" -v be="$AGENTS_BACKEND" '
-    FNR == NR { if (!($1 in shipped)) shipped[$1] = $0; next }
-    $1 == "@SHIPPED" {
-        key = $2; sub(/@$/, "", key)
-        if (!(key in shipped)) { print "missing in shipped config: " key > "/dev/stderr"; exit 1 }
-        print shipped[key]; next
-    }
-    {
-        gsub(/@WORK@/, work); gsub(/@HTTP_PORT@/, hp); gsub(/@V1_PORT@/, app)
-        gsub(/@AGENT_PORT@/, agent); gsub(/@AGENTS_BACKEND@/, be)
-        print
-    }' "$SHIPPED/haproxy.cfg" "$HERE/mirroring/haproxy.cfg.in" >"$WORK/haproxy.cfg"
-sed -e "s|@AGENT_PORT@|$AGENT_PORT|g" -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" -e "s|@CAPTURE_DIR@|$CAPTURE_DIR|g" \
-    -e "s|@FULL_DIR@|$FULL_DIR|g" "$TPL/agent.yaml.in" >"$WORK/agent.yaml"
-if [ -z "$AGENTS_BACKEND" ] || grep -v '^[[:space:]]*#' "$WORK/haproxy.cfg" "$WORK/agent.yaml" | grep -q '@'; then
+# "v1" being httpbin here, the agent behind the shipped SPOE file).
+# Read by render_template (lib.sh) for the template's @V1_PORT@ markers.
+# shellcheck disable=SC2034
+V1_PORT=$APP_PORT
+if ! render_haproxy_config "$HERE/mirroring/haproxy.cfg.in" || ! render_template "$TPL/agent.yaml.in" "$WORK/agent.yaml"; then
     not_ok "configuration rendered from the templates"
     exit 1
 fi

@@ -31,22 +31,23 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-lifecycle.XXXXXX")
 . "$ROOT/tests/integration/lifecycle/common.sh"
 export PYTHONDONTWRITEBYTECODE=1
 
-require "$HAPROXY" curl "$GUNICORN"
+require "$AGENT_BIN" "$HAPROXY" curl "$GUNICORN" py:httpbin
 read -r HTTP_PORT APP_PORT MIRROR_PORT AGENT_PORT ADMIN_PORT <<EOF
 $(free_ports 5)
 EOF
 note "ports: haproxy=$HTTP_PORT httpbin=$APP_PORT mirror=$MIRROR_PORT agent=$AGENT_PORT admin=$ADMIN_PORT"
 
-# Read by render (lifecycle/common.sh) for the @DRAIN_MS@ and @TIMEOUT_MS@ markers.
+# Read by render_template (lib.sh) for the @DRAIN_MS@ and @TIMEOUT_MS@ markers.
 # shellcheck disable=SC2034
 DRAIN_MS=3000 TIMEOUT_MS=5000
 CFG="$WORK/agent.yaml"
-if ! render_haproxy || ! render "$LC/agent-a.yaml.in" "$CFG" || ! render "$LC/agent-b.yaml.in" "$WORK/b.yaml" ||
-    ! render "$LC/agent-broken.yaml.in" "$WORK/broken.yaml"; then
+if ! render_haproxy_config "$LC/haproxy.cfg.in" || ! render_template "$LC/agent-a.yaml.in" "$CFG" ||
+    ! render_template "$LC/agent-b.yaml.in" "$WORK/b.yaml" ||
+    ! render_template "$LC/agent-broken.yaml.in" "$WORK/broken.yaml"; then
     not_ok "configuration rendered from the templates"
     exit 1
 fi
-DRAIN_MS=30000 TIMEOUT_MS=10000 render "$LC/agent-a.yaml.in" "$WORK/long.yaml" ||
+DRAIN_MS=30000 TIMEOUT_MS=10000 render_template "$LC/agent-a.yaml.in" "$WORK/long.yaml" ||
     { not_ok "configuration rendered from the templates"; exit 1; }
 
 # install FILE: replaces the agent's configuration file in one rename.

@@ -31,14 +31,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-metrics.XXXXXX")
 . "$ROOT/tests/integration/lifecycle/common.sh"
 export PYTHONDONTWRITEBYTECODE=1
 
-require "$HAPROXY" curl "$GUNICORN" "$PROMETHEUS" "$PROMTOOL"
+require "$AGENT_BIN" "$HAPROXY" curl "$GUNICORN" "$PROMETHEUS" "$PROMTOOL" py:httpbin
 read -r HTTP_PORT APP_PORT MIRROR_PORT AGENT_PORT ADMIN_PORT PROM_PORT <<EOF
 $(free_ports 6)
 EOF
 note "ports: haproxy=$HTTP_PORT httpbin=$APP_PORT mirror=$MIRROR_PORT agent=$AGENT_PORT admin=$ADMIN_PORT prometheus=$PROM_PORT"
 
-if ! render_haproxy || ! render "$LC/agent-metrics.yaml.in" "$WORK/agent.yaml" ||
-    ! render "$LC/prometheus.yml.in" "$WORK/prometheus.yml"; then
+if ! render_haproxy_config "$LC/haproxy.cfg.in" || ! render_template "$LC/agent-metrics.yaml.in" "$WORK/agent.yaml" ||
+    ! render_template "$LC/prometheus.yml.in" "$WORK/prometheus.yml"; then
     not_ok "configuration rendered from the templates"
     exit 1
 fi

@@ -25,7 +25,6 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/integration"
 TPL="$HERE/mirroring"
-SHIPPED="$ROOT/haproxy-conf"
 AGENT_BIN=${AGENT_BIN:-$ROOT/build/spoa-shadow}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-mirroring.XXXXXX")
 # shellcheck source=tests/integration/lib.sh
@@ -33,70 +32,23 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-mirroring.XXXXXX")
 # No __pycache__ in the source tree from gunicorn importing recording_app.
 export PYTHONDONTWRITEBYTECODE=1
 
-PASSED=0
-FAILED=0
 WORKER_PIDS=""
-T0=$(now_ms)
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok - $*"
-}
-
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $*"
-}
-
-note() {
-    echo "# $*"
-}
-
-# check DESCRIPTION CMD...: ok when CMD succeeds.
-check() {
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 # verify ARGS...: runs mirroring/verify.py and counts its ok / not ok lines.
 verify() {
-    local line seen=0
-    while IFS= read -r line; do
-        case $line in
-            "ok - "*) PASSED=$((PASSED + 1)) seen=1 ;;
-            "not ok - "*) FAILED=$((FAILED + 1)) seen=1 ;;
-        esac
-        echo "$line"
-    done < <("$PY" "$TPL/verify.py" "$@" 2>&1)
-    [ "$seen" = 1 ] || not_ok "verify.py $1 printed no check"
+    run_checks "$PY" "$TPL/verify.py" "$@"
 }
 
-finish() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    stop_all
-    # gunicorn workers left behind by a master that had to be SIGKILLed.
+# kill_workers: gunicorn workers left behind by a master that had to be
+# SIGKILLed (run by report_finish after stop_all).
+kill_workers() {
+    local pid
     for pid in $WORKER_PIDS; do
         kill -KILL "$pid" 2>/dev/null
     done
-    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        note "files kept in $WORK"
-        for f in "$WORK"/agent.log "$WORK"/haproxy.log "$WORK"/*.err; do
-            [ -s "$f" ] || continue
-            note "--- last lines of $f"
-            tail -n 5 "$f" | sed 's/^/#   /'
-        done
-    else
-        rm -rf "$WORK"
-    fi
-    note "total time: $(($(now_ms) - T0)) ms"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-    exit 1
 }
-trap finish EXIT
-trap 'exit 130' INT TERM
+REPORT_CLEANUP=kill_workers
+report_start agent.log haproxy.log '*.err'
 
 # start_recorder NAME PORT: httpbin under gunicorn (4 workers) behind
 # recording_app.py, recording to WORK/NAME.jsonl; sets RECORDER_PID and
@@ -146,44 +98,20 @@ wait_copies() {
 
 # ---------------------------------------------------------------- setup
 
-missing=""
-[ -x "$AGENT_BIN" ] || missing="$missing $AGENT_BIN"
-command -v "$HAPROXY" >/dev/null || missing="$missing $HAPROXY"
-[ -x "$GUNICORN" ] || missing="$missing $GUNICORN"
-"$PY" -c 'import httpbin' 2>/dev/null || missing="$missing python3-httpbin"
-if [ -n "$missing" ]; then
-    not_ok "prerequisites:$missing (run make deps && make)"
-    exit 1
-fi
+require "$AGENT_BIN" "$HAPROXY" "$GUNICORN" py:httpbin
 note "$("$HAPROXY" -v | head -n 1)"
 
+# ADMIN_PORT is read by render_template (lib.sh) for agent.yaml.in.
+# shellcheck disable=SC2034
 read -r HTTP_PORT V1_PORT MIRROR_PORT AGENT_PORT ADMIN_PORT <<EOF
 $(free_ports 5)
 EOF
 note "ports: haproxy=$HTTP_PORT v1=$V1_PORT v1-mirroring=$MIRROR_PORT agent=$AGENT_PORT"
 
-# HAProxy: the template plus lines of the shipped haproxy.cfg; the shipped
-# SPOE file with "timeout processing" raised from 100 ms to 500 ms, so that
-# a scheduling hiccup on a busy test machine cannot turn an ACK into a
-# timeout (the checks below require an answer to every request).
-AGENTS_BACKEND=$(awk '$1 == "use-backend" { print $2; exit }' "$SHIPPED/mirror.spoe.conf")
-sed 's/^\([[:space:]]*timeout processing\).*/\1 500ms/' "$SHIPPED/mirror.spoe.conf" >"$WORK/mirror.spoe.conf"
-awk -v work="$WORK" -v hp="$HTTP_PORT" -v v1="$V1_PORT" -v agent="$AGENT_PORT" -v be="$AGENTS_BACKEND" '
-    FNR == NR { if (!($1 in shipped)) shipped[$1] = $0; next }
-    $1 == "@SHIPPED" {
-        key = $2; sub(/@$/, "", key)
-        if (!(key in shipped)) { print "missing in shipped config: " key > "/dev/stderr"; exit 1 }
-        print shipped[key]; next
-    }
-    {
-        gsub(/@WORK@/, work); gsub(/@HTTP_PORT@/, hp); gsub(/@V1_PORT@/, v1)
-        gsub(/@AGENT_PORT@/, agent); gsub(/@AGENTS_BACKEND@/, be)
-        print
-    }' "$SHIPPED/haproxy.cfg" "$TPL/haproxy.cfg.in" >"$WORK/haproxy.cfg"
-sed -e "s/@AGENT_PORT@/$AGENT_PORT/g" -e "s/@ADMIN_PORT@/$ADMIN_PORT/g" -e "s/@MIRROR_PORT@/$MIRROR_PORT/g" \
-    "$TPL/agent.yaml.in" >"$WORK/agent.yaml"
-if [ -z "$AGENTS_BACKEND" ] || grep -v '^[[:space:]]*#' "$WORK/haproxy.cfg" "$WORK/agent.yaml" | grep -q '@' ||
-    ! grep -q '^[[:space:]]*timeout processing 500ms$' "$WORK/mirror.spoe.conf"; then
+# HAProxy: the template plus lines of the shipped haproxy.cfg, and the
+# shipped SPOE file with "timeout processing" raised from 100 ms to 500 ms
+# (the checks below require an answer to every request).
+if ! render_haproxy_config "$TPL/haproxy.cfg.in" || ! render_template "$TPL/agent.yaml.in" "$WORK/agent.yaml"; then
     not_ok "configuration rendered from the templates"
     exit 1
 fi

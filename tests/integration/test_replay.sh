@@ -20,62 +20,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/integration"
 AGENT=${AGENT_BIN:-$ROOT/build/spoa-shadow}
 GEN=${CAPTURE_GEN_BIN:-$ROOT/build/itest/capture_gen}
-PY=${PYTHON:-/usr/bin/python3}
-[ -x "$PY" ] || PY=python3
 VERIFY="$HERE/replay_verify.py"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/replay-it.XXXXXX")
-SERVER_PID=""
-PASSED=0
-FAILED=0
-T0=$(date +%s%3N)
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok - $*"
-}
-
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $*"
-}
-
-# check DESC CMD...: ok when CMD succeeds.
-check() {
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# stop_server: SIGTERM, then SIGKILL after 3 s, to the server's PID only.
-stop_server() {
-    local i=0
-    [ -n "$SERVER_PID" ] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null
-    while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 60 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-    SERVER_PID=""
-}
-
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_server
-    if [ "$FAILED" -gt 0 ] || [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        echo "# files kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    echo "# total time: $(($(date +%s%3N) - T0)) ms"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-    exit 1
-}
-trap finish EXIT
-trap 'not_ok "interrupted"; exit 130' INT TERM
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
+report_start server.err
 
 for bin in "$AGENT" "$GEN"; do
     if [ ! -x "$bin" ]; then
@@ -92,20 +41,12 @@ command -v timeout >/dev/null || {
     exit 1
 }
 
-"$PY" "$HERE/mirror_test_server.py" 0 >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 100); do
-    PORT=$(sed -n 's/^port=\([0-9][0-9]*\)$/\1/p' "$WORK/server.out" 2>/dev/null)
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-done
-if [ -z "$PORT" ]; then
+if ! start_test_server 0 "$WORK/server.out" "$WORK/server.err"; then
     not_ok "test server started"
     sed 's/^/#   /' "$WORK/server.err"
     exit 1
 fi
+PORT=$SERVER_PORT
 echo "# test server pid $SERVER_PID on 127.0.0.1:$PORT"
 TARGET="http://127.0.0.1:$PORT"
 

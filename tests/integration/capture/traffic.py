@@ -13,10 +13,13 @@ usage: traffic.py --port P --host H --prefix ID --count N --parallel K
 """
 
 import argparse
-import http.client
-import json
-import threading
+import os
+import sys
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import loadlib  # noqa: E402  (tests/integration/loadlib.py)
 
 
 def body_for(prefix, i, size):
@@ -43,35 +46,14 @@ def build_request(prefix, i, host, size):
     return rid, "POST", "/anything?n=%d" % i, headers, body_for(prefix, i, size)
 
 
-def worker(args, indexes, out, lock):
-    conn = None
-    for i in indexes:
-        rid, method, path, headers, body = build_request(args.prefix, i, args.host, args.body_size)
-        rec = {"id": rid, "method": method, "path": path, "status": 0, "mirrored": None, "spoe_err": None,
-               "ms": None, "error": None}
-        t = time.monotonic()
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
-            conn.request(method, path, body=body if method == "POST" else None, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            rec["status"] = resp.status
-            rec["mirrored"] = resp.getheader("X-Mirrored")
-            rec["spoe_err"] = resp.getheader("X-Spoe-Err")
-            if resp.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = None
-        except (OSError, http.client.HTTPException) as e:
-            rec["error"] = repr(e)
-            if conn is not None:
-                conn.close()
-            conn = None
-        rec["ms"] = (time.monotonic() - t) * 1000.0
-        with lock:
-            out.write(json.dumps(rec) + "\n")
-    if conn is not None:
-        conn.close()
+def one(args, conn, i):
+    """Sends request number <i> and returns its result."""
+    rid, method, path, headers, body = build_request(args.prefix, i, args.host, args.body_size)
+    rec = loadlib.result(id=rid, method=method, path=path, ms=None)
+    t = time.monotonic()
+    conn.exchange(rec, method, path, headers, body if method == "POST" else None)
+    rec["ms"] = (time.monotonic() - t) * 1000.0
+    return rec
 
 
 def main():
@@ -84,14 +66,8 @@ def main():
     p.add_argument("--body-size", type=int, default=600)
     p.add_argument("--out", required=True)
     args = p.parse_args()
-    lock = threading.Lock()
-    with open(args.out, "a") as out:
-        threads = [threading.Thread(target=worker, args=(args, range(k, args.count, args.parallel), out, lock))
-                   for k in range(args.parallel)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+    results = loadlib.run_numbered(args.count, args.parallel, args.port, 10, lambda conn, i: one(args, conn, i), 60)
+    loadlib.write_results(args.out, results, key=lambda r: int(r["id"].rsplit("-", 1)[1]))
 
 
 if __name__ == "__main__":

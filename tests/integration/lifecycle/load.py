@@ -16,75 +16,44 @@ Exit status 0 when every request got a 200, 1 otherwise.
 """
 
 import argparse
-import http.client
 import itertools
-import json
+import os
+import sys
 import threading
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import loadlib  # noqa: E402  (tests/integration/loadlib.py)
 
 
 def now_ms():
     return int(time.time() * 1000)
 
 
-class Worker(threading.Thread):
-    """Sends requests numbered by <counter> until the deadline or the maximum."""
-
-    def __init__(self, args, counter, lock, results, deadline):
-        super().__init__(daemon=True)
-        self.args = args
-        self.counter = counter
-        self.lock = lock
-        self.results = results
-        self.deadline = deadline
-        self.conn = None
-
-    def next_number(self):
-        with self.lock:
-            n = next(self.counter)
-        return n if n < self.args.max else None
-
-    def one(self, n):
-        a = self.args
-        hosts = a.hosts.split(",")
+def worker(args, counter, lock, results, deadline):
+    """Sends requests numbered by <counter> until the deadline or the maximum;
+    with --rate, paces itself to its share of the rate."""
+    conn = loadlib.KeepAlive(args.port, args.timeout)
+    hosts = args.hosts.split(",")
+    interval = args.parallel / args.rate if args.rate > 0 else 0.0
+    next_at = time.monotonic()
+    while time.monotonic() < deadline:
+        with lock:
+            n = next(counter)
+        if n >= args.max:
+            break
         host = hosts[n % len(hosts)]
-        path = a.path + ("&" if "?" in a.path else "?") + "n=%d" % n
-        res = {"n": n, "host": host, "start": now_ms(), "end": None, "status": None, "mirrored": None,
-               "spoe_err": None, "error": None}
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=a.timeout)
-        try:
-            self.conn.request("GET", path, headers={"Host": host})
-            resp = self.conn.getresponse()
-            resp.read()
-            res["status"] = resp.status
-            res["mirrored"] = resp.getheader("X-Mirrored")
-            res["spoe_err"] = resp.getheader("X-Spoe-Err")
-            if resp.will_close:
-                self.conn.close()
-                self.conn = None
-        except (OSError, http.client.HTTPException) as e:
-            res["error"] = "%s: %s" % (type(e).__name__, e)
-            self.conn.close()
-            self.conn = None
+        path = args.path + ("&" if "?" in args.path else "?") + "n=%d" % n
+        res = loadlib.result(n=n, host=host, start=now_ms(), end=None)
+        conn.exchange(res, "GET", path, {"Host": host})
         res["end"] = now_ms()
-        return res
-
-    def run(self):
-        # With --rate, each worker paces itself to its share of the rate.
-        interval = self.args.parallel / self.args.rate if self.args.rate > 0 else 0.0
-        next_at = time.monotonic()
-        while time.monotonic() < self.deadline:
-            n = self.next_number()
-            if n is None:
-                break
-            self.results.append(self.one(n))
-            next_at += interval
-            pause = min(next_at - time.monotonic(), self.deadline - time.monotonic())
-            if pause > 0:
-                time.sleep(pause)
-        if self.conn is not None:
-            self.conn.close()
+        results.append(res)
+        next_at += interval
+        pause = min(next_at - time.monotonic(), deadline - time.monotonic())
+        if pause > 0:
+            time.sleep(pause)
+    conn.close()
 
 
 def main():
@@ -102,14 +71,9 @@ def main():
 
     counter, lock, results = itertools.count(), threading.Lock(), []
     deadline = time.monotonic() + args.duration
-    workers = [Worker(args, counter, lock, results, deadline) for _ in range(args.parallel)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(args.duration + args.timeout + 5)
-    with open(args.out, "w") as f:
-        for r in sorted(results, key=lambda r: r["n"]):
-            f.write(json.dumps(r, separators=(",", ":"), sort_keys=True) + "\n")
+    loadlib.run_threads(args.parallel, worker, (args, counter, lock, results, deadline),
+                        args.duration + args.timeout + 5)
+    loadlib.write_results(args.out, results, key=lambda r: r["n"])
     return 0 if results and all(r["status"] == 200 for r in results) else 1
 
 

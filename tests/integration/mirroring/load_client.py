@@ -16,11 +16,14 @@ usage: load_client.py --port P --host H --prefix ID --count N --parallel K
 
 import argparse
 import hashlib
-import http.client
 import json
 import os
-import threading
+import sys
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import loadlib  # noqa: E402  (tests/integration/loadlib.py)
 
 # Hop-by-hop headers a client may send; none may reach a mirror. HAProxy
 # consumes the "keep-alive" token of Connection and passes the rest on, so
@@ -53,57 +56,21 @@ def echoes(method, rid, body, payload):
     return method == "GET" or doc.get("data") == body.decode()
 
 
-class Worker(threading.Thread):
-    """Takes request numbers from <source> until it is empty or the deadline passes."""
-
-    def __init__(self, args, source, results, deadline):
-        super().__init__(daemon=True)
-        self.args = args
-        self.source = source
-        self.results = results
-        self.deadline = deadline
-        self.conn = None
-
-    def one(self, i):
-        a = self.args
-        rid, method, path, headers, body = build_request(a.prefix, i, a.host, a.hop_headers)
-        res = {"id": rid, "method": method, "path": path, "body_sha256": hashlib.sha256(body).hexdigest(),
-               "status": None, "mirrored": None, "spoe_err": None, "served_by": None, "echo_ok": False,
-               "ms": None, "error": None}
-        if time.monotonic() > self.deadline:
-            res["error"] = "not sent: deadline passed"
-            return res
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=a.timeout)
-        t0 = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body if method == "POST" else None, headers=headers)
-            resp = self.conn.getresponse()
-            payload = resp.read()
-            res["ms"] = (time.perf_counter() - t0) * 1000.0
-            res["status"] = resp.status
-            res["mirrored"] = resp.getheader("X-Mirrored")
-            res["spoe_err"] = resp.getheader("X-Spoe-Err")
-            res["served_by"] = resp.getheader("X-Recorded-By")
-            res["echo_ok"] = resp.status == 200 and echoes(method, rid, body, payload)
-            if resp.will_close:
-                self.conn.close()
-                self.conn = None
-        except (OSError, http.client.HTTPException) as e:
-            res["error"] = "%s: %s" % (type(e).__name__, e)
-            self.conn.close()
-            self.conn = None
+def one(args, conn, i, deadline):
+    """Sends request number <i> (unless the deadline has passed) and returns its result."""
+    rid, method, path, headers, body = build_request(args.prefix, i, args.host, args.hop_headers)
+    res = loadlib.result(id=rid, method=method, path=path, body_sha256=hashlib.sha256(body).hexdigest(),
+                         served_by=None, echo_ok=False, ms=None)
+    if time.monotonic() > deadline:
+        res["error"] = "not sent: deadline passed"
         return res
-
-    def run(self):
-        while True:
-            try:
-                i = self.source.pop()
-            except IndexError:
-                break
-            self.results.append(self.one(i))
-        if self.conn is not None:
-            self.conn.close()
+    t0 = time.perf_counter()
+    resp, payload = conn.exchange(res, method, path, headers, body if method == "POST" else None)
+    if resp is not None:
+        res["ms"] = (time.perf_counter() - t0) * 1000.0
+        res["served_by"] = resp.getheader("X-Recorded-By")
+        res["echo_ok"] = resp.status == 200 and echoes(method, rid, body, payload)
+    return res
 
 
 def main():
@@ -119,18 +86,10 @@ def main():
     p.add_argument("--deadline", type=float, default=30.0)
     args = p.parse_args()
 
-    # list.pop() and list.append() are atomic under the GIL.
-    source = list(range(args.count - 1, -1, -1))
-    results = []
     deadline = time.monotonic() + args.deadline
-    workers = [Worker(args, source, results, deadline) for _ in range(args.parallel)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(args.deadline + args.timeout + 5)
-    with open(args.out, "w") as f:
-        for r in sorted(results, key=lambda r: int(r["id"].rsplit("-", 1)[1])):
-            f.write(json.dumps(r, separators=(",", ":"), sort_keys=True) + "\n")
+    results = loadlib.run_numbered(args.count, args.parallel, args.port, args.timeout,
+                                   lambda conn, i: one(args, conn, i, deadline), args.deadline + args.timeout + 5)
+    loadlib.write_results(args.out, results, key=lambda r: int(r["id"].rsplit("-", 1)[1]))
     return 0 if len(results) == args.count and all(r["status"] == 200 for r in results) else 1
 
 

@@ -1,7 +1,8 @@
 # spoa-shadow: production traffic mirroring for HAProxy over SPOP.
 #
 #   make            build build/spoa-shadow (gcc; `make CC=clang` works too)
-#   make test       deps + unit tests under ASan+UBSan + fuzz smoke run + integration tests
+#   make test       deps + format check + gcc and clang builds + unit tests under ASan+UBSan
+#                   + fuzz smoke run + integration tests
 #   make demo       deps + a local demo: real HAProxy, the agent and real backends
 #   make fuzz       libFuzzer targets (clang), run for FUZZ_SECONDS each
 #   make bench      benchmarks (not part of `make test`)
@@ -120,22 +121,25 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libspoa.a | $(BUILD)/bench
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
+# SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
+# HAProxy and nginx (bench/run_e2e.sh, about 10 minutes; QUICK=1 for ~2).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
+	$(Q)bash bench/run_e2e.sh
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang $(BUILD)/clang/spoa-shadow
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all build-clang unit
+	$(Q)$(MAKE) --no-print-directory format-check all build-clang unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 
 demo: deps $(BUILD)/spoa-shadow
 	$(Q)sh tests/demo.sh
 
-C_FILES = $(wildcard spoa/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] bench/*.[ch])
+C_FILES = $(wildcard spoa/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/integration/*.[ch] bench/*.[ch] bench/e2e/*.[ch])
 
 format:
 	$(Q)clang-format -i $(C_FILES)

@@ -57,6 +57,7 @@ struct mirror_client {
     struct mirror_counters *ctr;
     const struct logger *log;
     struct mconn *conns; /* idle connections first */
+    struct mconn *tail;  /* the last of conns, so busy ones are appended in O(1) */
     uint32_t nconns;
     struct mreq *qhead, *qtail;
     uint32_t queued;
@@ -98,6 +99,8 @@ static void list_remove(struct mirror_client *c, struct mconn *m)
         c->conns = m->next;
     if (m->next)
         m->next->prev = m->prev;
+    else
+        c->tail = m->prev;
     m->prev = m->next = NULL;
 }
 
@@ -107,21 +110,21 @@ static void list_push_front(struct mirror_client *c, struct mconn *m)
     m->prev = NULL;
     if (c->conns)
         c->conns->prev = m;
+    else
+        c->tail = m;
     c->conns = m;
 }
 
 static void list_push_back(struct mirror_client *c, struct mconn *m)
 {
-    struct mconn *tail = c->conns;
-    if (!tail) {
+    if (!c->tail) {
         list_push_front(c, m);
         return;
     }
-    while (tail->next)
-        tail = tail->next;
-    tail->next = m;
-    m->prev = tail;
+    c->tail->next = m;
+    m->prev = c->tail;
     m->next = NULL;
+    c->tail = m;
 }
 
 /* ---- queue ---- */
@@ -161,6 +164,8 @@ static bool circuit_open(const struct mirror_client *c, uint64_t now)
 
 static void conn_start_io(struct mirror_client *c, struct mconn *m, int events)
 {
+    if (ev_is_active(&m->io) && (m->io.events & (EV_READ | EV_WRITE)) == events)
+        return; /* already watching for exactly that: no epoll_ctl */
     ev_io_stop(c->loop, &m->io);
     ev_io_set(&m->io, m->fd, events);
     ev_io_start(c->loop, &m->io);

@@ -1,0 +1,45 @@
+-- Open-loop pacing for wrk (which has no rate option): each thread hands out
+-- send slots every 1000/rate_per_thread ms, and delay() makes the calling
+-- connection wait for its slot. Arguments after "--": rate_per_thread=N.
+-- wrk's timers have millisecond resolution, so requests leave in small
+-- bursts on each millisecond tick; the average rate is exact. When every
+-- connection is busy the schedule may fall behind by 5 ms at most (slots
+-- older than that are skipped), so an overloaded server shows a lower
+-- achieved rate rather than a burst of catch-up requests.
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } e2e_timespec;
+int clock_gettime(int clk_id, e2e_timespec *ts);
+]]
+local CLOCK_MONOTONIC = 1
+local ts = ffi.new("e2e_timespec")
+local interval_ms = 0
+local next_ms = nil
+
+local function now_ms()
+   ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
+function init(args)
+   for _, a in ipairs(args) do
+      local v = a:match("^rate_per_thread=([%d.]+)$")
+      if v and tonumber(v) > 0 then
+         interval_ms = 1000 / tonumber(v)
+      end
+   end
+end
+
+function delay()
+   local now = now_ms()
+   if next_ms == nil or next_ms < now - 5 then
+      next_ms = math.max(next_ms or now, now - 5)
+   end
+   local slot = next_ms
+   next_ms = next_ms + interval_ms
+   local d = slot - now
+   if d <= 0 then
+      return 0
+   end
+   return math.floor(d + 0.5)
+end

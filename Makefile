@@ -126,6 +126,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libspoa.a | $(BUILD)/bench
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)bash bench/run_e2e.sh
+	$(Q)bash bench/capture_bench.sh
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:

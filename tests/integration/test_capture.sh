@@ -18,7 +18,12 @@
 #      agent with prlimit): 300 POSTs of 8000 bytes; clients see 200 fast
 #      and no SPOE error; /metrics counts disk_full drops; the files hold
 #      whole records only, as many as capture_records_total says;
-#   c. the agent exits 0 on SIGTERM.
+#   c. the agent exits 0 on SIGTERM;
+#   d. round trip: `spoa-shadow replay DIR --rate 500 --authority keep` of
+#      route cap's finished files into capture/replay_sink.py (a loopback
+#      server that keeps every header) exits 0 and delivers each captured
+#      request once, with the client's method, path and body hash, Host
+#      cap.test and none of the redacted headers (capture/verify.py replay).
 #
 # Run from anywhere: `make && bash tests/integration/test_capture.sh`.
 # Environment: HAPROXY (default haproxy), AGENT_BIN (default
@@ -178,3 +183,31 @@ verify capture --dir "$CAPTURE_DIR" --results "$WORK/cap1.res" --results "$WORK/
     --route cap --mirror "file://$CAPTURE_DIR" --rotate-bytes 16384 --body-size "$CAP_BODY"
 verify diskfull --dir "$FULL_DIR" --results "$WORK/full.res" --host full.test --written "${FULL_WRITTEN:-0}" \
     --dropped "${FULL_DROPPED:-0}" --body-size "$FULL_BODY"
+
+# ---------------------------------------------------------------- d
+# start_sink OUT: starts capture/replay_sink.py on a free loopback port,
+# recording into OUT; sets SINK_PORT (empty on failure).
+start_sink() {
+    local i=0
+    "$PY" "$TPL/replay_sink.py" 0 "$1" >"$WORK/sink.out" 2>"$WORK/sink.err" &
+    track "$!"
+    SINK_PORT=""
+    while [ -z "$SINK_PORT" ] && [ $i -lt 100 ]; do
+        SINK_PORT=$(sed -n 's/^port=\([0-9][0-9]*\)$/\1/p' "$WORK/sink.out")
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ -n "$SINK_PORT" ]
+}
+
+if start_sink "$WORK/replayed.jsonl"; then
+    timeout 60 "$AGENT_BIN" replay "$CAPTURE_DIR" --target "http://127.0.0.1:$SINK_PORT" --rate 500 \
+        --authority keep >"$WORK/replay.out" 2>"$WORK/replay.err"
+    rc=$?
+    sed 's/^/#   /' "$WORK/replay.out" "$WORK/replay.err"
+    check "replay of route cap's files: exit status 0 (got $rc)" [ "$rc" = 0 ]
+    verify replay --dir "$CAPTURE_DIR" --received "$WORK/replayed.jsonl" --results "$WORK/cap1.res" \
+        --results "$WORK/cap2.res" --host cap.test --body-size "$CAP_BODY"
+else
+    not_ok "replay sink started (see $WORK/sink.err)"
+fi

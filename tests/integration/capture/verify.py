@@ -12,6 +12,12 @@ agent's own reader. Prints "ok - ..." / "not ok - ..." lines.
       every request answered 200 quickly with no SPOE error while the disk
       was full; the files hold whole records only, as many as the agent
       counted; written + dropped = requests.
+  verify.py replay --dir D --received J --results R [--results R2] --host H
+                   --body-size N
+      J (replay_sink.py's JSON lines) holds exactly one request per record
+      of D's finished files, joined on X-Test-Id to the client's original
+      request: same method, path and body hash, Host H (--authority keep),
+      no redacted header and no "<redacted>" value sent on.
 """
 
 import argparse
@@ -212,6 +218,65 @@ def cmd_diskfull(a):
     check(bodies_ok, "disk full: the records that were written hold their whole bodies")
 
 
+def fnv1a64(data):
+    """FNV-1a 64 of <data> as 16 hex digits (replay_sink.py's body hash)."""
+    h = 0xCBF29CE484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
+def cmd_replay(a):
+    results = load_results(a.results)
+    names, _ = scan(a.dir)
+    captured = sum(len(read_capture(os.path.join(a.dir, n))[0]) for n in names)
+    with open(a.received, encoding="utf-8") as f:
+        got = [json.loads(line) for line in f if line.strip()]
+    check(captured > 0 and len(got) == captured,
+          "replay: the server received %d requests, as many as captured (%d in %d files)" % (
+              len(got), captured, len(names)))
+    by_id, dups, no_id = {}, [], 0
+    for g in got:
+        ids = [v for k, v in g["headers"] if k == "x-test-id"]
+        if len(ids) != 1:
+            no_id += 1
+            continue
+        if ids[0] in by_id:
+            dups.append(ids[0])
+        by_id[ids[0]] = g
+    sent = {r["id"]: r for r in results}
+    missing = sorted(set(sent) - set(by_id))
+    extra = sorted(set(by_id) - set(sent))
+    check(not missing and not extra and not dups and not no_id,
+          "replay: each of the %d client requests arrived once, joined on X-Test-Id" % len(sent),
+          "missing %d %s, extra %d %s, duplicates %d, without one id %d" % (
+              len(missing), missing[:3], len(extra), extra[:3], len(dups), no_id))
+    wrong, hosts = [], []
+    for rid, g in by_id.items():
+        r = sent.get(rid)
+        if r is None:
+            continue
+        prefix, i = rid.rsplit("-", 1)
+        body = body_for(prefix, int(i), a.body_size) if r["method"] == "POST" else b""
+        if (g["method"], g["path"], g["body_len"], g["body_fnv"]) != (r["method"], r["path"], len(body),
+                                                                         fnv1a64(body)):
+            wrong.append("%s: %s %s %d %s" % (rid, g["method"], g["path"], g["body_len"], g["body_fnv"]))
+        h = [v for k, v in g["headers"] if k == "host"]
+        if h != [a.host]:
+            hosts.append("%s: %r" % (rid, h))
+    check(by_id and not wrong, "replay: method, path and body hash of every request as the client sent them",
+          "; ".join(wrong[:3]))
+    check(by_id and not hosts, "replay --authority keep: one Host %s on every request" % a.host,
+          "; ".join(hosts[:3]))
+    leaks = ["%s: %s=%r" % (ids, k, v) for ids, g in by_id.items() for k, v in g["headers"]
+             if k in ("authorization", "cookie", "x-api-key") or v == REDACTED]
+    check(by_id and not leaks, "replay: no authorization, cookie or x-api-key, no %s value sent" % REDACTED,
+          "; ".join(leaks[:3]))
+    kept = [rid for rid, g in by_id.items() if ["user-agent", "capture-test/1"] not in g["headers"]]
+    check(by_id and not kept, "replay: the kept headers (user-agent) sent on", " ".join(kept[:3]))
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -231,9 +296,17 @@ def main():
     d.add_argument("--written", type=int, required=True)
     d.add_argument("--dropped", type=int, required=True)
     d.add_argument("--body-size", type=int, required=True)
+    r = sub.add_parser("replay")
+    r.add_argument("--dir", required=True)
+    r.add_argument("--received", required=True)
+    r.add_argument("--results", action="append", required=True)
+    r.add_argument("--host", required=True)
+    r.add_argument("--body-size", type=int, required=True)
     a = p.parse_args()
     if a.cmd == "capture":
         cmd_capture(a)
+    elif a.cmd == "replay":
+        cmd_replay(a)
     else:
         cmd_diskfull(a)
     sys.exit(1 if failures else 0)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "capture_files.h"
 #include "xalloc.h"
 
@@ -70,13 +71,6 @@ struct capture_writer {
     uint64_t retry_at;       /* monotonic ns */
     bool failing;            /* the last open or write failed: logged once per streak */
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t unix_ms(void)
 {

@@ -12,6 +12,7 @@
 #include <ev.h>
 #include <http_parser.h>
 
+#include "clock.h"
 #include "container_of.h"
 #include "xalloc.h"
 
@@ -66,13 +67,6 @@ struct mirror_client {
     ev_timer sweep;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void req_free(struct mreq *r)
 {
     free(r->data);
@@ -85,7 +79,7 @@ static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
         why = MIRROR_DROP_IO_ERROR;
     counter_inc(&c->ctr->dropped[why]);
     if (c->set.on_done)
-        c->set.on_done(c->set.on_done_ctx, 0, now_ns() - r->queued_ns, why);
+        c->set.on_done(c->set.on_done_ctx, 0, mono_ns() - r->queued_ns, why);
     req_free(r);
 }
 
@@ -263,7 +257,7 @@ static void conn_assign(struct mirror_client *c, struct mconn *m, struct mreq *r
     m->got_bytes = false;
     m->complete = false;
     m->status = 0;
-    m->start_ns = now_ns();
+    m->start_ns = mono_ns();
     http_parser_init(&m->parser, HTTP_RESPONSE);
     m->parser.data = m;
     m->state = MC_SENDING;
@@ -281,7 +275,7 @@ static void connect_failed(struct mirror_client *c, struct mconn *m, int err)
     counter_inc(&c->ctr->connect_failures);
     c->failures++;
     if (c->failures >= c->set.circuit_failures && c->set.circuit_failures > 0) {
-        uint64_t now = now_ns();
+        uint64_t now = mono_ns();
         if (!circuit_open(c, now))
             log_event(c->log, LOG_LVL_WARN, "circuit_open",
                       "mirror=%s host=%s port=%u failures=%u open_ms=%u", c->set.name, c->addr->host,
@@ -355,7 +349,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
 /* The response is complete: count it, then keep or close the connection. */
 static void conn_finish(struct mirror_client *c, struct mconn *m)
 {
-    uint64_t elapsed = now_ns() - m->start_ns;
+    uint64_t elapsed = mono_ns() - m->start_ns;
     latency_observe(&c->ctr->latency, elapsed);
     counter_inc(&c->ctr->responses[status_class_slot(m->status)]);
     counter_add(&c->ctr->inflight, (uint64_t)-1);
@@ -485,7 +479,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
  * that waited too long, and all of them while the circuit is open. */
 static void pump(struct mirror_client *c)
 {
-    uint64_t now = now_ns();
+    uint64_t now = mono_ns();
     uint64_t max_wait = (uint64_t)c->set.timeout_ms * 1000000ull;
     while (c->qhead) {
         if (circuit_open(c, now)) {
@@ -534,7 +528,7 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
 
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request)
 {
-    uint64_t now = now_ns();
+    uint64_t now = mono_ns();
     struct mreq *r = xcalloc(1, sizeof(*r));
     r->data = req;
     r->len = len;

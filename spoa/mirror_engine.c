@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "capture_shape.h"
 #include "capture_writer.h"
 #include "mirror_client.h"
@@ -30,20 +31,6 @@ struct mirror_engine {
     struct mirror_client ***clients; /* [route][mirror]; NULL for capture mirrors */
     struct capture_scratch capture;  /* where capture records are encoded */
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t unix_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static size_t route_mirrors(const struct mirror_engine *e, size_t r)
 {

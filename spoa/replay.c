@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "log.h"
+#include "clock.h"
 #include "mirror_client.h"
 #include "replay.h"
 #include "replay_args.h"
@@ -44,13 +45,6 @@ struct replay {
     ev_timer send_w;
     ev_signal sigint_w, sigterm_w;
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void maybe_finish(struct replay *rp)
 {

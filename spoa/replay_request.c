@@ -45,11 +45,6 @@ static bool is_target(struct spop_bytes b)
     return true;
 }
 
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* True when a Connection header of <r> lists <name> among its tokens. */
 static bool named_by_connection(const struct capture_record *r, struct spop_bytes name)
 {
@@ -57,22 +52,8 @@ static bool named_by_connection(const struct capture_record *r, struct spop_byte
     for (size_t i = 0; i < r->n_headers; i++) {
         if (!spop_bytes_ieq(r->headers[i].name, connection))
             continue;
-        struct spop_bytes v = r->headers[i].value;
-        size_t off = 0;
-        while (off < v.len) { /* each turn moves past one comma-separated token */
-            const uint8_t *start = v.ptr + off;
-            const uint8_t *comma = memchr(start, ',', v.len - off);
-            struct spop_bytes tok = {start, comma ? (size_t)(comma - start) : v.len - off};
-            off += tok.len + 1;
-            while (tok.len > 0 && is_ows(tok.ptr[0])) {
-                tok.ptr++;
-                tok.len--;
-            }
-            while (tok.len > 0 && is_ows(tok.ptr[tok.len - 1]))
-                tok.len--;
-            if (tok.len > 0 && spop_bytes_ieq(tok, name))
-                return true;
-        }
+        if (token_list_has(r->headers[i].value, name))
+            return true;
     }
     return false;
 }

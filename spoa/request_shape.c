@@ -134,8 +134,7 @@ static bool is_ows(uint8_t c)
     return c == ' ' || c == '\t';
 }
 
-/* True when the comma-separated token list <list> names <name>. */
-static bool list_names(struct spop_bytes list, struct spop_bytes name)
+bool token_list_has(struct spop_bytes list, struct spop_bytes name)
 {
     size_t off = 0;
     while (off < list.len) {
@@ -165,7 +164,7 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
         if (r <= 0)
             return false;
         off += (size_t)r;
-        if (spop_bytes_ieq_str(n, "connection") && list_names(v, name))
+        if (spop_bytes_ieq_str(n, "connection") && token_list_has(v, name))
             return true;
     }
 }

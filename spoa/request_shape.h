@@ -34,6 +34,11 @@ const char *shape_status_str(enum shape_status s);
  * there is no authority. Returns the length, or -1 when <cap> is too small. */
 int shape_authority(const struct config_mirror *m, struct spop_bytes host, char *dst, size_t cap);
 
+/* token_list_has: true when the comma-separated HTTP token list <list> (a
+ * Connection header's value, say; optional whitespace around tokens) names
+ * <name>, ignoring ASCII case. */
+bool token_list_has(struct spop_bytes list, struct spop_bytes name);
+
 /* is_hop_by_hop: true for headers that must not be forwarded: connection,
  * keep-alive, te, trailer, transfer-encoding, upgrade, proxy-*, expect, and
  * the host and content-length headers (which the shaper writes itself).

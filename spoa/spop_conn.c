@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "spop_data.h"
 #include "spop_proto.h"
 
@@ -103,13 +104,6 @@ static void flush_out(struct spop_conn *c)
 
 const double ack_latency_bounds[HISTOGRAM_BUCKETS] = {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                       0.0025,   0.005,   0.01,   0.025,   0.05,   0.1};
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Decodes and answers every whole frame in the input: replies are written
  * first, then the batch goes to the mirror engine, then its bytes are dropped.

@@ -13,11 +13,21 @@
 
 /* A decoded NOTIFY; <messages> (a validated LIST-OF-MESSAGES) points into the
  * connection's input buffer and is valid until submit() returns. */
+/* Messages of a NOTIFY the SPOP session keeps decoded, so that the engine
+ * does not walk the list again (HAProxy sends one per event or group). */
+#define SPOP_NOTIFY_DECODED 4
+
 struct spop_notify {
     uint64_t stream_id;
     uint64_t frame_id;
     const uint8_t *messages;
     size_t messages_len;
+    /* The messages as the session's validation decoded them; when
+     * <all_decoded> is false (more than SPOP_NOTIFY_DECODED, or a notify
+     * built by hand) readers walk <messages> instead. */
+    bool all_decoded;
+    uint8_t n_decoded;
+    struct spop_message decoded[SPOP_NOTIFY_DECODED];
 };
 
 /* What decide() concluded, handed back to submit(). */
@@ -41,7 +51,8 @@ struct mirror_seam {
     void *ctx;
 };
 
-/* mirror_find_message: looks for the `mirror` message in a validated
+/* mirror_find_message: looks for the `mirror` message (in the decoded
+ * messages when the session kept them all) in a validated
  * LIST-OF-MESSAGES. Returns true and fills *m when found. */
 bool mirror_find_message(const struct spop_notify *n, struct spop_message *m);
 

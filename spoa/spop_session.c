@@ -148,7 +148,16 @@ static bool on_notify(struct spop_session *s, const struct spop_frame *f, struct
     if (!reply_room(out, &room))
         return false; /* counted when it is retried */
     counter_inc(&s->stats->notify);
-    /* Validate the whole LIST-OF-MESSAGES before anything is decided. */
+    /* Validate the whole LIST-OF-MESSAGES before anything is decided, keeping
+     * the decoded messages for the engine. */
+    struct spop_pending *p = &s->pending[s->npending];
+    p->notify = (struct spop_notify){
+        .stream_id = f->stream_id,
+        .frame_id = f->frame_id,
+        .messages = f->payload,
+        .messages_len = f->payload_len,
+        .all_decoded = true,
+    };
     size_t off = 0;
     while (off < f->payload_len) {
         struct spop_message m;
@@ -158,14 +167,11 @@ static bool on_notify(struct spop_session *s, const struct spop_frame *f, struct
             return true;
         }
         off += (size_t)n;
+        if (p->notify.n_decoded < SPOP_NOTIFY_DECODED)
+            p->notify.decoded[p->notify.n_decoded++] = m;
+        else
+            p->notify.all_decoded = false;
     }
-    struct spop_pending *p = &s->pending[s->npending];
-    p->notify = (struct spop_notify){
-        .stream_id = f->stream_id,
-        .frame_id = f->frame_id,
-        .messages = f->payload,
-        .messages_len = f->payload_len,
-    };
     s->seam.ops->decide(s->seam.ctx, &p->notify, &p->decision);
     struct spop_action set_mirrored = {
         .type = SPOP_ACT_T_SET_VAR,

@@ -70,7 +70,10 @@ START_TEST(test_captured_notify)
 
     struct spop_frame f;
     ck_assert_int_eq(spop_frame_decode(g, (size_t)len, HAPROXY_FRAME_SIZE, &f), len);
-    struct spop_notify n = {f.stream_id, f.frame_id, f.payload, f.payload_len};
+    struct spop_notify n = {.stream_id = f.stream_id,
+                            .frame_id = f.frame_id,
+                            .messages = f.payload,
+                            .messages_len = f.payload_len};
     struct spop_message m;
     ck_assert(mirror_find_message(&n, &m));
     assert_bytes(m.name, "mirror");
@@ -453,7 +456,7 @@ START_TEST(test_find_message)
 {
     /* `log` (no args), then `mirror` (one arg); then a list without `mirror`. */
     static const uint8_t two[] = {3, 'l', 'o', 'g', 0, 6, 'm', 'i', 'r', 'r', 'o', 'r', 1, 1, 'k', 0x11};
-    struct spop_notify n = {1, 1, two, sizeof(two)};
+    struct spop_notify n = {.stream_id = 1, .frame_id = 1, .messages = two, .messages_len = sizeof(two)};
     struct spop_message m;
     ck_assert(mirror_find_message(&n, &m));
     assert_bytes(m.name, "mirror");

@@ -27,7 +27,12 @@ LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lpthread -lm
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRCS  := $(filter-out spoa/main.c,$(sort $(wildcard spoa/*.c)))
+# spoa/<layer>/*.c; the layers and what each may include: spoa/README.md,
+# checked by tests/layering/check_layers.sh.
+LAYERS    := core spop config http capture mirror replay admin app
+MAIN_SRC  := spoa/app/main.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.c))))
+LIB_HDRS  := $(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.h)))
 LIB_OBJS  := $(LIB_SRCS:spoa/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(LIB_SRCS:spoa/%.c=$(BUILD)/asan/%.o)
 UNIT_CHECKS := $(sort $(wildcard tests/unit/check_*.c))
@@ -49,13 +54,18 @@ all: $(BUILD)/spoa-shadow
 deps:
 	$(Q)sh tests/deps.sh
 
-$(BUILD)/obj/%.o: spoa/%.c $(wildcard spoa/*.h) | $(BUILD)/obj
+# Objects mirror the layer folders; -MMD records each one's headers.
+$(BUILD)/obj/%.o: spoa/%.c
+	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/asan/%.o: spoa/%.c $(wildcard spoa/*.h) | $(BUILD)/asan
+$(BUILD)/asan/%.o: spoa/%.c
+	@mkdir -p $(@D)
 	@echo "  CC-SAN  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 
 $(BUILD)/libspoa.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -63,11 +73,11 @@ $(BUILD)/libspoa.a: $(LIB_OBJS)
 $(BUILD)/libspoa-asan.a: $(ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/spoa-shadow: spoa/main.c $(BUILD)/libspoa.a
+$(BUILD)/spoa-shadow: $(MAIN_SRC) $(LIB_HDRS) $(BUILD)/libspoa.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/bench:
+$(BUILD)/unit $(BUILD)/fuzz $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The unit-test runner: one Check suite per tests/unit/check_<name>.c, which
@@ -75,7 +85,7 @@ $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/bench:
 $(BUILD)/unit/suites.inc: $(UNIT_SRCS) | $(BUILD)/unit
 	$(Q)printf '%s\n' $(foreach s,$(UNIT_SUITES),'SUITE($(s))') > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/unit/check_spoa: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/unit/suites.inc $(BUILD)/libspoa-asan.a
+$(BUILD)/unit/check_spoa: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_HDRS) $(BUILD)/unit/suites.inc $(BUILD)/libspoa-asan.a
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -I$(BUILD)/unit -Itests/unit -o $@ $(UNIT_SRCS) \
 		$(BUILD)/libspoa-asan.a $$(pkg-config --libs check) $(LDLIBS)
@@ -84,7 +94,7 @@ unit: $(BUILD)/unit/check_spoa
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(BUILD)/unit/check_spoa
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard spoa/*.h) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(CSTD) -O1 -g $(WARN) -Ispoa $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
@@ -112,12 +122,12 @@ integration: $(BUILD)/spoa-shadow $(INTEGRATION_BINS)
 	$(Q)rc=0; for t in $(INTEGRATION_SCRIPTS); do echo "== $$t"; bash $$t || rc=1; done; exit $$rc
 
 # Integration test programs: built with the sanitizers, linked to the library.
-$(BUILD)/itest/%: tests/integration/%.c $(BUILD)/libspoa-asan.a
+$(BUILD)/itest/%: tests/integration/%.c $(LIB_HDRS) $(BUILD)/libspoa-asan.a
 	@mkdir -p $(BUILD)/itest
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(BUILD)/libspoa-asan.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libspoa.a | $(BUILD)/bench
+$(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
@@ -140,7 +150,7 @@ test: deps
 demo: deps $(BUILD)/spoa-shadow
 	$(Q)sh tests/demo.sh
 
-C_FILES = $(wildcard spoa/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/integration/*.[ch] bench/*.[ch] bench/e2e/*.[ch])
+C_FILES = $(LIB_SRCS) $(MAIN_SRC) $(LIB_HDRS) $(wildcard tests/unit/*.[ch] tests/fuzz/*.[ch] tests/integration/*.[ch] bench/*.[ch] bench/e2e/*.[ch])
 
 format:
 	$(Q)clang-format -i $(C_FILES)

@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
-#include "spop_varint.h"
-#include "xalloc.h"
+#include "core/net.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
+#include "spop/spop_varint.h"
+#include "core/xalloc.h"
 
 #define MAX_CONNECTIONS      4096u
 #define MAX_PIPELINE         1024u

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture_reader.h"
-#include "capture_record.h"
+#include "capture/capture_reader.h"
+#include "capture/capture_record.h"
 
 #define CHECK(cond)                                                                                          \
     do {                                                                                                     \

@@ -29,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_hello.h"
-#include "spop_proto.h"
-#include "spop_varint.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_hello.h"
+#include "spop/spop_proto.h"
+#include "spop/spop_varint.h"
 
 #define FUZZ_MAX_FRAME   16380u
 #define FUZZ_MAX_FRAME_2 65536u

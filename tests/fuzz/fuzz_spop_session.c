@@ -35,14 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_stats.h"
-#include "buf.h"
-#include "mirror_args.h"
-#include "mirror_seam.h"
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
-#include "spop_session.h"
+#include "spop/agent_stats.h"
+#include "core/buf.h"
+#include "mirror/mirror_args.h"
+#include "mirror/mirror_seam.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
+#include "spop/spop_session.h"
 
 #define CHECK(cond)                                                                                          \
     do {                                                                                                     \

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture_record.h"
+#include "capture/capture_record.h"
 
 #define B(s)     ((struct spop_bytes){(const uint8_t *)(s), strlen(s)})
 #define MAX_BODY 4096

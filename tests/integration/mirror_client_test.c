@@ -20,11 +20,11 @@
 
 #include <ev.h>
 
-#include "counter.h"
-#include "mirror_client.h"
-#include "mirror_stats.h"
-#include "target_addr.h"
-#include "xalloc.h"
+#include "core/counter.h"
+#include "mirror/mirror_client.h"
+#include "mirror/mirror_stats.h"
+#include "mirror/target_addr.h"
+#include "core/xalloc.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_ASAN 1

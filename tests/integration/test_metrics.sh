@@ -7,7 +7,7 @@
 # Checks, each printed as "ok - ..." / "not ok - ...", then "N passed, M
 # failed"; exit status non-zero on any failure:
 #   a. GET /metrics passes `promtool check metrics` (no lint problem) and
-#      holds every metric family of spoa/metrics.c;
+#      holds every metric family of spoa/admin/metrics.c;
 #   b. /healthz and /readyz answer 200, an unknown path 404, a wrong method
 #      405, a request with more than 8 KiB of headers and a malformed
 #      request line 400;
@@ -69,7 +69,7 @@ lint_rc=$?
 check "promtool check metrics: exit 0 (got $lint_rc)" [ "$lint_rc" = 0 ]
 check "promtool check metrics: no lint problem${lint:+ (got: $(printf '%s' "$lint" | head -n 3 | tr '\n' ' '))}" \
     [ -z "$lint" ]
-# The families spoa/metrics.c renders (mirror_* ones only once a route has a mirror).
+# The families spoa/admin/metrics.c renders (mirror_* ones only once a route has a mirror).
 missing=""
 for fam in build_info start_time_seconds ready config_reloads_total \
     config_last_reload_success_timestamp_seconds spop_connections spop_connections_accepted_total \
@@ -83,7 +83,7 @@ for fam in build_info start_time_seconds ready config_reloads_total \
     mirror_resolve_failures_total; do
     grep -q "^# TYPE spoa_shadow_$fam " "$WORK/scrape1.prom" || missing="$missing $fam"
 done
-check "every metric family of spoa/metrics.c is exposed${missing:+ (missing:$missing)}" [ -z "$missing" ]
+check "every metric family of spoa/admin/metrics.c is exposed${missing:+ (missing:$missing)}" [ -z "$missing" ]
 others=$(grep -v '^#' "$WORK/scrape1.prom" | grep -v '^spoa_shadow_' | head -n 3)
 check "every sample is named spoa_shadow_*${others:+ (got: $others)}" [ -z "$others" ]
 check_eq "route_requests_total{route=\"all\"} counts the 6 requests" \

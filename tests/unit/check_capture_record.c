@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture_reader.h"
-#include "capture_record.h"
-#include "capture_scan.h"
+#include "capture/capture_reader.h"
+#include "capture/capture_record.h"
+#include "capture/capture_scan.h"
 #include "test_util.h"
 
 #define B(s) ((struct spop_bytes){(const uint8_t *)(s), sizeof(s) - 1})

@@ -20,14 +20,14 @@
 
 #include <msgpack.h>
 
-#include "capture_files.h"
-#include "capture_hub.h"
-#include "capture_record.h"
-#include "capture_shape.h"
-#include "capture_writer.h"
-#include "config_capture.h"
-#include "spop_data.h"
-#include "spop_proto.h"
+#include "capture/capture_files.h"
+#include "capture/capture_hub.h"
+#include "capture/capture_record.h"
+#include "mirror/capture_shape.h"
+#include "capture/capture_writer.h"
+#include "config/config_capture.h"
+#include "spop/spop_data.h"
+#include "spop/spop_proto.h"
 
 #define B(s) ((struct spop_bytes){(const uint8_t *)(s), sizeof(s) - 1})
 

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_capture.h"
-#include "config_url.h"
-#include "config_value.h"
-#include "config_walk.h"
+#include "config/config.h"
+#include "config/config_capture.h"
+#include "config/config_url.h"
+#include "config/config_value.h"
+#include "config/config_walk.h"
 
 #define CONFIG_DIR "tests/config"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_data.h"
-#include "spop_proto.h"
+#include "spop/spop_data.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 /* Decodes <hex> into a heap buffer; *len receives its length. */

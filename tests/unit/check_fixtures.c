@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 #define N_FIXTURES   15

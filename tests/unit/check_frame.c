@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 /* spop.md section 1.5: the health-check HAPROXY-HELLO (2.6 and 3.x). */

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_hello.h"
-#include "spop_proto.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_hello.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 /* A captured HELLO and what spop_hello_parse() must find in it. */

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 
 Suite *log_suite(void);
 

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mirror_args.h"
-#include "mirror_seam.h"
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
+#include "mirror/mirror_args.h"
+#include "mirror/mirror_seam.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 #define HAPROXY_FRAME_SIZE 16380u

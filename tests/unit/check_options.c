@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "options.h"
+#include "app/options.h"
 
 static int parse(struct options *o, char *err, size_t len, int argc, char **argv)
 {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay_args.h"
-#include "replay_request.h"
-#include "replay_stats.h"
+#include "replay/replay_args.h"
+#include "replay/replay_request.h"
+#include "replay/replay_stats.h"
 
 #define B(s) ((struct spop_bytes){(const uint8_t *)(s), sizeof(s) - 1})
 

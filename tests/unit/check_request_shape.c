@@ -10,11 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mirror_args.h"
-#include "request_shape.h"
-#include "spop_data.h"
-#include "spop_frame.h"
-#include "spop_proto.h"
+#include "mirror/mirror_args.h"
+#include "mirror/request_shape.h"
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
 #include "test_util.h"
 
 #define HDRS_CAP 4096

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route_policy.h"
-#include "spop_data.h"
+#include "mirror/route_policy.h"
+#include "spop/spop_data.h"
 
 #define HDRS_CAP 4096
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spop_proto.h"
-#include "spop_varint.h"
+#include "spop/spop_proto.h"
+#include "spop/spop_varint.h"
 #include "test_util.h"
 
 struct varint_vec {

@@ -1,0 +1,288 @@
+#include "admin/admin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <http_parser.h>
+
+#include "core/container_of.h"
+#include "core/net.h"
+#include "core/xalloc.h"
+
+/* An admin client gets this long to send its request and read the answer. */
+#define ADMIN_TIMEOUT_S 5.0
+
+struct admin_conn {
+    ev_io io;
+    ev_timer timer;
+    struct admin *admin;
+    struct admin_conn *prev, *next;
+    int fd;
+    bool responding;
+    bool complete;
+    char url[256];
+    size_t url_len;
+    bool url_too_long;
+    http_parser parser;
+    struct buf in;
+    struct buf out;
+};
+
+struct admin {
+    struct ev_loop *loop;
+    ev_io accept_w;
+    int fd;
+    struct admin_handlers h;
+    const struct logger *log;
+    struct admin_conn *conns;
+};
+
+static void conn_free(struct admin_conn *c)
+{
+    struct admin *a = c->admin;
+    ev_io_stop(a->loop, &c->io);
+    ev_timer_stop(a->loop, &c->timer);
+    close(c->fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        a->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    struct admin_conn *c = p->data;
+    if (c->url_len + len >= sizeof(c->url)) {
+        c->url_too_long = true;
+        return 0;
+    }
+    memcpy(c->url + c->url_len, at, len);
+    c->url_len += len;
+    c->url[c->url_len] = '\0';
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct admin_conn *c = p->data;
+    c->complete = true;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings admin_parser_settings = {
+    .on_url = on_url,
+    .on_message_complete = on_message_complete,
+};
+
+static void respond(struct admin_conn *c, int status, const char *reason, const char *type, const void *body,
+                    size_t len)
+{
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                     status, reason, type, len);
+    buf_append(&c->out, head, (size_t)n);
+    buf_append(&c->out, body, len);
+    c->responding = true;
+}
+
+static void respond_text(struct admin_conn *c, int status, const char *reason, const char *text)
+{
+    respond(c, status, reason, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void dispatch(struct admin_conn *c)
+{
+    struct admin *a = c->admin;
+    enum http_method method = (enum http_method)c->parser.method;
+    char path[256];
+    size_t plen = strcspn(c->url, "?");
+    memcpy(path, c->url, plen);
+    path[plen] = '\0';
+    bool get = method == HTTP_GET || method == HTTP_HEAD;
+    if (c->url_too_long) {
+        respond_text(c, 414, "URI Too Long", "URI too long\n");
+    } else if (strcmp(path, "/metrics") == 0 && get) {
+        struct buf body;
+        buf_init(&body, 64u * 1024u * 1024u);
+        a->h.metrics(a->h.ctx, &body);
+        respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", buf_peek(&body), body.len);
+        buf_free(&body);
+    } else if (strcmp(path, "/healthz") == 0 && get) {
+        respond_text(c, 200, "OK", "ok\n");
+    } else if (strcmp(path, "/readyz") == 0 && get) {
+        if (a->h.ready(a->h.ctx))
+            respond_text(c, 200, "OK", "ready\n");
+        else
+            respond_text(c, 503, "Service Unavailable", "not ready\n");
+    } else if (strcmp(path, "/-/reload") == 0 && method == HTTP_POST) {
+        char msg[4096];
+        bool ok = a->h.reload(a->h.ctx, msg, sizeof(msg));
+        if (ok)
+            respond_text(c, 200, "OK", msg);
+        else
+            respond_text(c, 400, "Bad Request", msg);
+    } else if (strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 ||
+               strcmp(path, "/readyz") == 0 || strcmp(path, "/-/reload") == 0) {
+        respond_text(c, 405, "Method Not Allowed", "method not allowed\n");
+    } else {
+        respond_text(c, 404, "Not Found", "not found\n");
+    }
+    if (method == HTTP_HEAD) {
+        /* Keep the head only. */
+        const uint8_t *d = buf_peek(&c->out);
+        for (size_t i = 0; i + 3 < c->out.len; i++) {
+            if (memcmp(d + i, "\r\n\r\n", 4) == 0) {
+                c->out.len = i + 4;
+                break;
+            }
+        }
+    }
+    log_event(a->log, LOG_LVL_DEBUG, "admin_request", "method=%s path=%s", http_method_str(method),
+              c->url_too_long ? "(too long)" : path);
+}
+
+static void conn_write(struct admin_conn *c)
+{
+    while (c->out.len) {
+        ssize_t n = send(c->fd, buf_peek(&c->out), c->out.len, MSG_NOSIGNAL);
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            conn_free(c);
+            return;
+        }
+        buf_consume(&c->out, (size_t)n);
+    }
+    conn_free(c);
+}
+
+/* Reads the request. Returns 1 once a response is ready, 0 to wait for more
+ * bytes, -1 when the connection was closed (and freed). */
+static int conn_read(struct admin_conn *c)
+{
+    for (;;) {
+        uint8_t *dst = buf_reserve(&c->in, 1024);
+        if (!dst) {
+            respond_text(c, 400, "Bad Request", "request too large\n");
+            return 1;
+        }
+        size_t room = buf_room(&c->in);
+        ssize_t n = recv(c->fd, dst, room, 0);
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            conn_free(c);
+            return -1;
+        }
+        if (n == 0) {
+            conn_free(c);
+            return -1;
+        }
+        size_t used = http_parser_execute(&c->parser, &admin_parser_settings, (const char *)dst, (size_t)n);
+        buf_commit(&c->in, (size_t)n);
+        if (c->complete) {
+            dispatch(c);
+            return 1;
+        }
+        if (used != (size_t)n || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+            respond_text(c, 400, "Bad Request", "malformed request\n");
+            return 1;
+        }
+    }
+}
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct admin_conn *c = CONTAINER_OF(io, struct admin_conn, io);
+    (void)revents;
+    if (!c->responding) {
+        if (conn_read(c) != 1)
+            return;
+        ev_io_stop(loop, &c->io);
+        ev_io_set(&c->io, c->fd, EV_WRITE);
+        ev_io_start(loop, &c->io);
+    }
+    conn_write(c);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct admin_conn *c = CONTAINER_OF(t, struct admin_conn, timer);
+    (void)loop;
+    (void)revents;
+    conn_free(c);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct admin *a = CONTAINER_OF(io, struct admin, accept_w);
+    (void)revents;
+    for (int i = 0; i < 16; i++) {
+        int fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1)
+            return;
+        struct admin_conn *c = xcalloc(1, sizeof(*c));
+        c->admin = a;
+        c->fd = fd;
+        buf_init(&c->in, ADMIN_MAX_REQUEST);
+        buf_init(&c->out, 64u * 1024u * 1024u);
+        http_parser_init(&c->parser, HTTP_REQUEST);
+        c->parser.data = c;
+        c->next = a->conns;
+        if (a->conns)
+            a->conns->prev = c;
+        a->conns = c;
+        ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+        ev_timer_init(&c->timer, conn_timer_cb, ADMIN_TIMEOUT_S, 0.);
+        ev_io_start(loop, &c->io);
+        ev_timer_start(loop, &c->timer);
+    }
+}
+
+struct admin *admin_start(struct ev_loop *loop, const char *addr, const struct admin_handlers *h,
+                          const struct logger *log, char *err, size_t err_len)
+{
+    int fd = net_listen_tcp(addr, 64, err, err_len);
+    if (fd == -1)
+        return NULL;
+    struct admin *a = xcalloc(1, sizeof(*a));
+    a->loop = loop;
+    a->fd = fd;
+    a->h = *h;
+    a->log = log;
+    ev_io_init(&a->accept_w, accept_cb, fd, EV_READ);
+    ev_io_start(loop, &a->accept_w);
+    return a;
+}
+
+int admin_port(const struct admin *a)
+{
+    return net_local_port(a->fd);
+}
+
+void admin_stop(struct admin *a)
+{
+    if (!a)
+        return;
+    ev_io_stop(a->loop, &a->accept_w);
+    close(a->fd);
+    while (a->conns)
+        conn_free(a->conns);
+    free(a);
+}

@@ -1,0 +1,330 @@
+#include "admin/metrics.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spop/agent_stats.h"
+#include "capture/capture_writer.h"
+#include "mirror/mirror_args.h"
+#include "admin/prom_text.h"
+#include "spop/spop_proto.h"
+#include "app/version.h"
+
+#define P "spoa_shadow_"
+
+/* Status codes with a slot of their own in agent_stats. */
+static const int status_codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+
+static void add_counters(counter_t *dst, const counter_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        counter_add(&dst[i], counter_get(&src[i]));
+}
+
+static void render_process(struct buf *out, const struct metrics_process *proc)
+{
+    char lbl[128] = "";
+    prom_label(lbl, sizeof(lbl), "version", SPOA_SHADOW_VERSION);
+    prom_family(out, P "build_info", "gauge", "Build information; the value is always 1.");
+    prom_u64(out, P "build_info", lbl, 1);
+    prom_family(out, P "start_time_seconds", "gauge", "When the agent started, in Unix seconds.");
+    prom_double(out, P "start_time_seconds", "", proc->start_time);
+    prom_family(out, P "ready", "gauge",
+                "1 when the agent takes SPOP traffic, 0 while starting or draining.");
+    prom_u64(out, P "ready", "", proc->ready && !proc->draining);
+    prom_family(out, P "config_reloads_total", "counter", "Configuration reloads, by result.");
+    prom_u64(out, P "config_reloads_total", "result=\"success\"", proc->reloads_ok);
+    prom_u64(out, P "config_reloads_total", "result=\"failure\"", proc->reloads_failed);
+    prom_family(out, P "config_last_reload_success_timestamp_seconds", "gauge",
+                "When the running configuration was loaded, in Unix seconds.");
+    prom_double(out, P "config_last_reload_success_timestamp_seconds", "", proc->last_reload_ok_time);
+}
+
+static void render_spop(struct buf *out, const struct server *srv)
+{
+    struct agent_stats st;
+    memset(&st, 0, sizeof(st));
+    server_stats_sum(srv, &st);
+    prom_family(out, P "spop_connections", "gauge", "Open SPOP connections from HAProxy.");
+    prom_u64(out, P "spop_connections", "", counter_get(&st.conn_current));
+    prom_family(out, P "spop_connections_accepted_total", "counter", "SPOP connections accepted.");
+    prom_u64(out, P "spop_connections_accepted_total", "", counter_get(&st.conn_accepted));
+    prom_family(out, P "spop_connections_rejected_total", "counter",
+                "SPOP connections refused because max_connections was reached.");
+    prom_u64(out, P "spop_connections_rejected_total", "", counter_get(&st.conn_rejected));
+    prom_family(out, P "spop_idle_timeouts_total", "counter", "SPOP connections closed for being idle.");
+    prom_u64(out, P "spop_idle_timeouts_total", "", counter_get(&st.conn_idle_timeout));
+    prom_family(out, P "spop_hellos_total", "counter", "HELLO handshakes completed, health checks included.");
+    prom_u64(out, P "spop_hellos_total", "", counter_get(&st.hello));
+    prom_family(out, P "spop_healthchecks_total", "counter", "Health-check HELLOs (option spop-check).");
+    prom_u64(out, P "spop_healthchecks_total", "", counter_get(&st.healthcheck));
+    prom_family(out, P "spop_notify_frames_total", "counter", "NOTIFY frames received.");
+    prom_u64(out, P "spop_notify_frames_total", "", counter_get(&st.notify));
+    prom_family(out, P "spop_acks_total", "counter", "ACK frames sent.");
+    prom_u64(out, P "spop_acks_total", "", counter_get(&st.ack));
+    prom_family(out, P "spop_notify_aborted_total", "counter", "NOTIFY frames with the ABORT flag (no ACK).");
+    prom_u64(out, P "spop_notify_aborted_total", "", counter_get(&st.notify_aborted));
+    prom_family(out, P "spop_unknown_frames_total", "counter", "Frames of unknown type, ignored.");
+    prom_u64(out, P "spop_unknown_frames_total", "", counter_get(&st.frame_unknown));
+    prom_family(out, P "spop_received_bytes_total", "counter", "Bytes read from HAProxy.");
+    prom_u64(out, P "spop_received_bytes_total", "", counter_get(&st.bytes_in));
+    prom_family(out, P "spop_sent_bytes_total", "counter", "Bytes written to HAProxy.");
+    prom_u64(out, P "spop_sent_bytes_total", "", counter_get(&st.bytes_out));
+    prom_family(out, P "spop_errors_total", "counter",
+                "AGENT-DISCONNECT frames sent, by SPOP status code (0 = normal close, e.g. draining).");
+    prom_family(out, P "spop_peer_errors_total", "counter",
+                "HAPROXY-DISCONNECT frames with a non-zero status.");
+    char lbl[64];
+    for (size_t i = 0; i < sizeof(status_codes) / sizeof(status_codes[0]); i++) {
+        int code = status_codes[i];
+        snprintf(lbl, sizeof(lbl), "status=\"%d\"", code);
+        prom_u64(out, P "spop_errors_total", lbl, counter_get(&st.error_sent[agent_stats_status_slot(code)]));
+    }
+    prom_u64(out, P "spop_errors_total", "status=\"other\"",
+             counter_get(&st.error_sent[AGENT_STATS_STATUS_SLOTS - 1]));
+    for (size_t i = 1; i < sizeof(status_codes) / sizeof(status_codes[0]); i++) {
+        int code = status_codes[i];
+        snprintf(lbl, sizeof(lbl), "status=\"%d\"", code);
+        prom_u64(out, P "spop_peer_errors_total", lbl,
+                 counter_get(&st.error_received[agent_stats_status_slot(code)]));
+    }
+    prom_u64(out, P "spop_peer_errors_total", "status=\"other\"",
+             counter_get(&st.error_received[AGENT_STATS_STATUS_SLOTS - 1]));
+    prom_family(out, P "ack_latency_seconds", "histogram",
+                "From the read that completed a NOTIFY to the write of its ACK.");
+    prom_histogram(out, P "ack_latency_seconds", "", &st.ack_latency, ack_latency_bounds);
+}
+
+static void render_engine(struct buf *out, const struct stats_registry *reg)
+{
+    struct engine_counters e;
+    memset(&e, 0, sizeof(e));
+    for (int w = 0; w < reg->nworkers; w++)
+        add_counters((counter_t *)&e, (const counter_t *)&reg->engine[w], sizeof(e) / sizeof(counter_t));
+    prom_family(out, P "requests_unrouted_total", "counter",
+                "NOTIFYs not mirrored before any route was chosen, by reason.");
+    prom_u64(out, P "requests_unrouted_total", "reason=\"no_message\"", counter_get(&e.no_message));
+    for (int s = MIRROR_ARGS_MISSING; s <= MIRROR_ARGS_BAD_HEADERS; s++) {
+        char lbl[64];
+        snprintf(lbl, sizeof(lbl), "reason=\"%s\"", mirror_args_status_str((enum mirror_args_status)s));
+        prom_u64(out, P "requests_unrouted_total", lbl, counter_get(&e.bad_args[s]));
+    }
+    prom_u64(out, P "requests_unrouted_total", "reason=\"no_route\"", counter_get(&e.no_route));
+    prom_u64(out, P "requests_unrouted_total", "reason=\"unknown_route\"", counter_get(&e.unknown_route));
+}
+
+static void render_routes(struct buf *out, const struct stats_registry *reg)
+{
+    prom_family(out, P "route_requests_total", "counter", "Requests that chose the route.");
+    for (const struct stats_route_entry *r = reg->routes; r; r = r->next) {
+        struct route_counters sum;
+        memset(&sum, 0, sizeof(sum));
+        for (int w = 0; w < reg->nworkers; w++)
+            add_counters((counter_t *)&sum, (const counter_t *)&r->per_worker[w],
+                         sizeof(sum) / sizeof(counter_t));
+        char lbl[256] = "";
+        prom_label(lbl, sizeof(lbl), "route", r->route);
+        prom_u64(out, P "route_requests_total", lbl, counter_get(&sum.requests));
+    }
+    prom_family(out, P "route_mirrored_total", "counter",
+                "Requests of the route accepted for at least one mirror (the ACK said mirrored=true).");
+    for (const struct stats_route_entry *r = reg->routes; r; r = r->next) {
+        uint64_t v = 0;
+        for (int w = 0; w < reg->nworkers; w++)
+            v += counter_get(&r->per_worker[w].mirrored);
+        char lbl[256] = "";
+        prom_label(lbl, sizeof(lbl), "route", r->route);
+        prom_u64(out, P "route_mirrored_total", lbl, v);
+    }
+}
+
+static void mirror_labels(char *lbl, size_t cap, const struct stats_mirror_entry *m)
+{
+    lbl[0] = '\0';
+    prom_label(lbl, cap, "route", m->route);
+    if (m->occurrence) {
+        char url[600];
+        snprintf(url, sizeof(url), "%s#%u", m->url, m->occurrence);
+        prom_label(lbl, cap, "mirror", url);
+    } else {
+        prom_label(lbl, cap, "mirror", m->url);
+    }
+}
+
+/* One counter field of struct mirror_counters, summed over workers, for every mirror. */
+#define MIRROR_FIELD(name, type, help, field)                                                                \
+    do {                                                                                                     \
+        prom_family(out, P name, type, help);                                                                \
+        for (size_t j = 0; j < n; j++) {                                                                     \
+            mirror_labels(lbl, sizeof(lbl), entries[j]);                                                     \
+            prom_u64(out, P name, lbl, counter_get(&sums[j].field));                                         \
+        }                                                                                                    \
+    } while (0)
+
+static void render_mirrors(struct buf *out, const struct stats_registry *reg)
+{
+    size_t n = 0;
+    for (const struct stats_mirror_entry *m = reg->mirrors; m; m = m->next)
+        n++;
+    if (n == 0)
+        return;
+    struct mirror_counters *sums = calloc(n, sizeof(*sums));
+    const struct stats_mirror_entry **entries = calloc(n, sizeof(*entries));
+    if (!sums || !entries) {
+        free(sums);
+        free(entries);
+        return;
+    }
+    size_t k = 0;
+    for (const struct stats_mirror_entry *m = reg->mirrors; m; m = m->next, k++) {
+        entries[k] = m;
+        for (int w = 0; w < reg->nworkers; w++) {
+            const struct mirror_counters *src = &m->per_worker[w];
+            add_counters((counter_t *)&sums[k], (const counter_t *)src,
+                         offsetof(struct mirror_counters, latency) / sizeof(counter_t));
+            histogram_add(&sums[k].latency, &src->latency);
+        }
+    }
+    char lbl[1024], l2[1100];
+    MIRROR_FIELD("mirror_sampled_total", "counter", "Copies the sampling decided to send to the mirror.",
+                 sampled);
+    MIRROR_FIELD("mirror_not_sampled_total", "counter", "Requests of the route the sampling left out.",
+                 not_sampled);
+    MIRROR_FIELD("mirror_sampled_by_key_total", "counter",
+                 "Sampling decisions taken from the sample_by header or cookie rather than a random draw.",
+                 sampled_by_key);
+    MIRROR_FIELD("mirror_sent_total", "counter", "Requests written completely to the mirror.", sent);
+    MIRROR_FIELD("mirror_connections_opened_total", "counter", "Connections opened to the mirror.", connects);
+    MIRROR_FIELD("mirror_connect_failures_total", "counter", "Failed connection attempts to the mirror.",
+                 connect_failures);
+    MIRROR_FIELD("mirror_reused_total", "counter", "Requests sent on a kept-alive connection.", reused);
+    MIRROR_FIELD("mirror_inflight", "gauge", "Requests in flight to the mirror.", inflight);
+    MIRROR_FIELD("mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", queued);
+
+    static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    prom_family(out, P "mirror_responses_total", "counter", "Responses from the mirror, by status class.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        for (int c = 1; c <= 6; c++) {
+            int slot = c % 6;
+            snprintf(l2, sizeof(l2), "%s,class=\"%s\"", lbl, classes[slot]);
+            prom_u64(out, P "mirror_responses_total", l2, counter_get(&sums[k].responses[slot]));
+        }
+    }
+    prom_family(out, P "mirror_dropped_total", "counter", "Sampled copies not delivered, by reason.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        for (int d = 0; d < MIRROR_DROP_ENTRIES; d++) {
+            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_drop_str((enum mirror_drop)d));
+            prom_u64(out, P "mirror_dropped_total", l2, counter_get(&sums[k].dropped[d]));
+        }
+    }
+    prom_family(out, P "mirror_skipped_total", "counter",
+                "Sampled copies that were never sent because of the request itself, by reason.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        for (int s = 0; s < MIRROR_SKIP_ENTRIES; s++) {
+            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_skip_str((enum mirror_skip)s));
+            prom_u64(out, P "mirror_skipped_total", l2, counter_get(&sums[k].skipped[s]));
+        }
+    }
+    prom_family(out, P "mirror_latency_seconds", "histogram",
+                "From the start of a request on its connection to the end of the mirror's response.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        prom_histogram(out, P "mirror_latency_seconds", lbl, &sums[k].latency, mirror_latency_bounds);
+    }
+    free(sums);
+    free(entries);
+}
+
+static void render_resolver(struct buf *out, const struct mirror_runtime *rt)
+{
+    prom_family(out, P "mirror_resolve_failures_total", "counter",
+                "Failed resolutions of the mirror's host name (running configuration).");
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            if (rt->routes[r][i].cfg->capture)
+                continue; /* no host */
+            char lbl[1024] = "";
+            prom_label(lbl, sizeof(lbl), "route", rt->cfg.routes[r].name);
+            prom_label(lbl, sizeof(lbl), "host", rt->routes[r][i].addr.host);
+            prom_u64(out, P "mirror_resolve_failures_total", lbl,
+                     counter_get(&rt->routes[r][i].addr.resolve_failures));
+        }
+    }
+}
+
+/* One field of struct capture_stats for every capture mirror of the running configuration. */
+#define CAPTURE_FIELD(name, type, help, field)                                                               \
+    do {                                                                                                     \
+        prom_family(out, P name, type, help);                                                                \
+        for (size_t r = 0; r < rt->cfg.n_routes; r++)                                                        \
+            for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {                                       \
+                const struct runtime_mirror *m = &rt->routes[r][i];                                          \
+                if (!m->capture)                                                                             \
+                    continue;                                                                                \
+                capture_labels(lbl, sizeof(lbl), rt, r, i);                                                  \
+                prom_u64(out, P name, lbl, counter_get(&capture_writer_stats(m->capture)->field));           \
+            }                                                                                                \
+    } while (0)
+
+static void capture_labels(char *lbl, size_t cap, const struct mirror_runtime *rt, size_t r, size_t i)
+{
+    lbl[0] = '\0';
+    prom_label(lbl, cap, "route", rt->cfg.routes[r].name);
+    prom_label(lbl, cap, "mirror", rt->routes[r][i].cfg->url);
+}
+
+static void render_capture(struct buf *out, const struct mirror_runtime *rt)
+{
+    char lbl[2048], l2[2100];
+    bool any = false;
+    for (size_t r = 0; r < rt->cfg.n_routes; r++)
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++)
+            any |= rt->routes[r][i].capture != NULL;
+    if (!any)
+        return;
+    CAPTURE_FIELD("capture_records_total", "counter", "Records written to capture files.", records);
+    CAPTURE_FIELD("capture_bytes_total", "counter", "Bytes of the records written to capture files.", bytes);
+    CAPTURE_FIELD("capture_files_rotated_total", "counter",
+                  "Capture files finished (renamed from .open): rotated by size or age, or at stop.",
+                  files_rotated);
+    CAPTURE_FIELD("capture_files_deleted_total", "counter",
+                  "Oldest finished capture files deleted to stay within max_files and max_total_bytes.",
+                  files_deleted);
+    CAPTURE_FIELD("capture_queued", "gauge", "Records waiting for the capture writer thread.", queued);
+    CAPTURE_FIELD(
+        "capture_stored_bytes", "gauge",
+        "Bytes of capture files in the directory (finished ones as last listed, plus the open one).",
+        stored_bytes);
+    prom_family(out, P "capture_dropped_total", "counter",
+                "Records not written to a capture file, by reason.");
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            const struct runtime_mirror *m = &rt->routes[r][i];
+            if (!m->capture)
+                continue;
+            capture_labels(lbl, sizeof(lbl), rt, r, i);
+            for (int d = 0; d < CAPTURE_DROP_ENTRIES; d++) {
+                snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, capture_drop_str((enum capture_drop)d));
+                prom_u64(out, P "capture_dropped_total", l2,
+                         counter_get(&capture_writer_stats(m->capture)->dropped[d]));
+            }
+        }
+    }
+}
+
+void metrics_render(struct buf *out, const struct server *srv, const struct stats_registry *reg,
+                    const struct mirror_runtime *rt, const struct metrics_process *proc)
+{
+    render_process(out, proc);
+    render_spop(out, srv);
+    render_engine(out, reg);
+    render_routes(out, reg);
+    render_mirrors(out, reg);
+    render_resolver(out, rt);
+    render_capture(out, rt);
+}

@@ -1,0 +1,432 @@
+/* spoa-shadow: reads the options and the configuration, starts the SPOP
+ * workers and the admin endpoint, reloads on SIGHUP (or POST /-/reload) and
+ * drains on SIGTERM/SIGINT. All process-wide state lives in struct app here. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "admin/admin.h"
+#include "core/buf.h"
+#include "capture/capture_hub.h"
+#include "capture/capture_dump.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "admin/metrics.h"
+#include "mirror/mirror_runtime.h"
+#include "app/options.h"
+#include "replay/replay.h"
+#include "app/server.h"
+#include "mirror/stats_registry.h"
+#include "app/version.h"
+
+#define EXIT_CONFIG 2
+/* Mirror host names are resolved again this often (Kubernetes Service IPs can change). */
+#define RESOLVE_PERIOD_MS 30000
+/* How long a new configuration waits for its first name resolution. */
+#define RESOLVE_FIRST_WAIT_MS 2000
+/* Period of the main loop's housekeeping: freeing old configurations, drain progress. */
+#define HOUSEKEEPING_S 0.1
+
+struct retired_runtime {
+    struct mirror_runtime *rt;
+    struct retired_runtime *next;
+};
+
+struct app {
+    struct options opts;
+    struct logger log;
+    struct ev_loop *loop;
+    struct stats_registry *reg;
+    struct capture_hub *hub;
+    struct server *server;
+    struct admin *admin;
+    struct mirror_runtime *current;
+    struct retired_runtime *retired;
+    uint64_t generation;
+    struct metrics_process proc;
+    bool draining;
+    ev_tstamp drain_deadline;
+    ev_signal sigint_w, sigterm_w, sighup_w;
+    ev_timer housekeeping_w;
+};
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Applies one numeric flag to *field; false (with an error) when out of range. */
+static bool apply_uint_flag(const char *flag, const char *value, unsigned long min, unsigned long max,
+                            uint32_t *field, struct config_errors *errs)
+{
+    if (!value)
+        return true;
+    unsigned long v;
+    if (!options_parse_uint(value, min, max, &v)) {
+        config_errors_addf(errs, "%s: must be a whole number from %lu to %lu, got \"%s\"", flag, min, max,
+                           value);
+        return false;
+    }
+    *field = (uint32_t)v;
+    return true;
+}
+
+static void replace_string(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        abort();
+    free(*field);
+    *field = copy;
+}
+
+/* Builds the configuration from the file and the flags (flags win). Returns
+ * false with every problem in *errs; *cfg must be freed either way. */
+static bool build_config(const struct options *o, struct config *cfg, struct config_errors *errs)
+{
+    bool ok = true;
+    config_defaults(cfg);
+    if (o->config_path)
+        ok = config_load_file(cfg, o->config_path, errs);
+    if (ok && o->mirror_url)
+        ok = config_add_catch_all(cfg, o->mirror_url, o->percent, errs);
+    if (o->listen)
+        replace_string(&cfg->spop_listen, o->listen);
+    if (o->admin_listen)
+        replace_string(&cfg->admin_listen, o->admin_listen);
+    uint32_t threads = (uint32_t)cfg->threads;
+    ok &= apply_uint_flag("--threads", o->threads, 0, 256, &threads, errs);
+    ok &= apply_uint_flag("--max-frame-size", o->max_frame, 256, 16777216, &cfg->max_frame_size, errs);
+    ok &= apply_uint_flag("--max-connections", o->max_conns, 1, 1000000, &cfg->max_connections, errs);
+    ok &= apply_uint_flag("--idle-timeout-ms", o->idle_timeout, 0, 86400000, &cfg->idle_timeout_ms, errs);
+    cfg->threads = (int)threads;
+    if (o->log_level && !log_level_parse(o->log_level, &cfg->log_level)) {
+        config_errors_addf(errs, "--log-level: must be error, warn, info or debug, got \"%s\"", o->log_level);
+        ok = false;
+    }
+    return ok;
+}
+
+static void retire_runtime(struct app *app, struct mirror_runtime *rt)
+{
+    struct retired_runtime *r = calloc(1, sizeof(*r));
+    if (!r)
+        abort();
+    r->rt = rt;
+    r->next = app->retired;
+    app->retired = r;
+}
+
+/* Frees the old configurations no worker uses any more. */
+static void free_unused_runtimes(struct app *app)
+{
+    struct retired_runtime **link = &app->retired;
+    while (*link) {
+        struct retired_runtime *r = *link;
+        if (atomic_load(&r->rt->refs) > 0) {
+            link = &r->next;
+            continue;
+        }
+        *link = r->next;
+        log_event(&app->log, LOG_LVL_DEBUG, "config_released", "generation=%llu",
+                  (unsigned long long)r->rt->generation);
+        mirror_runtime_free(r->rt);
+        free(r);
+    }
+}
+
+static struct mirror_runtime *new_runtime(struct app *app, struct config *cfg)
+{
+    struct mirror_runtime *rt = mirror_runtime_new(cfg, app->reg, app->hub, ++app->generation);
+    if (!mirror_runtime_start_resolver(rt, RESOLVE_PERIOD_MS, RESOLVE_FIRST_WAIT_MS, &app->log))
+        log_event(&app->log, LOG_LVL_WARN, "resolve_slow", "generation=%llu waited_ms=%d",
+                  (unsigned long long)rt->generation, RESOLVE_FIRST_WAIT_MS);
+    return rt;
+}
+
+/* Settings that only a restart changes; a reload that changes them says so. */
+static void warn_static_changes(struct app *app, const struct config *next)
+{
+    const struct config *cur = &app->current->cfg;
+    if (strcmp(cur->spop_listen, next->spop_listen) != 0 || cur->threads != next->threads ||
+        cur->max_frame_size != next->max_frame_size || cur->max_connections != next->max_connections ||
+        cur->idle_timeout_ms != next->idle_timeout_ms || strcmp(cur->admin_listen, next->admin_listen) != 0 ||
+        cur->log_level != next->log_level)
+        log_event(&app->log, LOG_LVL_WARN, "reload_partial",
+                  "reason=\"spop, admin and log settings apply at the next restart; routes apply now\"");
+}
+
+/* Appends to <msg> (size <len>) without overflowing. */
+static void msg_append(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void msg_append(char *msg, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(msg);
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+static bool app_reload(struct app *app, char *msg, size_t len)
+{
+    msg[0] = '\0';
+    if (app->draining) {
+        msg_append(msg, len, "not reloaded: the agent is draining\n");
+        return false;
+    }
+    struct config cfg;
+    struct config_errors errs = {0};
+    if (!build_config(&app->opts, &cfg, &errs)) {
+        app->proc.reloads_failed++;
+        for (size_t i = 0; i < errs.count; i++) {
+            char quoted[1024];
+            log_event(&app->log, LOG_LVL_ERROR, "reload_error", "error=%s",
+                      log_quote(quoted, sizeof(quoted), (const uint8_t *)errs.items[i], strlen(errs.items[i]),
+                                900));
+            msg_append(msg, len, "%s\n", errs.items[i]);
+        }
+        log_event(&app->log, LOG_LVL_ERROR, "reload_failed", "errors=%zu kept_generation=%llu", errs.count,
+                  (unsigned long long)app->current->generation);
+        config_errors_free(&errs);
+        config_free(&cfg);
+        return false;
+    }
+    config_errors_free(&errs);
+    warn_static_changes(app, &cfg);
+    struct mirror_runtime *rt = new_runtime(app, &cfg);
+    config_free(&cfg); /* emptied by new_runtime */
+    server_set_runtime(app->server, rt);
+    retire_runtime(app, app->current);
+    app->current = rt;
+    app->proc.reloads_ok++;
+    app->proc.last_reload_ok_time = unix_now();
+    log_event(&app->log, LOG_LVL_INFO, "reload", "generation=%llu routes=%zu",
+              (unsigned long long)rt->generation, rt->cfg.n_routes);
+    msg_append(msg, len, "reloaded: generation %llu, %zu route(s)\n", (unsigned long long)rt->generation,
+               rt->cfg.n_routes);
+    return true;
+}
+
+/* ---- admin endpoint handlers ---- */
+
+static void admin_metrics(void *ctx, struct buf *out)
+{
+    struct app *app = ctx;
+    metrics_render(out, app->server, app->reg, app->current, &app->proc);
+}
+
+static bool admin_ready(void *ctx)
+{
+    struct app *app = ctx;
+    return app->proc.ready && !app->draining;
+}
+
+static bool admin_reload(void *ctx, char *msg, size_t len)
+{
+    return app_reload(ctx, msg, len);
+}
+
+/* ---- signals and the main loop ---- */
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct app *app = w->data;
+    char msg[4096];
+    (void)loop;
+    (void)revents;
+    log_event(&app->log, LOG_LVL_INFO, "signal", "signal=SIGHUP action=reload");
+    app_reload(app, msg, sizeof(msg));
+}
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct app *app = w->data;
+    const char *name = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
+    (void)revents;
+    if (app->draining) {
+        log_event(&app->log, LOG_LVL_WARN, "exit_now", "signal=%s reason=\"second stop signal\"", name);
+        _exit(128 + w->signum);
+    }
+    app->draining = true;
+    app->proc.draining = true;
+    uint32_t drain_ms = app->current->cfg.drain_timeout_ms;
+    app->drain_deadline = ev_now(loop) + drain_ms / 1000.0;
+    log_event(&app->log, LOG_LVL_INFO, "drain", "signal=%s drain_timeout_ms=%u", name, drain_ms);
+    server_drain(app->server);
+}
+
+static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct app *app = w->data;
+    (void)revents;
+    free_unused_runtimes(app);
+    if (!app->draining)
+        return;
+    bool idle = server_idle(app->server);
+    if (idle || ev_now(loop) >= app->drain_deadline) {
+        log_event(&app->log, idle ? LOG_LVL_INFO : LOG_LVL_WARN, "drained", "complete=%s",
+                  idle ? "true" : "false");
+        ev_break(loop, EVBREAK_ALL);
+    }
+}
+
+static int run(struct app *app, struct config *cfg)
+{
+    char err[512];
+    int threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    app->loop = ev_default_loop(0);
+    app->reg = stats_registry_new(threads);
+    app->hub = capture_hub_new();
+    app->proc.start_time = unix_now();
+    app->proc.last_reload_ok_time = app->proc.start_time;
+    char *spop_listen = strdup(cfg->spop_listen);
+    char *admin_listen = strdup(cfg->admin_listen);
+    if (!spop_listen || !admin_listen)
+        abort();
+    app->current = new_runtime(app, cfg);
+    const struct config *c = &app->current->cfg;
+
+    struct server_settings set = {
+        .listen = spop_listen,
+        .threads = threads,
+        .backlog = 1024,
+        .max_frame = c->max_frame_size,
+        .max_connections = c->max_connections,
+        .idle_timeout_ms = c->idle_timeout_ms,
+        .rt = app->current,
+    };
+    int status = EXIT_SUCCESS;
+    app->server = server_start(&set, &app->log, err, sizeof(err));
+    if (!app->server) {
+        log_event(&app->log, LOG_LVL_ERROR, "start_failed", "error=\"%s\"", err);
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    struct admin_handlers handlers = {
+        .ctx = app,
+        .metrics = admin_metrics,
+        .ready = admin_ready,
+        .reload = admin_reload,
+    };
+    app->admin = admin_start(app->loop, admin_listen, &handlers, &app->log, err, sizeof(err));
+    if (!app->admin) {
+        log_event(&app->log, LOG_LVL_ERROR, "start_failed", "error=\"admin endpoint: %s\"", err);
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    app->proc.ready = true;
+    log_event(&app->log, LOG_LVL_INFO, "start",
+              "version=%s listen=%s port=%d admin=%s admin_port=%d threads=%d max_frame_size=%u "
+              "max_connections=%u routes=%zu",
+              SPOA_SHADOW_VERSION, spop_listen, server_port(app->server), admin_listen,
+              admin_port(app->admin), threads, c->max_frame_size, c->max_connections, c->n_routes);
+
+    ev_signal_init(&app->sigint_w, on_stop_signal, SIGINT);
+    ev_signal_init(&app->sigterm_w, on_stop_signal, SIGTERM);
+    ev_signal_init(&app->sighup_w, on_hup, SIGHUP);
+    ev_timer_init(&app->housekeeping_w, on_housekeeping, HOUSEKEEPING_S, HOUSEKEEPING_S);
+    app->sigint_w.data = app->sigterm_w.data = app->sighup_w.data = app->housekeeping_w.data = app;
+    ev_signal_start(app->loop, &app->sigint_w);
+    ev_signal_start(app->loop, &app->sigterm_w);
+    ev_signal_start(app->loop, &app->sighup_w);
+    ev_timer_start(app->loop, &app->housekeeping_w);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL); /* blocked in main() until the watchers exist */
+    ev_run(app->loop, 0);
+
+out:
+    if (app->server)
+        server_stop(app->server); /* what is still in flight is counted as dropped: shutdown */
+    admin_stop(app->admin);
+    while (app->retired) {
+        struct retired_runtime *r = app->retired;
+        app->retired = r->next;
+        mirror_runtime_free(r->rt);
+        free(r);
+    }
+    mirror_runtime_free(app->current);
+    capture_hub_free(app->hub);
+    stats_registry_free(app->reg);
+    free(spop_listen);
+    free(admin_listen);
+    log_event(&app->log, LOG_LVL_INFO, "exit", "status=%d", status);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    /* Subcommands that run instead of the agent. */
+    if (argc > 1 && strcmp(argv[1], "replay") == 0)
+        return replay_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "capture-dump") == 0)
+        return capture_dump_main(argc - 1, argv + 1);
+    struct app app;
+    memset(&app, 0, sizeof(app));
+    char err[512];
+    if (options_parse(&app.opts, argc, argv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "spoa-shadow: %s\n%s", err, options_usage());
+        return EXIT_CONFIG;
+    }
+    if (app.opts.help) {
+        fputs(options_usage(), stdout);
+        return EXIT_SUCCESS;
+    }
+    if (app.opts.version) {
+        printf("spoa-shadow %s\n", SPOA_SHADOW_VERSION);
+        return EXIT_SUCCESS;
+    }
+    enum log_format format = LOG_FMT_LOGFMT;
+    if (app.opts.log_format && !log_format_parse(app.opts.log_format, &format)) {
+        fprintf(stderr, "spoa-shadow: --log-format: must be logfmt or json, got \"%s\"\n",
+                app.opts.log_format);
+        return EXIT_CONFIG;
+    }
+    struct config cfg;
+    struct config_errors errs = {0};
+    bool ok = build_config(&app.opts, &cfg, &errs);
+    for (size_t i = 0; i < errs.count; i++)
+        fprintf(stderr, "spoa-shadow: %s\n", errs.items[i]);
+    config_errors_free(&errs);
+    if (!ok) {
+        config_free(&cfg);
+        return EXIT_CONFIG;
+    }
+    if (app.opts.check_config) {
+        printf("spoa-shadow: configuration OK: %s, %zu route(s)\n", cfg.path ? cfg.path : "(flags only)",
+               cfg.n_routes);
+        config_free(&cfg);
+        return EXIT_SUCCESS;
+    }
+    app.log = (struct logger){.level = cfg.log_level, .fd = STDERR_FILENO, .format = format};
+
+    /* Workers inherit this mask, so the signals reach the main loop only. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails capture writes (EFBIG) instead of killing */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    int status = run(&app, &cfg);
+    config_free(&cfg);
+    return status;
+}

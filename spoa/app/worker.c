@@ -1,0 +1,427 @@
+#include "app/worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "core/container_of.h"
+#include "core/net.h"
+#include "spop/spop_conn.h"
+#include "spop/spop_proto.h"
+#include "core/xalloc.h"
+
+/* Connections accepted per readiness event, so that one burst does not starve the loop. */
+#define ACCEPTS_PER_EVENT 32
+/* Pause of the accept watcher when the process is out of file descriptors. */
+#define ACCEPT_BACKOFF_S 0.1
+/* Period of the sweep: idle SPOP connections, retired engines, idleness. */
+#define SWEEP_PERIOD_S 0.25
+
+struct worker_conn {
+    ev_io io;
+    struct worker *worker;
+    struct worker_conn *prev, *next;
+    ev_tstamp last_activity;
+    uint64_t id;
+    char peer[64];
+    struct spop_conn conn;
+};
+
+/* An engine of a previous configuration, finishing its mirror requests. */
+struct retired_engine {
+    struct mirror_engine *engine;
+    struct retired_engine *next;
+};
+
+struct worker {
+    int id;
+    pthread_t thread;
+    int started;
+    struct ev_loop *loop;
+    ev_io accept_w;
+    ev_timer accept_backoff_w;
+    ev_timer sweep_w;
+    ev_async stop_w;
+    ev_async reload_w;
+    ev_async drain_w;
+    struct worker_shared *shared;
+    struct worker_conn *conns;
+    uint64_t next_conn_id;
+    struct agent_stats stats;
+    struct mirror_engine *engine; /* the current configuration's */
+    struct retired_engine *retired;
+    bool draining;
+    atomic_bool idle;
+    pthread_mutex_t mailbox_lock;
+    struct mirror_runtime *mailbox; /* a new runtime waiting to be taken */
+    uint64_t seed;
+};
+
+static void conn_close(struct worker *w, struct worker_conn *wc)
+{
+    struct spop_conn *c = &wc->conn;
+    ev_io_stop(w->loop, &wc->io);
+    enum log_level lvl = c->end == SPOP_CONN_END_IO ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+    if (c->session.error > 0)
+        lvl = LOG_LVL_WARN;
+    const char *reason = c->session.healthcheck ? "healthcheck" : spop_conn_end_str(c->end);
+    log_event(w->shared->log, lvl, "spop_close",
+              "worker=%d conn=%llu peer=%s reason=%s status=%d detail=\"%s\" peer_status=%d errno=\"%s\"",
+              w->id, (unsigned long long)wc->id, wc->peer, reason, c->session.error,
+              c->session.error_detail ? c->session.error_detail : "", c->session.peer_status,
+              c->io_errno ? strerror(c->io_errno) : "");
+    spop_conn_deinit(c);
+    if (wc->prev)
+        wc->prev->next = wc->next;
+    else
+        w->conns = wc->next;
+    if (wc->next)
+        wc->next->prev = wc->prev;
+    atomic_fetch_sub(&w->shared->connections, 1);
+    counter_inc(&w->stats.conn_closed);
+    counter_add(&w->stats.conn_current, (uint64_t)-1);
+    free(wc);
+}
+
+/* Points the io watcher at what the connection wants, or closes it. */
+static void conn_apply_interest(struct worker *w, struct worker_conn *wc, int want)
+{
+    if (want & SPOP_CONN_CLOSE) {
+        conn_close(w, wc);
+        return;
+    }
+    int events =
+        ((want & SPOP_CONN_WANT_READ) ? EV_READ : 0) | ((want & SPOP_CONN_WANT_WRITE) ? EV_WRITE : 0);
+    if (events == (wc->io.events & (EV_READ | EV_WRITE)))
+        return;
+    ev_io_stop(w->loop, &wc->io);
+    ev_io_set(&wc->io, wc->conn.fd, events);
+    if (events)
+        ev_io_start(w->loop, &wc->io);
+}
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct worker_conn *wc = CONTAINER_OF(io, struct worker_conn, io);
+    struct worker *w = wc->worker;
+    int want = spop_conn_interest(&wc->conn);
+    wc->last_activity = ev_now(loop);
+    if (revents & EV_WRITE)
+        want = spop_conn_on_writable(&wc->conn);
+    if ((revents & EV_READ) && !(want & SPOP_CONN_CLOSE))
+        want = spop_conn_on_readable(&wc->conn);
+    conn_apply_interest(w, wc, want);
+}
+
+/* The sessions' seam goes through the worker, so that a reload switches every
+ * connection, old or new, to the new engine between two NOTIFY batches. */
+static void worker_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+{
+    struct worker *w = ctx;
+    mirror_engine_decide(w->engine, n, d);
+}
+
+static void worker_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+{
+    struct worker *w = ctx;
+    mirror_engine_submit(w->engine, n, d);
+}
+
+static const struct mirror_seam_ops worker_seam_ops = {
+    .decide = worker_decide,
+    .submit = worker_submit,
+};
+
+static struct mirror_seam worker_seam(struct worker *w)
+{
+    return (struct mirror_seam){.ops = &worker_seam_ops, .ctx = w};
+}
+
+static void conn_open(struct worker *w, int fd)
+{
+    unsigned count = atomic_fetch_add(&w->shared->connections, 1) + 1;
+    if (w->shared->max_connections && count > w->shared->max_connections) {
+        atomic_fetch_sub(&w->shared->connections, 1);
+        counter_inc(&w->stats.conn_rejected);
+        log_event(w->shared->log, LOG_LVL_WARN, "spop_reject", "worker=%d reason=max_connections limit=%u",
+                  w->id, w->shared->max_connections);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct worker_conn *wc = xcalloc(1, sizeof(*wc));
+    wc->worker = w;
+    wc->id = ++w->next_conn_id;
+    wc->last_activity = ev_now(w->loop);
+    net_peer_name(fd, wc->peer, sizeof(wc->peer));
+    spop_conn_init(&wc->conn, fd, w->shared->max_frame, worker_seam(w), &w->stats);
+    wc->next = w->conns;
+    if (w->conns)
+        w->conns->prev = wc;
+    w->conns = wc;
+    counter_inc(&w->stats.conn_accepted);
+    counter_inc(&w->stats.conn_current);
+    log_event(w->shared->log, LOG_LVL_DEBUG, "spop_accept", "worker=%d conn=%llu peer=%s", w->id,
+              (unsigned long long)wc->id, wc->peer);
+    ev_io_init(&wc->io, conn_io_cb, fd, EV_READ);
+    ev_io_start(w->loop, &wc->io);
+}
+
+static void accept_backoff_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct worker *w = CONTAINER_OF(t, struct worker, accept_backoff_w);
+    (void)revents;
+    ev_io_start(loop, &w->accept_w);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct worker *w = CONTAINER_OF(io, struct worker, accept_w);
+    (void)revents;
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EINVAL) {
+                ev_io_stop(loop, io); /* the listener was shut down: draining */
+                return;
+            }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: stop polling the listener for a moment
+                 * instead of spinning on a socket we cannot accept. */
+                log_event(w->shared->log, LOG_LVL_WARN, "accept_error",
+                          "worker=%d errno=\"%s\" backoff_ms=%d", w->id, strerror(errno),
+                          (int)(ACCEPT_BACKOFF_S * 1000));
+                ev_io_stop(loop, io);
+                ev_timer_set(&w->accept_backoff_w, ACCEPT_BACKOFF_S, 0.);
+                ev_timer_start(loop, &w->accept_backoff_w);
+            }
+            return; /* EAGAIN: another worker took it, or nothing left */
+        }
+        conn_open(w, fd);
+    }
+}
+
+static void engine_release(struct mirror_engine *e)
+{
+    struct mirror_runtime *rt = mirror_engine_runtime(e);
+    mirror_engine_free(e);
+    atomic_fetch_sub(&rt->refs, 1);
+}
+
+/* Frees the retired engines that have nothing left in flight. */
+static void sweep_retired(struct worker *w)
+{
+    struct retired_engine **link = &w->retired;
+    while (*link) {
+        struct retired_engine *r = *link;
+        if (mirror_engine_busy(r->engine)) {
+            link = &r->next;
+            continue;
+        }
+        *link = r->next;
+        engine_release(r->engine);
+        free(r);
+    }
+}
+
+/* Publishes whether the worker is done draining. Only a worker that has
+ * processed the drain request reports idle: a value computed before it could
+ * be stale by the time the main thread reads it (copies submitted since). */
+static void update_idle(struct worker *w)
+{
+    atomic_store(&w->idle, w->draining && !w->conns && !w->retired && !mirror_engine_busy(w->engine));
+}
+
+static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct worker *w = CONTAINER_OF(t, struct worker, sweep_w);
+    (void)revents;
+    sweep_retired(w);
+    update_idle(w);
+    if (!w->shared->idle_timeout_ms)
+        return;
+    ev_tstamp now = ev_now(loop);
+    double limit = w->shared->idle_timeout_ms / 1000.0;
+    struct worker_conn *wc = w->conns;
+    while (wc) {
+        struct worker_conn *next = wc->next;
+        if (now - wc->last_activity >= limit && !spop_session_closing(&wc->conn.session)) {
+            counter_inc(&w->stats.conn_idle_timeout);
+            spop_session_fail(&wc->conn.session, SPOP_ERR_TOUT, "idle timeout", &wc->conn.out);
+            conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
+        }
+        wc = next;
+    }
+}
+
+static void reload_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct worker *w = CONTAINER_OF(a, struct worker, reload_w);
+    (void)revents;
+    pthread_mutex_lock(&w->mailbox_lock);
+    struct mirror_runtime *rt = w->mailbox;
+    w->mailbox = NULL;
+    pthread_mutex_unlock(&w->mailbox_lock);
+    if (!rt)
+        return;
+    struct retired_engine *r = xcalloc(1, sizeof(*r));
+    r->engine = w->engine;
+    r->next = w->retired;
+    w->retired = r;
+    w->engine = mirror_engine_new(loop, rt, w->id, w->shared->log, w->seed++, w->shared->max_request);
+    sweep_retired(w);
+}
+
+static void drain_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct worker *w = CONTAINER_OF(a, struct worker, drain_w);
+    (void)revents;
+    if (w->draining)
+        return;
+    w->draining = true;
+    ev_io_stop(loop, &w->accept_w);
+    ev_timer_stop(loop, &w->accept_backoff_w);
+    /* Every NOTIFY read so far has its ACK queued: say goodbye after it. */
+    struct worker_conn *wc = w->conns;
+    while (wc) {
+        struct worker_conn *next = wc->next;
+        if (!spop_session_closing(&wc->conn.session)) {
+            spop_session_fail(&wc->conn.session, SPOP_ERR_NONE, "agent draining", &wc->conn.out);
+            conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
+        }
+        wc = next;
+    }
+    update_idle(w);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct worker *w = CONTAINER_OF(a, struct worker, stop_w);
+    (void)revents;
+    ev_io_stop(loop, &w->accept_w);
+    ev_timer_stop(loop, &w->accept_backoff_w);
+    ev_timer_stop(loop, &w->sweep_w);
+    ev_async_stop(loop, &w->reload_w);
+    ev_async_stop(loop, &w->drain_w);
+    while (w->conns) {
+        w->conns->conn.end = SPOP_CONN_END_SHUTDOWN;
+        conn_close(w, w->conns);
+    }
+    ev_async_stop(loop, a);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+struct worker *worker_new(int id, struct worker_shared *shared)
+{
+    struct worker *w = xcalloc(1, sizeof(*w));
+    w->id = id;
+    w->shared = shared;
+    w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!w->loop) {
+        log_event(shared->log, LOG_LVL_ERROR, "fatal", "reason=\"cannot create an event loop\"");
+        abort();
+    }
+    if (getrandom(&w->seed, sizeof(w->seed), 0) != (ssize_t)sizeof(w->seed))
+        w->seed = (uint64_t)time(NULL) ^ ((uint64_t)id << 32);
+    pthread_mutex_init(&w->mailbox_lock, NULL);
+    atomic_init(&w->idle, false);
+    w->engine = mirror_engine_new(w->loop, shared->rt, id, shared->log, w->seed++, shared->max_request);
+    ev_io_init(&w->accept_w, accept_cb, shared->listen_fd, EV_READ);
+    ev_timer_init(&w->accept_backoff_w, accept_backoff_cb, ACCEPT_BACKOFF_S, 0.);
+    ev_timer_init(&w->sweep_w, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
+    ev_async_init(&w->stop_w, stop_cb);
+    ev_async_init(&w->reload_w, reload_cb);
+    ev_async_init(&w->drain_w, drain_cb);
+    ev_io_start(w->loop, &w->accept_w);
+    ev_timer_start(w->loop, &w->sweep_w);
+    ev_async_start(w->loop, &w->stop_w);
+    ev_async_start(w->loop, &w->reload_w);
+    ev_async_start(w->loop, &w->drain_w);
+    return w;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    log_event(w->shared->log, LOG_LVL_DEBUG, "worker_start", "worker=%d", w->id);
+    ev_run(w->loop, 0);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    w->started = rc == 0;
+    return rc;
+}
+
+void worker_stop(struct worker *w)
+{
+    ev_async_send(w->loop, &w->stop_w);
+}
+
+void worker_set_runtime(struct worker *w, struct mirror_runtime *rt)
+{
+    pthread_mutex_lock(&w->mailbox_lock);
+    struct mirror_runtime *unused = w->mailbox;
+    w->mailbox = rt;
+    pthread_mutex_unlock(&w->mailbox_lock);
+    if (unused)
+        atomic_fetch_sub(&unused->refs, 1); /* superseded before the worker took it */
+    ev_async_send(w->loop, &w->reload_w);
+}
+
+void worker_drain(struct worker *w)
+{
+    ev_async_send(w->loop, &w->drain_w);
+}
+
+bool worker_idle(const struct worker *w)
+{
+    return atomic_load(&((struct worker *)w)->idle);
+}
+
+void worker_join(struct worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = 0;
+}
+
+void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    while (w->conns)
+        conn_close(w, w->conns);
+    while (w->retired) {
+        struct retired_engine *r = w->retired;
+        w->retired = r->next;
+        engine_release(r->engine);
+        free(r);
+    }
+    engine_release(w->engine);
+    if (w->mailbox)
+        atomic_fetch_sub(&w->mailbox->refs, 1);
+    pthread_mutex_destroy(&w->mailbox_lock);
+    ev_loop_destroy(w->loop);
+    free(w);
+}
+
+const struct agent_stats *worker_stats(const struct worker *w)
+{
+    return &w->stats;
+}

@@ -1,0 +1,144 @@
+/* The agent's configuration: the YAML file (-c FILE), validated into an
+ * immutable struct. Every error names the file, the line and the key. */
+#ifndef SPOA_CONFIG_H
+#define SPOA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+/* How the mirrored request's authority (Host) is chosen. */
+enum authority_mode {
+    AUTHORITY_SHADOW = 0, /* "<host>-shadow", the suffix before any port */
+    AUTHORITY_KEEP,       /* the original host */
+    AUTHORITY_LITERAL,    /* a fixed host name: config_mirror.authority_literal */
+};
+
+/* What the sampling decision is drawn from. */
+enum sample_mode {
+    SAMPLE_RANDOM = 0, /* a fresh random draw per request */
+    SAMPLE_HEADER,     /* a hash of a request header: same value -> same decision on every agent */
+    SAMPLE_COOKIE,     /* a hash of a cookie's value */
+};
+
+/* Settings of a capture mirror (url "file:///dir"): requests are written to
+ * files in <dir> instead of being sent (see capture_writer.h). */
+struct config_capture {
+    char *dir;                /* absolute; no trailing '/', no empty, "." or ".." segment */
+    uint64_t rotate_bytes;    /* a file is finished before it would grow past this; default 64 MiB */
+    uint32_t rotate_ms;       /* ... and this long after it was opened; 0 = no age limit; default 300000 */
+    uint64_t max_total_bytes; /* capture files in <dir>, the open one included; default 1 GiB */
+    uint32_t max_files;       /* finished files kept (the oldest go first); default 100 */
+    uint32_t max_queue;       /* records waiting for the writer thread; default 4096 */
+    char **redact_headers;    /* lowercase names whose values are written as "<redacted>" */
+    size_t n_redact_headers;
+};
+
+struct config_header_set {
+    char *name; /* lowercase */
+    char *value;
+};
+
+struct config_mirror {
+    char *url;                   /* as written, e.g. "http://svc.ns.svc.cluster.local:8000" */
+    char *scheme;                /* "http", or "file" for a capture mirror */
+    char *host;                  /* host name or address literal, without brackets; NULL for file */
+    uint16_t port;               /* 80 when absent; 0 for file */
+    char *base_path;             /* path prefix from the URL, "" when none; never ends in '/' */
+    uint32_t percent_millionths; /* percent * 10000: 0..1000000 (precision 0.0001%) */
+    enum authority_mode authority;
+    char *authority_literal; /* AUTHORITY_LITERAL only */
+    enum sample_mode sample_by;
+    char *sample_key;            /* header name (lowercase) or cookie name; NULL for random */
+    uint32_t timeout_ms;         /* whole exchange with the mirror; default 1000 */
+    uint32_t connect_timeout_ms; /* default: min(timeout_ms, 500) */
+    uint32_t max_inflight;       /* per thread; default 256 */
+    uint32_t max_queue;          /* per thread; default 1024 */
+    uint32_t max_rps;            /* per agent; 0 = no limit */
+    struct config_header_set *headers_set;
+    size_t n_headers_set;
+    char **headers_remove; /* lowercase names */
+    size_t n_headers_remove;
+    struct config_capture *capture; /* set for a capture mirror (scheme "file"), NULL for http */
+    int line;                       /* where it was defined, for messages */
+};
+
+/* Mirrors one route may list (the sampling decision is a 64-bit mask). */
+#define CONFIG_MAX_MIRRORS_PER_ROUTE 64
+
+struct config_route {
+    char *name;
+    char **hosts; /* exact ("httpbin:8000") or "*.suffix"; lowercase; none = any */
+    size_t n_hosts;
+    char *path_prefix; /* NULL = any */
+    char **methods;    /* uppercase; none = any */
+    size_t n_methods;
+    struct config_mirror *mirrors;
+    size_t n_mirrors;
+    int line;
+};
+
+struct config {
+    char *path; /* the file it came from, or NULL for flags only */
+    /* spop: */
+    char *spop_listen;        /* default "127.0.0.1:12345" */
+    int threads;              /* 0 = number of CPUs */
+    uint32_t max_frame_size;  /* default 16380; 256..16777216 */
+    uint32_t max_connections; /* default 1024 */
+    uint32_t idle_timeout_ms; /* default 600000; 0 = never */
+    /* admin: */
+    char *admin_listen; /* default "127.0.0.1:9901" */
+    /* log: */
+    enum log_level log_level; /* default info */
+    /* drain_timeout_ms, default 5000: how long shutdown waits for in-flight mirrors */
+    uint32_t drain_timeout_ms;
+    struct config_route *routes;
+    size_t n_routes;
+};
+
+/* One error found while loading: "<file>:<line>: <key>: <message>". */
+struct config_errors {
+    char **items;
+    size_t count;
+};
+
+/* config_defaults: fills *c with every default and no routes. */
+void config_defaults(struct config *c);
+
+/* config_load_file: parses and validates the YAML file <path> into *c (which
+ * config_defaults() prepared). Returns true when valid. Otherwise returns false
+ * and appends one message per error to *errs (caller frees with
+ * config_errors_free); *c must then still be released with config_free(). */
+bool config_load_file(struct config *c, const char *path, struct config_errors *errs);
+
+/* config_load_string: as config_load_file, from a string; <name> stands for
+ * the file name in messages. */
+bool config_load_string(struct config *c, const char *text, size_t len, const char *name,
+                        struct config_errors *errs);
+
+/* config_add_catch_all: adds the route of `--mirror URL [--percent P]`: one
+ * route named "default" matching every request, one mirror. Returns false and
+ * appends to *errs when the URL or percent is invalid. */
+bool config_add_catch_all(struct config *c, const char *url, const char *percent, struct config_errors *errs);
+
+/* config_mirror_defaults: fills *m with the defaults of a mirror (100%,
+ * authority shadow, random sampling, timeouts 1000/500 ms, 256 in flight,
+ * queue 1024, no rps limit) and no URL, headers or strings. */
+void config_mirror_defaults(struct config_mirror *m);
+
+/* config_find_route: the route named <name>, or NULL. */
+const struct config_route *config_find_route(const struct config *c, const char *name);
+
+/* config_errors_addf: appends one printf-formatted message to *errs. */
+void config_errors_addf(struct config_errors *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* config_free: releases everything *c owns. */
+void config_free(struct config *c);
+
+/* config_errors_free: releases the messages. */
+void config_errors_free(struct config_errors *errs);
+
+#endif

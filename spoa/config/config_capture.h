@@ -1,0 +1,69 @@
+/* The configuration of capture mirrors: a mirror whose url is
+ * "file:///abs/dir" writes the requests it takes to files in that directory
+ * (capture_writer.h) instead of sending them, with an optional `capture:`
+ * block of file settings. Here: the file URL syntax, the directory check
+ * done at load time, the defaults and the YAML walk of the block. */
+#ifndef SPOA_CONFIG_CAPTURE_H
+#define SPOA_CONFIG_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "config/config_walk.h"
+
+#define CAPTURE_DEFAULT_ROTATE_BYTES    (64ull << 20)
+#define CAPTURE_DEFAULT_ROTATE_MS       300000u
+#define CAPTURE_DEFAULT_MAX_TOTAL_BYTES (1ull << 30)
+#define CAPTURE_DEFAULT_MAX_FILES       100u
+#define CAPTURE_DEFAULT_MAX_QUEUE       4096u
+/* Bounds of the byte sizes: 1 KiB .. 1 PiB. */
+#define CAPTURE_MIN_BYTES 1024ull
+#define CAPTURE_MAX_BYTES (1ull << 50)
+/* Longest accepted directory: leaves room for the file names under PATH_MAX. */
+#define CAPTURE_DIR_MAX 1024
+
+/* config_capture_new: a capture block holding every default (the default
+ * redact list: authorization, cookie, set-cookie, proxy-authorization,
+ * x-api-key) and no directory. Caller frees with config_capture_free(). */
+struct config_capture *config_capture_new(void);
+
+/* config_capture_free: releases <cap> and what it owns; NULL is fine. */
+void config_capture_free(struct config_capture *cap);
+
+/* config_is_file_url: true when <url> uses the file scheme (any case). */
+bool config_is_file_url(const char *url);
+
+/* config_file_url_parse: parses "file:///abs/dir" into a heap copy of the
+ * directory (*dir): absolute, taken as written (no %-decoding), repeated and
+ * trailing slashes removed. Refused: a host part, a relative path, the root
+ * directory, "." or ".." segments, '%', '?', '#' or control bytes, more than
+ * CAPTURE_DIR_MAX bytes. On failure writes a message to <err> (size
+ * <errlen>), leaves *dir alone and returns false. */
+bool config_file_url_parse(const char *url, char **dir, char *err, size_t errlen);
+
+/* config_capture_dir_check: true when <dir> is a directory the agent can
+ * write into, or does not exist and could be created (its nearest existing
+ * ancestor is a writable directory). Creates nothing. Otherwise writes the
+ * reason to <err> and returns false. */
+bool config_capture_dir_check(const char *dir, char *err, size_t errlen);
+
+/* config_capture_dir_user: a capture mirror of <c> other than <self> whose
+ * directory is <dir>, or NULL. */
+const struct config_mirror *config_capture_dir_user(const struct config *c, const struct config_mirror *self,
+                                                    const char *dir);
+
+/* config_mirror_set_file_url: makes <m> (a mirror of <c>) a capture mirror
+ * of <url>: parses it, checks the directory and that no other capture
+ * mirror uses it, then sets url, scheme "file", no host, and the capture
+ * block's dir (creating the block with defaults when absent). On failure
+ * writes the reason to <err> and changes nothing. */
+bool config_mirror_set_file_url(const struct config *c, struct config_mirror *m, const char *url, char *err,
+                                size_t errlen);
+
+/* config_capture_walk: the handler of a mirror's `capture` key (a cw_field
+ * CW_FN; <obj> is the struct config_mirror): fills its capture block. */
+void config_capture_walk(struct cw *w, yaml_node_t *v, void *obj);
+
+#endif

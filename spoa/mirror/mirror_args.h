@@ -1,0 +1,55 @@
+/* The SPOE message contract: the arguments of the `mirror` message, taken
+ * out of a decoded NOTIFY message and checked. Pure; outputs point into the frame. */
+#ifndef SPOA_MIRROR_ARGS_H
+#define SPOA_MIRROR_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spop/spop_data.h"
+#include "spop/spop_frame.h"
+
+/* Name of the SPOE message the agent acts on. */
+#define MIRROR_MESSAGE_NAME "mirror"
+
+struct mirror_args {
+    struct spop_bytes method; /* `method`: STRING */
+    struct spop_bytes path;   /* `path` (pathq): STRING */
+    struct spop_bytes host;   /* `host` (req.hdr(host)): STRING */
+    struct spop_bytes ver;    /* `ver` (req.ver): STRING, "1.1" or "2.0" */
+    struct spop_bytes hdrs;   /* `hdrs` (req.hdrs_bin): BINARY */
+    struct spop_bytes body;   /* `body` (req.body): BINARY, possibly cut short */
+    uint64_t body_size;       /* `body_size` (req.body_size): integer */
+    struct spop_bytes route;  /* optional `route`: STRING, empty when absent */
+    struct spop_bytes id;     /* optional `id` (unique-id): STRING; empty when absent */
+    struct spop_data src;     /* optional `src`: IPV4/IPV6/STRING; NULL-typed when absent */
+};
+
+/* Why a message could not be used. */
+enum mirror_args_status {
+    MIRROR_ARGS_OK = 0,
+    MIRROR_ARGS_MISSING,    /* a required argument is absent, or NULL (its fetch failed) */
+    MIRROR_ARGS_WRONG_TYPE, /* an argument has a type the contract does not allow */
+    MIRROR_ARGS_BAD_HEADERS /* `hdrs` is not a valid req.hdrs_bin block */
+};
+
+/* mirror_args_extract: reads the arguments of message <m> into *a. Unknown
+ * arguments are ignored. Returns MIRROR_ARGS_OK, or another status with
+ * *bad_arg set to the static name of the offending argument. */
+enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
+                                            const char **bad_arg);
+
+/* mirror_args_status_str: a static snake_case name for <s> ("missing_arg", ...). */
+const char *mirror_args_status_str(enum mirror_args_status s);
+
+/* hdrs_bin_next: walks a req.hdrs_bin block (pairs of varint-length name and
+ * value, ended by two empty strings). Returns the bytes of one header (> 0)
+ * with <name> and <value> set, 0 at the end marker (which must close the block:
+ * bytes after it are an error), or -1 when the block is malformed or
+ * unterminated. */
+int hdrs_bin_next(const uint8_t *p, size_t len, struct spop_bytes *name, struct spop_bytes *value);
+
+/* hdrs_bin_count: the number of headers in a block, or -1 when malformed. */
+int hdrs_bin_count(struct spop_bytes hdrs);
+
+#endif

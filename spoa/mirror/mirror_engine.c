@@ -1,0 +1,248 @@
+#include "mirror/mirror_engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "mirror/capture_shape.h"
+#include "capture/capture_writer.h"
+#include "mirror/mirror_client.h"
+#include "mirror/notify_log.h"
+#include "mirror/request_shape.h"
+#include "mirror/route_policy.h"
+#include "core/xalloc.h"
+
+/* Mirrors per route the decision bitmask can hold; the configuration enforces it. */
+#define MAX_MIRRORS_PER_ROUTE CONFIG_MAX_MIRRORS_PER_ROUTE
+/* Connection-level settings that the configuration does not expose. */
+#define MIRROR_IDLE_TIMEOUT_MS 30000
+#define CIRCUIT_FAILURES       5
+#define CIRCUIT_OPEN_MS        5000
+
+struct mirror_engine {
+    struct ev_loop *loop;
+    const struct logger *log;
+    struct mirror_runtime *rt;
+    int worker;
+    struct rng rng;
+    size_t max_request;
+    struct engine_counters *ctr;     /* this worker's, in the stats registry */
+    struct mirror_client ***clients; /* [route][mirror]; NULL for capture mirrors */
+    struct capture_scratch capture;  /* where capture records are encoded */
+};
+
+static size_t route_mirrors(const struct mirror_engine *e, size_t r)
+{
+    size_t n = e->rt->cfg.routes[r].n_mirrors;
+    return n > MAX_MIRRORS_PER_ROUTE ? MAX_MIRRORS_PER_ROUTE : n;
+}
+
+/* The counters of mirror <i> of route <r> for this engine's worker. */
+static struct mirror_counters *mirror_ctr(const struct mirror_engine *e, size_t r, size_t i)
+{
+    return &e->rt->routes[r][i].ctr[e->worker];
+}
+
+struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runtime *rt, int worker,
+                                        const struct logger *log, uint64_t seed, size_t max_request)
+{
+    struct mirror_engine *e = xcalloc(1, sizeof(*e));
+    e->loop = loop;
+    e->log = log;
+    e->rt = rt;
+    e->worker = worker;
+    e->max_request = max_request;
+    e->ctr = &rt->engine_ctr[worker];
+    rng_seed(&e->rng, seed);
+    capture_scratch_init(&e->capture);
+    size_t nr = rt->cfg.n_routes;
+    e->clients = xcalloc(nr ? nr : 1, sizeof(*e->clients));
+    for (size_t r = 0; r < nr; r++) {
+        size_t nm = route_mirrors(e, r);
+        e->clients[r] = xcalloc(nm ? nm : 1, sizeof(struct mirror_client *));
+        for (size_t i = 0; i < nm; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            if (m->cfg->capture)
+                continue; /* written by the directory's capture writer */
+            struct mirror_client_settings set = {
+                .connect_timeout_ms = m->cfg->connect_timeout_ms,
+                .timeout_ms = m->cfg->timeout_ms,
+                .max_inflight = m->cfg->max_inflight,
+                .max_queue = m->cfg->max_queue,
+                .idle_timeout_ms = MIRROR_IDLE_TIMEOUT_MS,
+                .circuit_failures = CIRCUIT_FAILURES,
+                .circuit_open_ms = CIRCUIT_OPEN_MS,
+                .name = m->name,
+            };
+            e->clients[r][i] = mirror_client_new(loop, &set, &m->addr, mirror_ctr(e, r, i), log);
+        }
+    }
+    return e;
+}
+
+void mirror_engine_free(struct mirror_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t r = 0; r < e->rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < route_mirrors(e, r); i++)
+            mirror_client_free(e->clients[r][i]);
+        free(e->clients[r]);
+    }
+    free(e->clients);
+    capture_scratch_destroy(&e->capture);
+    free(e);
+}
+
+bool mirror_engine_busy(const struct mirror_engine *e)
+{
+    for (size_t r = 0; r < e->rt->cfg.n_routes; r++)
+        for (size_t i = 0; i < route_mirrors(e, r); i++)
+            if (e->clients[r][i] && mirror_client_busy(e->clients[r][i]))
+                return true;
+    return false;
+}
+
+/* Samples each mirror of route <r>; returns the bitmask of mirrors that take a copy. */
+static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct mirror_args *a)
+{
+    uint64_t targets = 0;
+    bool truncated = a->body_size > a->body.len;
+    uint64_t now = 0;
+    for (size_t i = 0; i < route_mirrors(e, r); i++) {
+        struct runtime_mirror *m = &e->rt->routes[r][i];
+        struct mirror_counters *ctr = mirror_ctr(e, r, i);
+        bool by_key = false;
+        if (!mirror_sampled(m->cfg, a, rng_next(&e->rng), &by_key)) {
+            counter_inc(&ctr->not_sampled);
+            if (by_key)
+                counter_inc(&ctr->sampled_by_key);
+            continue;
+        }
+        counter_inc(&ctr->sampled);
+        if (by_key)
+            counter_inc(&ctr->sampled_by_key);
+        if (truncated) {
+            /* Never send a body cut short: the mirror would see a different request. */
+            counter_inc(&ctr->skipped[MIRROR_SKIP_BODY_TRUNCATED]);
+            continue;
+        }
+        if (m->cfg->max_rps) {
+            if (!now)
+                now = mono_ns();
+            if (!rate_limit_allow(&m->rate, now)) {
+                counter_inc(&ctr->dropped[MIRROR_DROP_RATE_LIMITED]);
+                continue;
+            }
+        }
+        targets |= 1ull << i;
+    }
+    return targets;
+}
+
+void mirror_engine_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+{
+    struct mirror_engine *e = ctx;
+    struct spop_message msg;
+    memset(d, 0, sizeof(*d));
+    counter_inc(&e->ctr->notifies);
+    if (!mirror_find_message(n, &msg)) {
+        counter_inc(&e->ctr->no_message);
+        return;
+    }
+    const char *bad = NULL;
+    enum mirror_args_status st = mirror_args_extract(&msg, &d->args, &bad);
+    if (st != MIRROR_ARGS_OK) {
+        counter_inc(&e->ctr->bad_args[st]);
+        log_event(e->log, LOG_LVL_DEBUG, "notify_skipped", "sid=%llu fid=%llu reason=%s arg=%s",
+                  (unsigned long long)n->stream_id, (unsigned long long)n->frame_id,
+                  mirror_args_status_str(st), bad);
+        return;
+    }
+    d->has_args = true;
+    mirror_args_log(e->log, n, &d->args);
+    int r = route_select(&e->rt->cfg, &d->args);
+    if (r < 0) {
+        counter_inc(d->args.route.len ? &e->ctr->unknown_route : &e->ctr->no_route);
+        return;
+    }
+    d->route = (uint32_t)r;
+    struct route_counters *rc = &e->rt->route_ctr[r][e->worker];
+    counter_inc(&rc->requests);
+    d->targets = sample_mirrors(e, (size_t)r, &d->args);
+    d->mirrored = d->targets != 0;
+    if (d->mirrored)
+        counter_inc(&rc->mirrored);
+}
+
+static enum mirror_skip skip_of(enum shape_status st)
+{
+    switch (st) {
+    case SHAPE_BODY_TRUNCATED:
+        return MIRROR_SKIP_BODY_TRUNCATED;
+    case SHAPE_TOO_LARGE:
+        return MIRROR_SKIP_TOO_LARGE;
+    default:
+        return MIRROR_SKIP_BAD_REQUEST;
+    }
+}
+
+/* Encodes the record of a copy for capture mirror <i> of route <r> and
+ * queues it to the directory's writer; never waits. */
+static void submit_capture(struct mirror_engine *e, size_t r, size_t i, const struct mirror_args *a)
+{
+    struct runtime_mirror *m = &e->rt->routes[r][i];
+    struct mirror_counters *ctr = mirror_ctr(e, r, i);
+    enum shape_status st =
+        capture_shape(m->cfg, e->rt->cfg.routes[r].name, a, unix_ns(), e->max_request, &e->capture);
+    if (st != SHAPE_OK) {
+        counter_inc(&ctr->skipped[skip_of(st)]);
+        return;
+    }
+    if (!m->capture) { /* its writer thread could not be created */
+        counter_inc(&ctr->dropped[MIRROR_DROP_IO_ERROR]);
+        return;
+    }
+    switch (capture_writer_push(m->capture, e->capture.buf.data, e->capture.buf.size)) {
+    case CAPTURE_DROP_NONE:
+        break;
+    case CAPTURE_DROP_QUEUE_FULL:
+        counter_inc(&ctr->dropped[MIRROR_DROP_QUEUE_FULL]);
+        break;
+    default:
+        counter_inc(&ctr->dropped[MIRROR_DROP_SHUTDOWN]);
+        break;
+    }
+}
+
+void mirror_engine_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+{
+    struct mirror_engine *e = ctx;
+    (void)n;
+    if (!d->targets)
+        return;
+    bool head = spop_bytes_eq(d->args.method, "HEAD");
+    for (size_t i = 0; i < route_mirrors(e, d->route); i++) {
+        if (!(d->targets & (1ull << i)))
+            continue;
+        struct runtime_mirror *m = &e->rt->routes[d->route][i];
+        if (m->cfg->capture) {
+            submit_capture(e, d->route, i, &d->args);
+            continue;
+        }
+        uint8_t *req;
+        size_t len;
+        enum shape_status st = shape_request(m->cfg, &d->args, e->max_request, &req, &len);
+        if (st != SHAPE_OK) {
+            counter_inc(&mirror_ctr(e, d->route, i)->skipped[skip_of(st)]);
+            continue;
+        }
+        mirror_client_submit(e->clients[d->route][i], req, len, head);
+    }
+}
+
+struct mirror_runtime *mirror_engine_runtime(const struct mirror_engine *e)
+{
+    return e->rt;
+}

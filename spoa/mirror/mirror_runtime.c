@@ -1,0 +1,120 @@
+#include "mirror/mirror_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture_hub.h"
+#include "mirror/resolver.h"
+#include "core/xalloc.h"
+
+/* How many mirrors before <i> in route <r> share its URL. */
+static unsigned url_occurrence(const struct config_route *route, size_t i)
+{
+    unsigned n = 0;
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(route->mirrors[k].url, route->mirrors[i].url) == 0)
+            n++;
+    return n;
+}
+
+struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
+                                          struct capture_hub *hub, uint64_t generation)
+{
+    struct mirror_runtime *rt = xcalloc(1, sizeof(*rt));
+    rt->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    rt->generation = generation;
+    rt->hub = hub;
+    atomic_init(&rt->refs, 0);
+    const struct config *c = &rt->cfg;
+    size_t nr = c->n_routes;
+    rt->routes = xcalloc(nr ? nr : 1, sizeof(*rt->routes));
+    rt->route_ctr = xcalloc(nr ? nr : 1, sizeof(*rt->route_ctr));
+    rt->engine_ctr = reg->engine;
+    size_t total = 0;
+    for (size_t r = 0; r < nr; r++)
+        total += c->routes[r].n_mirrors;
+    rt->addrs = xcalloc(total ? total : 1, sizeof(*rt->addrs));
+    for (size_t r = 0; r < nr; r++) {
+        const struct config_route *route = &c->routes[r];
+        rt->route_ctr[r] = stats_registry_route(reg, route->name);
+        rt->routes[r] = xcalloc(route->n_mirrors ? route->n_mirrors : 1, sizeof(struct runtime_mirror));
+        for (size_t i = 0; i < route->n_mirrors; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            m->cfg = &route->mirrors[i];
+            rate_limit_init(&m->rate, m->cfg->max_rps);
+            m->ctr = stats_registry_mirror(reg, route->name, m->cfg->url, url_occurrence(route, i));
+            snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
+            if (m->cfg->capture)
+                continue;
+            target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
+            rt->addrs[rt->n_addrs++] = &m->addr;
+        }
+    }
+    return rt;
+}
+
+/* Takes a reference to the writer of every capture mirror's directory. */
+static void start_capture(struct mirror_runtime *rt, const struct logger *log)
+{
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            const struct config_capture *cap = m->cfg->capture;
+            if (!cap || m->capture)
+                continue;
+            struct capture_writer_settings set = {
+                .dir = cap->dir,
+                .rotate_bytes = cap->rotate_bytes,
+                .rotate_ms = cap->rotate_ms,
+                .max_total_bytes = cap->max_total_bytes,
+                .max_files = cap->max_files,
+                .max_queue = cap->max_queue,
+            };
+            m->capture = capture_hub_acquire(rt->hub, &set, log);
+            if (!m->capture)
+                log_event(log, LOG_LVL_ERROR, "capture_start_failed", "mirror=%s dir=\"%s\"", m->name,
+                          cap->dir);
+        }
+    }
+}
+
+bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms, unsigned wait_ms,
+                                   const struct logger *log)
+{
+    start_capture(rt, log);
+    if (rt->n_addrs == 0)
+        return true;
+    rt->resolver = resolver_start(rt->addrs, rt->n_addrs, period_ms, log);
+    if (!rt->resolver) {
+        /* Without the thread, resolve once here so the mirrors still work. */
+        for (size_t i = 0; i < rt->n_addrs; i++)
+            target_addr_resolve(rt->addrs[i]);
+        return true;
+    }
+    return resolver_wait_first(rt->resolver, wait_ms);
+}
+
+void mirror_runtime_free(struct mirror_runtime *rt)
+{
+    if (!rt)
+        return;
+    if (rt->resolver)
+        resolver_stop(rt->resolver);
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            struct runtime_mirror *m = &rt->routes[r][i];
+            if (m->cfg->capture)
+                capture_hub_release(rt->hub, m->capture);
+            else
+                target_addr_destroy(&m->addr);
+        }
+        free(rt->routes[r]);
+    }
+    free(rt->routes);
+    free(rt->route_ctr);
+    free(rt->addrs);
+    config_free(&rt->cfg);
+    free(rt);
+}

@@ -1,0 +1,68 @@
+/* One loaded configuration and the process-wide state of its mirrors, shared
+ * by every worker: each mirror's resolved addresses (refreshed by the
+ * runtime's resolver thread), its per-agent rate limit and its counters.
+ * A reload builds a new runtime; the old one is freed once no worker's
+ * engine uses it (refs drops to zero). Only the main thread creates and
+ * frees runtimes. */
+#ifndef SPOA_MIRROR_RUNTIME_H
+#define SPOA_MIRROR_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "mirror/mirror_stats.h"
+#include "mirror/rate_limit.h"
+#include "mirror/stats_registry.h"
+#include "mirror/target_addr.h"
+
+struct resolver;
+struct capture_hub;
+struct capture_writer;
+
+struct runtime_mirror {
+    const struct config_mirror *cfg;
+    struct target_addr addr;        /* http mirrors only (unused when cfg->capture is set) */
+    struct capture_writer *capture; /* capture mirrors: the directory's writer (a reference), once started */
+    struct rate_limit rate;
+    struct mirror_counters *ctr; /* [nworkers], owned by the stats registry */
+    char name[96];               /* "<route>/<index>" for logs */
+};
+
+struct mirror_runtime {
+    struct config cfg;                  /* owned */
+    uint64_t generation;                /* 1 for the first configuration, +1 per reload */
+    struct runtime_mirror **routes;     /* routes[r][i] for mirror i of route r */
+    struct route_counters **route_ctr;  /* route_ctr[r][worker] */
+    struct engine_counters *engine_ctr; /* [worker] */
+    struct target_addr **addrs;         /* every mirror's target, for the resolver */
+    size_t n_addrs;
+    struct resolver *resolver;
+    atomic_int refs;         /* workers whose engines still use it */
+    struct capture_hub *hub; /* borrowed: the capture writers, shared across reloads */
+};
+
+/* mirror_runtime_new: takes the configuration out of *cfg (which is left
+ * empty) and builds its runtime, with counters from <reg> (borrowed: it must
+ * outlive the runtime). Resolves nothing yet. */
+struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
+                                          struct capture_hub *hub, uint64_t generation);
+
+/* mirror_runtime_start_resolver: starts the runtime's threads. First the
+ * capture writers: each capture mirror takes a reference to the
+ * process-wide writer of its directory (capture_hub_acquire: a directory
+ * kept across a reload keeps its writer; one that is dropped is drained when
+ * the old runtime is freed). Then it starts resolving the mirror hosts now
+ * and every <period_ms>, and waits up to <wait_ms> for the first pass.
+ * Returns false when that pass did not finish in time (resolution goes on). */
+bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms, unsigned wait_ms,
+                                   const struct logger *log);
+
+/* mirror_runtime_free: stops the resolver, releases the capture writers (the
+ * last reference to one stops it: it writes what is queued and finishes its
+ * file) and releases the runtime and its configuration. */
+void mirror_runtime_free(struct mirror_runtime *rt);
+
+#endif

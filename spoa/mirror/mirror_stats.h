@@ -1,0 +1,91 @@
+/* Counters of the mirroring engine, per worker thread, per route and per
+ * mirror. Written only by the owning worker; summed across workers when read. */
+#ifndef SPOA_MIRROR_STATS_H
+#define SPOA_MIRROR_STATS_H
+
+#include "core/counter.h"
+
+/* Why a sampled copy was not delivered. */
+/* clang-format off */
+#define MIRROR_DROP_REASONS(X)  \
+    X(QUEUE_FULL,     "queue_full")      /* the mirror's queue was full */                 \
+    X(INFLIGHT_LIMIT, "inflight_limit")  /* it waited in the queue past its timeout */     \
+    X(RATE_LIMITED,   "rate_limited")    /* over the mirror's max_rps */                   \
+    X(CONNECT_ERROR,  "connect_error")   /* refused, unreachable, unresolved, timed out */ \
+    X(TIMEOUT,        "timeout")         /* no whole response within timeout_ms */         \
+    X(CIRCUIT_OPEN,   "circuit_open")    /* the mirror failed repeatedly: resting */       \
+    X(IO_ERROR,       "io_error")        /* the connection failed mid-exchange */          \
+    X(SHUTDOWN,       "shutdown")        /* the agent stopped before it was sent */
+/* clang-format on */
+
+enum mirror_drop {
+#define MIRROR_DROP_ENUM(name, text) MIRROR_DROP_##name,
+    MIRROR_DROP_REASONS(MIRROR_DROP_ENUM)
+#undef MIRROR_DROP_ENUM
+        MIRROR_DROP_ENTRIES,
+    MIRROR_DROP_NONE = MIRROR_DROP_ENTRIES /* accepted */
+};
+
+/* Why a request was not sampled into a mirror at all. */
+/* clang-format off */
+#define MIRROR_SKIP_REASONS(X)  \
+    X(BODY_TRUNCATED, "body_truncated") /* HAProxy sent part of the body only */   \
+    X(BAD_REQUEST,    "bad_request")    /* cannot be written as HTTP/1.1 safely */ \
+    X(TOO_LARGE,      "too_large")      /* larger than the request size limit */
+/* clang-format on */
+
+enum mirror_skip {
+#define MIRROR_SKIP_ENUM(name, text) MIRROR_SKIP_##name,
+    MIRROR_SKIP_REASONS(MIRROR_SKIP_ENUM)
+#undef MIRROR_SKIP_ENUM
+        MIRROR_SKIP_ENTRIES
+};
+
+#include "core/histogram.h"
+
+/* Upper bounds (seconds) of the mirror latency buckets; +Inf is implied. */
+#define MIRROR_LATENCY_BUCKETS HISTOGRAM_BUCKETS
+extern const double mirror_latency_bounds[HISTOGRAM_BUCKETS];
+
+struct mirror_counters {
+    counter_t sampled;        /* copies decided for this mirror */
+    counter_t not_sampled;    /* requests of the route the draw left out */
+    counter_t sampled_by_key; /* of sampled + not_sampled: decided by header/cookie hash */
+    counter_t sent;           /* requests written completely to the mirror */
+    counter_t responses[6];   /* by status class: 1xx..5xx, [0] = other */
+    counter_t dropped[MIRROR_DROP_ENTRIES];
+    counter_t skipped[MIRROR_SKIP_ENTRIES];
+    counter_t connects; /* connections opened */
+    counter_t connect_failures;
+    counter_t reused;                 /* requests sent on a kept-alive connection */
+    counter_t inflight;               /* gauge */
+    counter_t queued;                 /* gauge */
+    struct latency_histogram latency; /* request written -> response complete */
+};
+
+/* Per route: what happened before any mirror was involved. */
+struct route_counters {
+    counter_t requests; /* NOTIFYs that chose this route */
+    counter_t mirrored; /* of those, sent to at least one mirror (ACK said true) */
+};
+
+/* Requests that reached no route, and why. */
+struct engine_counters {
+    counter_t notifies;
+    counter_t no_message;  /* NOTIFY without a `mirror` message */
+    counter_t bad_args[4]; /* by enum mirror_args_status */
+    counter_t no_route;
+    counter_t unknown_route; /* `route` argument naming no configured route */
+};
+
+/* mirror_drop_str / mirror_skip_str: the snake_case reason names above. */
+const char *mirror_drop_str(enum mirror_drop d);
+const char *mirror_skip_str(enum mirror_skip s);
+
+/* latency_observe: counts one mirror latency of <ns> nanoseconds. Owner thread only. */
+void latency_observe(struct latency_histogram *h, uint64_t ns);
+
+/* status_class_slot: the responses[] slot of an HTTP status code. */
+unsigned status_class_slot(int status);
+
+#endif

@@ -1,0 +1,47 @@
+/* Where the per-route and per-mirror counters live: one block per worker
+ * for each route name and each (route, mirror URL), kept across reloads so
+ * that counters keep counting when the configuration changes. Only the main
+ * thread adds entries or reads the list; workers write their own blocks. */
+#ifndef SPOA_STATS_REGISTRY_H
+#define SPOA_STATS_REGISTRY_H
+
+#include <stddef.h>
+
+#include "mirror/mirror_stats.h"
+
+struct stats_route_entry {
+    char *route;
+    struct route_counters *per_worker; /* [nworkers] */
+    struct stats_route_entry *next;
+};
+
+struct stats_mirror_entry {
+    char *route;
+    char *url;
+    unsigned occurrence;                /* the same URL twice in one route gets 0, 1, ... */
+    struct mirror_counters *per_worker; /* [nworkers] */
+    struct stats_mirror_entry *next;
+};
+
+struct stats_registry {
+    int nworkers;
+    struct engine_counters *engine;     /* [nworkers] */
+    struct stats_route_entry *routes;   /* in order of first appearance */
+    struct stats_mirror_entry *mirrors; /* in order of first appearance */
+};
+
+/* stats_registry_new: an empty registry for <nworkers> workers. */
+struct stats_registry *stats_registry_new(int nworkers);
+
+/* stats_registry_route: the per-worker blocks of route <name>, created on first use. */
+struct route_counters *stats_registry_route(struct stats_registry *reg, const char *name);
+
+/* stats_registry_mirror: the per-worker blocks of the <occurrence>-th mirror
+ * with <url> in route <route>, created on first use. */
+struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const char *route, const char *url,
+                                              unsigned occurrence);
+
+/* stats_registry_free: releases everything. */
+void stats_registry_free(struct stats_registry *reg);
+
+#endif

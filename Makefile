@@ -28,7 +28,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # spoa/<layer>/*.c; the layers and what each may include: spoa/README.md,
-# checked by tests/layering/check_layers.sh.
+# checked by tests/layering/check_layers.py (make layering).
 LAYERS    := core spop config http capture mirror replay admin app
 MAIN_SRC  := spoa/app/main.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC),$(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.c))))
@@ -47,7 +47,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: all build-clang deps test unit fuzz fuzz-smoke fuzz-build integration bench demo format format-check clean
+.PHONY: all build-clang deps test unit haproxy3 fuzz fuzz-smoke fuzz-build integration bench demo format format-check clean
 
 all: $(BUILD)/spoa-shadow
 
@@ -115,11 +115,51 @@ fuzz-smoke:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # Every integration script stops the processes it starts; each prints its
-# checks and a closing "N passed, M failed" line.
+# checks and a closing "N passed, M failed" line. They run against Debian's
+# HAProxy 2.6, then those that start HAProxy run again against HAProxy 3.4
+# (the 3.x SPOE engine), built from HAPROXY3_SRC. Without that tarball the
+# 3.4 pass is skipped with a loud line, unless REQUIRE_HAPROXY3=1 (CI), which
+# makes its absence an error.
 INTEGRATION_SCRIPTS := tests/integration/run.sh $(sort $(wildcard tests/integration/test_*.sh))
+HAPROXY_SCRIPTS := $(shell grep -l 'start_haproxy\|HAPROXY' $(INTEGRATION_SCRIPTS) tests/k8s/run.sh 2>/dev/null \
+                     | sed 's|tests/k8s/run.sh|tests/integration/test_k8s.sh|' | sort -u)
+HAPROXY3_SRC ?= ../shared/haproxy/haproxy-3.4.0.tar.gz
+HAPROXY3     := $(BUILD)/haproxy3/haproxy
+REQUIRE_HAPROXY3 ?= 0
 
 integration: $(BUILD)/spoa-shadow $(INTEGRATION_BINS)
-	$(Q)rc=0; for t in $(INTEGRATION_SCRIPTS); do echo "== $$t"; bash $$t || rc=1; done; exit $$rc
+	$(Q)rc=0; results=; h2=$$($${HAPROXY:-haproxy} -v 2>/dev/null | head -1 | cut -d' ' -f3); \
+	run() { echo "== $$1 (HAProxy $$2)"; if HAPROXY=$$3 bash $$1; then r=passed; else r=FAILED; rc=1; fi; \
+		results="$$results$$(printf '\nresult: %s on HAProxy %s: %s' $$1 $$2 $$r)"; }; \
+	for t in $(INTEGRATION_SCRIPTS); do run $$t "$$h2" "$${HAPROXY:-haproxy}"; done; \
+	if [ -f "$(HAPROXY3_SRC)" ]; then \
+		$(MAKE) --no-print-directory $(HAPROXY3) || exit 1; \
+		h3=$$($(HAPROXY3) -v | head -1 | cut -d' ' -f3); \
+		for t in $(HAPROXY_SCRIPTS); do run $$t "$$h3" $(abspath $(HAPROXY3)); done; \
+	elif [ "$(REQUIRE_HAPROXY3)" = 1 ]; then \
+		echo "not ok - HAProxy 3.4 source $(HAPROXY3_SRC) not found: the 3.x pass cannot run"; rc=1; \
+	else \
+		echo "################################################################"; \
+		echo "# SKIPPED: the HAProxy 3.4 pass ($(HAPROXY3_SRC) not found;"; \
+		echo "# set HAPROXY3_SRC=/path/to/haproxy-3.4.0.tar.gz). Only 2.6 was tested."; \
+		echo "################################################################"; \
+	fi; echo "$$results"; \
+	echo "integration: $$(echo "$$results" | grep -c ': passed$$') passed, $$(echo "$$results" | grep -c ': FAILED$$') failed"; \
+	exit $$rc
+
+# HAProxy 3.4 from the unmodified source tarball, built once and kept under
+# $(BUILD)/haproxy3 while present (about 4 minutes on 2 cores).
+$(HAPROXY3):
+	@echo "  HAPROXY $(HAPROXY3_SRC) -> $@"
+	$(Q)test -f "$(HAPROXY3_SRC)" || { echo "haproxy3: $(HAPROXY3_SRC) not found (set HAPROXY3_SRC=)"; exit 1; }
+	$(Q)rm -rf $(BUILD)/haproxy3/src && mkdir -p $(BUILD)/haproxy3/src
+	$(Q)tar -xzf "$(HAPROXY3_SRC)" -C $(BUILD)/haproxy3/src --strip-components=1
+	$(Q)MAKEFLAGS= $(MAKE) -C $(BUILD)/haproxy3/src -j2 TARGET=linux-glibc USE_OPENSSL= USE_LUA= \
+		USE_PCRE2= USE_PROMEX=1 >$(BUILD)/haproxy3/build.log 2>&1 \
+		|| { tail -30 $(BUILD)/haproxy3/build.log; exit 1; }
+	$(Q)cp $(BUILD)/haproxy3/src/haproxy $@ && $@ -v | head -1
+
+haproxy3: $(HAPROXY3)
 
 # Integration test programs: built with the sanitizers, linked to the library.
 $(BUILD)/itest/%: tests/integration/%.c $(LIB_HDRS) $(BUILD)/libspoa-asan.a

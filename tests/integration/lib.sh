@@ -178,6 +178,46 @@ server_is() {
     [ "$(server_field "$1" "$2" "$3" status)" = "$4" ]
 }
 
+# ---------------------------------------------------------------- metrics
+
+# These read the agent's admin endpoint at 127.0.0.1:ADMIN_PORT.
+
+# scrape FILE: GET /metrics into FILE; fails when it did not answer 200.
+scrape() {
+    [ "$(curl -s --max-time 3 -o "$1" -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null)" = 200 ]
+}
+
+# metric FILE NAME [FILTER...]: the sum of the samples of NAME in the scrape
+# FILE whose label set contains every FILTER (a substring such as
+# 'route="r1"'; a FILTER starting with "!" must not be contained). Prints
+# "none" and fails when no sample matches.
+metric() {
+    local file=$1 name=$2
+    shift 2
+    awk -v name="$name" -v filters="$*" '
+        BEGIN { nf = split(filters, fl, " ") }
+        /^#/ || NF < 2 { next }
+        {
+            key = $0; sub(/ [^ ]+$/, "", key)
+            metric = key; labels = ""
+            i = index(key, "{")
+            if (i) { metric = substr(key, 1, i - 1); labels = substr(key, i) }
+            if (metric != name) next
+            for (k = 1; k <= nf; k++) {
+                f = fl[k]
+                if (substr(f, 1, 1) == "!") { if (index(labels, substr(f, 2))) next }
+                else if (!index(labels, f)) next
+            }
+            sum += $NF; found = 1
+        }
+        END { if (!found) { print "none"; exit 1 } printf "%.0f\n", sum }' "$file"
+}
+
+# live_metric NAME [FILTER...]: metric on a fresh scrape ("none" on failure).
+live_metric() {
+    if scrape "$WORK/live.prom"; then metric "$WORK/live.prom" "$@"; else echo none; fi
+}
+
 # ---------------------------------------------------------------- report
 
 # ok DESCRIPTION / not_ok DESCRIPTION: one passed / failed check, counted in

@@ -106,11 +106,12 @@ check $? "validate.js rejects the broken copy (exit $rc, $nbroken objects report
 # The ingress controller wiring, and HAProxy's own check of it.
 node "$HERE/ingress.js" "$ROOT" k8s-ingress.yaml k8s.yaml "$WORK/haproxy" >"$WORK/ingress.out" 2>&1
 tally "$WORK/ingress.out" $? "ingress wiring checks ran"
-if command -v haproxy >/dev/null 2>&1; then
+HAPROXY=${HAPROXY:-haproxy}
+if command -v "$HAPROXY" >/dev/null 2>&1; then
     for d in "$WORK"/haproxy/*/; do
         name=$(basename "$d")
-        haproxy -c -f "$d/haproxy.cfg" -f "$d/aux.cfg" >"$WORK/haproxy-$name.out" 2>&1
-        check $? "$(haproxy -v | head -1 | cut -d' ' -f1-3) accepts the $name snippets, sections and SPOE file" \
+        "$HAPROXY" -c -f "$d/haproxy.cfg" -f "$d/aux.cfg" >"$WORK/haproxy-$name.out" 2>&1
+        check $? "$("$HAPROXY" -v | head -1 | cut -d' ' -f1-3) accepts the $name snippets, sections and SPOE file" \
             "$(grep -E 'ALERT|rror' "$WORK/haproxy-$name.out" | head -3 | tr '\n' ' ')"
     done
 else

@@ -71,42 +71,6 @@ admin_status() {
         "http://127.0.0.1:$ADMIN_PORT$path" 2>/dev/null || true
 }
 
-# scrape FILE: GET /metrics into FILE; fails when it did not answer 200.
-scrape() {
-    [ "$(curl -s --max-time 3 -o "$1" -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null)" = 200 ]
-}
-
-# metric FILE NAME [FILTER...]: the sum of the samples of NAME in the scrape
-# FILE whose label set contains every FILTER (a substring such as
-# 'route="r1"'; a FILTER starting with "!" must not be contained). Prints
-# "none" and fails when no sample matches.
-metric() {
-    local file=$1 name=$2
-    shift 2
-    awk -v name="$name" -v filters="$*" '
-        BEGIN { nf = split(filters, fl, " ") }
-        /^#/ || NF < 2 { next }
-        {
-            key = $0; sub(/ [^ ]+$/, "", key)
-            metric = key; labels = ""
-            i = index(key, "{")
-            if (i) { metric = substr(key, 1, i - 1); labels = substr(key, i) }
-            if (metric != name) next
-            for (k = 1; k <= nf; k++) {
-                f = fl[k]
-                if (substr(f, 1, 1) == "!") { if (index(labels, substr(f, 2))) next }
-                else if (!index(labels, f)) next
-            }
-            sum += $NF; found = 1
-        }
-        END { if (!found) { print "none"; exit 1 } printf "%.0f\n", sum }' "$file"
-}
-
-# live_metric NAME [FILTER...]: metric on a fresh scrape ("none" on failure).
-live_metric() {
-    if scrape "$WORK/live.prom"; then metric "$WORK/live.prom" "$@"; else echo none; fi
-}
-
 # records TAG: how many requests with t=TAG the mirror test server recorded.
 records() {
     curl -s --max-time 3 "http://127.0.0.1:$MIRROR_PORT/__records?t=$1" 2>/dev/null | grep -c . || true

@@ -16,6 +16,7 @@
 
 #include "core/container_of.h"
 #include "core/net.h"
+#include "mirror/mirror_seam.h"
 #include "spop/spop_conn.h"
 #include "spop/spop_proto.h"
 #include "core/xalloc.h"
@@ -123,28 +124,12 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     conn_apply_interest(w, wc, want);
 }
 
-/* The sessions' seam goes through the worker, so that a reload switches every
- * connection, old or new, to the new engine between two NOTIFY batches. */
-static void worker_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+/* The sessions' seam goes through the worker's engine pointer, so that a
+ * reload switches every connection, old or new, to the new engine between
+ * two NOTIFY batches. */
+static struct spop_notify_handler worker_seam(struct worker *w)
 {
-    struct worker *w = ctx;
-    mirror_engine_decide(w->engine, n, d);
-}
-
-static void worker_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
-{
-    struct worker *w = ctx;
-    mirror_engine_submit(w->engine, n, d);
-}
-
-static const struct mirror_seam_ops worker_seam_ops = {
-    .decide = worker_decide,
-    .submit = worker_submit,
-};
-
-static struct mirror_seam worker_seam(struct worker *w)
-{
-    return (struct mirror_seam){.ops = &worker_seam_ops, .ctx = w};
+    return mirror_seam_handler(&w->engine);
 }
 
 static void conn_open(struct worker *w, int fd)

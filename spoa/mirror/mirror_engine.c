@@ -141,15 +141,14 @@ static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct m
     return targets;
 }
 
-void mirror_engine_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, struct mirror_decision *d)
 {
-    struct mirror_engine *e = ctx;
     struct spop_message msg;
     memset(d, 0, sizeof(*d));
     counter_inc(&e->ctr->notifies);
-    if (!mirror_find_message(n, &msg)) {
+    if (!spop_notify_find_message(n, MIRROR_MESSAGE_NAME, &msg)) {
         counter_inc(&e->ctr->no_message);
-        return;
+        return false;
     }
     const char *bad = NULL;
     enum mirror_args_status st = mirror_args_extract(&msg, &d->args, &bad);
@@ -158,14 +157,14 @@ void mirror_engine_decide(void *ctx, const struct spop_notify *n, struct mirror_
         log_event(e->log, LOG_LVL_DEBUG, "notify_skipped", "sid=%llu fid=%llu reason=%s arg=%s",
                   (unsigned long long)n->stream_id, (unsigned long long)n->frame_id,
                   mirror_args_status_str(st), bad);
-        return;
+        return false;
     }
     d->has_args = true;
     mirror_args_log(e->log, n, &d->args);
     int r = route_select(&e->rt->cfg, &d->args);
     if (r < 0) {
         counter_inc(d->args.route.len ? &e->ctr->unknown_route : &e->ctr->no_route);
-        return;
+        return false;
     }
     d->route = (uint32_t)r;
     struct route_counters *rc = &e->rt->route_ctr[r][e->worker];
@@ -174,6 +173,7 @@ void mirror_engine_decide(void *ctx, const struct spop_notify *n, struct mirror_
     d->mirrored = d->targets != 0;
     if (d->mirrored)
         counter_inc(&rc->mirrored);
+    return d->mirrored;
 }
 
 static enum mirror_skip skip_of(enum shape_status st)
@@ -216,9 +216,9 @@ static void submit_capture(struct mirror_engine *e, size_t r, size_t i, const st
     }
 }
 
-void mirror_engine_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
+                          const struct mirror_decision *d)
 {
-    struct mirror_engine *e = ctx;
     (void)n;
     if (!d->targets)
         return;

@@ -1,18 +1,31 @@
-/* The mirroring engine of one worker: the mirror seam's decide() picks the
- * route and samples its mirrors; submit() shapes each copy and hands it to
- * that mirror's HTTP client on the worker's loop. */
+/* The mirroring engine of one worker: decide() picks the route of a NOTIFY
+ * and samples its mirrors; submit() shapes each copy and hands it to that
+ * mirror's HTTP client on the worker's loop. mirror_seam.h plugs the two into
+ * the SPOP session. */
 #ifndef SPOA_MIRROR_ENGINE_H
 #define SPOA_MIRROR_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/log.h"
+#include "mirror/mirror_args.h"
 #include "mirror/mirror_runtime.h"
-#include "mirror/mirror_seam.h"
 #include "mirror/mirror_stats.h"
+#include "spop/spop_notify.h"
 
 struct ev_loop;
 struct mirror_engine;
+
+/* What decide() concluded for one NOTIFY, handed back to submit(): the
+ * per-NOTIFY slot the SPOP session keeps for the engine. */
+struct mirror_decision {
+    bool mirrored;           /* the ACK says mirrored=true */
+    bool has_args;           /* <args> holds a valid `mirror` message */
+    struct mirror_args args; /* points into the NOTIFY */
+    uint32_t route;          /* engine-defined: the chosen route */
+    uint64_t targets;        /* engine-defined: bit i = mirror i of the route sampled */
+};
 
 /* mirror_engine_new: the engine of worker <worker> on <loop> (the worker's)
  * for <rt> (borrowed; the caller holds a reference for the engine's life).
@@ -23,10 +36,16 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
 /* mirror_engine_runtime: the runtime the engine serves. */
 struct mirror_runtime *mirror_engine_runtime(const struct mirror_engine *e);
 
-/* mirror_engine_decide / mirror_engine_submit: the two halves of the mirror
- * seam (see mirror_seam.h), for the engine <ctx>. */
-void mirror_engine_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d);
-void mirror_engine_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d);
+/* mirror_engine_decide: fills *d (overwritten whole) for NOTIFY <n>: finds
+ * its `mirror` message, selects the route and samples its mirrors, counting
+ * and logging as it goes. Quick and free of I/O: it runs before the ACK.
+ * Returns d->mirrored, the value of the ACK's variable; *d points into <n>. */
+bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, struct mirror_decision *d);
+
+/* mirror_engine_submit: queues the copies *d decided for <n> (after its ACK
+ * left); shapes and copies what it keeps, so <n> may go once it returns. */
+void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
+                          const struct mirror_decision *d);
 
 /* mirror_engine_busy: true while any mirror has requests queued or in flight. */
 bool mirror_engine_busy(const struct mirror_engine *e);

@@ -1,24 +1,28 @@
 #include "mirror/mirror_seam.h"
 
-bool mirror_find_message(const struct spop_notify *n, struct spop_message *m)
+static bool seam_decide(void *ctx, const struct spop_notify *n, void *slot)
 {
-    if (n->all_decoded) {
-        for (unsigned i = 0; i < n->n_decoded; i++) {
-            if (spop_bytes_eq(n->decoded[i].name, MIRROR_MESSAGE_NAME)) {
-                *m = n->decoded[i];
-                return true;
-            }
-        }
-        return false;
-    }
-    size_t off = 0;
-    while (off < n->messages_len) {
-        ssize_t k = spop_message_next(n->messages + off, n->messages_len - off, m);
-        if (k <= 0)
-            return false;
-        off += (size_t)k;
-        if (spop_bytes_eq(m->name, MIRROR_MESSAGE_NAME))
-            return true;
-    }
-    return false;
+    struct mirror_engine **engine = ctx;
+    return mirror_engine_decide(*engine, n, slot);
+}
+
+static void seam_submit(void *ctx, const struct spop_notify *n, void *slot)
+{
+    struct mirror_engine **engine = ctx;
+    mirror_engine_submit(*engine, n, slot);
+}
+
+static const struct spop_notify_ops seam_ops = {
+    .decide = seam_decide,
+    .submit = seam_submit,
+};
+
+struct spop_notify_handler mirror_seam_handler(struct mirror_engine **engine)
+{
+    return (struct spop_notify_handler){
+        .ops = &seam_ops,
+        .ctx = engine,
+        .slot_size = sizeof(struct mirror_decision),
+        .ack_var = MIRROR_ACK_VAR,
+    };
 }

@@ -4,7 +4,7 @@
 
 #include "core/log.h"
 #include "mirror/mirror_args.h"
-#include "mirror/mirror_seam.h"
+#include "spop/spop_notify.h"
 
 /* mirror_args_log: logs at debug level what a NOTIFY's `mirror` message carried:
  * ids, method, path, host, version, header names, body length, size and a prefix. */

@@ -18,13 +18,13 @@
 /* Buffers larger than this are released when they run empty. */
 #define KEEP_IDLE_BUFFER (128u * 1024u)
 
-void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct mirror_seam seam,
+void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct spop_notify_handler handler,
                     struct agent_stats *stats)
 {
     c->fd = fd;
     c->end = SPOP_CONN_END_NONE;
     c->io_errno = 0;
-    spop_session_init(&c->session, max_frame, seam, stats);
+    spop_session_init(&c->session, max_frame, handler, stats);
     buf_init(&c->in, (size_t)c->session.our_max_frame + SPOP_FRAME_LEN_BYTES + READ_CHUNK);
     buf_init(&c->out, OUT_HIGH_WATER + READ_CHUNK);
 }
@@ -36,6 +36,7 @@ void spop_conn_deinit(struct spop_conn *c)
     c->fd = -1;
     buf_free(&c->in);
     buf_free(&c->out);
+    spop_session_deinit(&c->session);
 }
 
 const char *spop_conn_end_str(enum spop_conn_end e)
@@ -106,7 +107,7 @@ const double ack_latency_bounds[HISTOGRAM_BUCKETS] = {0.000025, 0.00005, 0.0001,
                                                       0.0025,   0.005,   0.01,   0.025,   0.05,   0.1};
 
 /* Decodes and answers every whole frame in the input: replies are written
- * first, then the batch goes to the mirror engine, then its bytes are dropped.
+ * first, then the batch goes to the notify handler, then its bytes are dropped.
  * <read_ns> is when the bytes were read, for the ACK latency. */
 static void process_input(struct spop_conn *c, uint64_t read_ns)
 {

@@ -1,7 +1,7 @@
 /* Socket I/O of one SPOP connection, independent of the event loop: the
  * caller says when the socket is readable or writable and watches what the
  * returned interest asks for. Reads are batched, frames are decoded in place,
- * ACKs are written before the NOTIFYs go to the mirror engine, and the output
+ * ACKs are written before the NOTIFYs go to their handler, and the output
  * is bounded: when HAProxy stops reading our ACKs, we stop reading its frames. */
 #ifndef SPOA_SPOP_CONN_H
 #define SPOA_SPOP_CONN_H
@@ -37,9 +37,10 @@ struct spop_conn {
 };
 
 /* spop_conn_init: takes ownership of the non-blocking socket <fd> (closed by
- * spop_conn_deinit). <max_frame> is the largest frame accepted; <seam> and
- * <stats> are borrowed. Allocates nothing until data arrives. */
-void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct mirror_seam seam,
+ * spop_conn_deinit). <max_frame> is the largest frame accepted; <handler>
+ * (see spop_notify.h) and <stats> are borrowed. Allocates nothing until data
+ * arrives. */
+void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct spop_notify_handler handler,
                     struct agent_stats *stats);
 
 /* spop_conn_on_readable: reads what the socket has (a bounded amount per call,
@@ -53,7 +54,7 @@ int spop_conn_on_writable(struct spop_conn *c);
 /* spop_conn_interest: the interest flags for the current state. */
 int spop_conn_interest(const struct spop_conn *c);
 
-/* spop_conn_deinit: closes the socket and frees the buffers. */
+/* spop_conn_deinit: closes the socket and frees the buffers and the session. */
 void spop_conn_deinit(struct spop_conn *c);
 
 /* spop_conn_end_str: a static name for an end reason. */

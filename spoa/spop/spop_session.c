@@ -1,29 +1,47 @@
 #include "spop/spop_session.h"
 
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "spop/spop_frame.h"
 #include "spop/spop_hello.h"
 #include "spop/spop_proto.h"
 
 /* Capabilities we announce: no async, no fragmentation (see spop.md §3). */
 #define AGENT_CAPABILITIES "pipelining"
-/* Name of the variable set in every ACK (txn.<var-prefix>.mirrored). */
-#define MIRRORED_VAR "mirrored"
 /* Room reserved for one reply frame; ACKs and HELLO/DISCONNECT replies fit. */
 #define REPLY_ROOM 256
 
-void spop_session_init(struct spop_session *s, uint32_t max_frame, struct mirror_seam seam,
+void spop_session_init(struct spop_session *s, uint32_t max_frame, struct spop_notify_handler handler,
                        struct agent_stats *stats)
 {
+    size_t var_len = handler.ack_var ? strlen(handler.ack_var) : 0;
+    if (var_len == 0 || var_len > SPOP_ACK_VAR_MAX) {
+        fprintf(stderr, "spop_session_init: the ACK variable name must have 1 to %d bytes\n",
+                SPOP_ACK_VAR_MAX);
+        abort();
+    }
     memset(s, 0, sizeof(*s));
     s->state = SPOP_SESS_ST_HELLO;
     s->our_max_frame = max_frame < SPOP_MIN_FRAME_SIZE ? SPOP_MIN_FRAME_SIZE : max_frame;
     s->max_frame = s->our_max_frame;
     s->error = -1;
     s->peer_status = -1;
-    s->seam = seam;
+    s->handler = handler;
+    s->ack_var = (struct spop_bytes){(const uint8_t *)handler.ack_var, var_len};
+    s->slot_stride =
+        (handler.slot_size + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t);
     s->stats = stats;
+}
+
+void spop_session_deinit(struct spop_session *s)
+{
+    free(s->slots);
+    s->slots = NULL;
+    s->npending = 0;
 }
 
 const char *spop_session_state_str(enum spop_session_state st)
@@ -106,6 +124,9 @@ static void on_hello(struct spop_session *s, const struct spop_frame *f, struct 
         counter_inc(&s->stats->healthcheck);
         s->state = SPOP_SESS_ST_CLOSING; /* a health check ends after our HELLO */
     } else {
+        /* Allocated here, once: health checks never need them, NOTIFYs always do. */
+        if (s->slot_stride && !s->slots)
+            s->slots = xcalloc(SPOP_SESSION_BATCH, s->slot_stride);
         s->state = SPOP_SESS_ST_READY;
     }
 }
@@ -149,9 +170,9 @@ static bool on_notify(struct spop_session *s, const struct spop_frame *f, struct
         return false; /* counted when it is retried */
     counter_inc(&s->stats->notify);
     /* Validate the whole LIST-OF-MESSAGES before anything is decided, keeping
-     * the decoded messages for the engine. */
-    struct spop_pending *p = &s->pending[s->npending];
-    p->notify = (struct spop_notify){
+     * the decoded messages for the handler. */
+    struct spop_notify *p = &s->pending[s->npending];
+    *p = (struct spop_notify){
         .stream_id = f->stream_id,
         .frame_id = f->frame_id,
         .messages = f->payload,
@@ -167,19 +188,20 @@ static bool on_notify(struct spop_session *s, const struct spop_frame *f, struct
             return true;
         }
         off += (size_t)n;
-        if (p->notify.n_decoded < SPOP_NOTIFY_DECODED)
-            p->notify.decoded[p->notify.n_decoded++] = m;
+        if (p->n_decoded < SPOP_NOTIFY_DECODED)
+            p->decoded[p->n_decoded++] = m;
         else
-            p->notify.all_decoded = false;
+            p->all_decoded = false;
     }
-    s->seam.ops->decide(s->seam.ctx, &p->notify, &p->decision);
-    struct spop_action set_mirrored = {
+    void *slot = s->slots ? s->slots + s->npending * s->slot_stride : NULL;
+    bool value = s->handler.ops->decide(s->handler.ctx, p, slot);
+    struct spop_action set_var = {
         .type = SPOP_ACT_T_SET_VAR,
         .scope = SPOP_SCOPE_TXN,
-        .name = {(const uint8_t *)MIRRORED_VAR, sizeof(MIRRORED_VAR) - 1},
-        .value = {.type = SPOP_DATA_T_BOOL, .u.boolean = p->decision.mirrored},
+        .name = s->ack_var,
+        .value = {.type = SPOP_DATA_T_BOOL, .u.boolean = value},
     };
-    ssize_t n = spop_encode_ack(room, REPLY_ROOM, f->stream_id, f->frame_id, &set_mirrored, 1);
+    ssize_t n = spop_encode_ack(room, REPLY_ROOM, f->stream_id, f->frame_id, &set_var, 1);
     buf_commit(out, (size_t)n);
     counter_inc(&s->stats->ack);
     s->npending++;
@@ -252,6 +274,7 @@ size_t spop_session_feed(struct spop_session *s, const uint8_t *in, size_t len, 
 void spop_session_dispatch(struct spop_session *s)
 {
     for (size_t i = 0; i < s->npending; i++)
-        s->seam.ops->submit(s->seam.ctx, &s->pending[i].notify, &s->pending[i].decision);
+        s->handler.ops->submit(s->handler.ctx, &s->pending[i],
+                               s->slots ? s->slots + i * s->slot_stride : NULL);
     s->npending = 0;
 }

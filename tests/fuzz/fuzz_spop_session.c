@@ -12,7 +12,8 @@
  * The driver plays the connection: at each arrival it feeds the unconsumed
  * bytes (copied to their own heap block, so ASan sees any read past them),
  * checks the replies, drains them as a socket write would, then dispatches.
- * The seam runs mirror_args_extract() on each NOTIFY's `mirror` message.
+ * The notify handler runs mirror_args_extract() on each NOTIFY's `mirror`
+ * message and keeps what it found in its per-NOTIFY slot.
  *
  * Every property is asserted with abort():
  * - feed consumes at most what it was given; once closing, it consumes and
@@ -26,7 +27,8 @@
  * - ACKs follow the HELLO; each echoes the sid/fid of the decide() call made
  *   for it, in order, with one set-var txn "mirrored" equal to the decision;
  * - ACKs == decide() calls, all submitted by spop_session_dispatch() (never
- *   inside feed), in the same order, with the NOTIFY still readable;
+ *   inside feed), in the same order, with the NOTIFY still readable and the
+ *   slot as decide() left it;
  * - NOTIFY views lie inside the block being fed; messages are validated;
  *   extracted arguments lie inside their message. */
 #include <stdbool.h>
@@ -38,9 +40,9 @@
 #include "spop/agent_stats.h"
 #include "core/buf.h"
 #include "mirror/mirror_args.h"
-#include "mirror/mirror_seam.h"
 #include "spop/spop_data.h"
 #include "spop/spop_frame.h"
+#include "spop/spop_notify.h"
 #include "spop/spop_proto.h"
 #include "spop/spop_session.h"
 
@@ -63,6 +65,14 @@ static const size_t out_limits[4] = {1u << 20, 256, 300, 1024};
 struct expect {
     uint64_t sid, fid;
     bool mirrored;
+};
+
+/* The handler's per-NOTIFY slot. */
+struct fuzz_slot {
+    bool mirrored;
+    bool has_args;
+    struct mirror_args args;
+    uint32_t route;
 };
 
 struct fuzz_seam {
@@ -115,9 +125,11 @@ static void check_args(const struct spop_message *m, const struct mirror_args *a
           a->src.type == SPOP_DATA_T_IPV6 || a->src.type == SPOP_DATA_T_STR);
 }
 
-static void seam_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+static bool seam_decide(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct fuzz_seam *fs = ctx;
+    struct fuzz_slot *d = slot;
+    CHECK(d != NULL);
     CHECK(fs->in_feed);
     CHECK(fs->ndecide < SPOP_SESSION_BATCH);
     CHECK(within(n->messages, n->messages_len, fs->block, fs->block_len));
@@ -125,7 +137,7 @@ static void seam_decide(void *ctx, const struct spop_notify *n, struct mirror_de
     memset(d, 0, sizeof(*d));
     struct spop_message m;
     bool ok = false;
-    if (mirror_find_message(n, &m)) {
+    if (spop_notify_find_message(n, MIRROR_MESSAGE_NAME, &m)) {
         CHECK(spop_bytes_eq(m.name, MIRROR_MESSAGE_NAME));
         const char *bad = NULL;
         enum mirror_args_status st = mirror_args_extract(&m, &d->args, &bad);
@@ -143,11 +155,13 @@ static void seam_decide(void *ctx, const struct spop_notify *n, struct mirror_de
     d->route = (uint32_t)fs->ndecide;
     fs->exp[fs->ndecide++] = (struct expect){n->stream_id, n->frame_id, d->mirrored};
     fs->total_decide++;
+    return d->mirrored;
 }
 
-static void seam_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+static void seam_submit(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct fuzz_seam *fs = ctx;
+    const struct fuzz_slot *d = slot;
     CHECK(!fs->in_feed);
     CHECK(fs->nsubmit < fs->ndecide);
     const struct expect *e = &fs->exp[fs->nsubmit];
@@ -159,7 +173,7 @@ static void seam_submit(void *ctx, const struct spop_notify *n, const struct mir
     fs->total_submit++;
 }
 
-static const struct mirror_seam_ops seam_ops = {.decide = seam_decide, .submit = seam_submit};
+static const struct spop_notify_ops seam_ops = {.decide = seam_decide, .submit = seam_submit};
 
 /* Looks an unsigned integer or string key up in a KV-LIST that must decode whole. */
 static bool kv_find(const struct spop_frame *f, const char *key, struct spop_data *out)
@@ -294,7 +308,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&stats, 0, sizeof(stats));
     struct fuzz_seam fs;
     memset(&fs, 0, sizeof(fs));
-    spop_session_init(&session, ours, (struct mirror_seam){.ops = &seam_ops, .ctx = &fs}, &stats);
+    struct spop_notify_handler handler = {
+        .ops = &seam_ops, .ctx = &fs, .slot_size = sizeof(struct fuzz_slot), .ack_var = "mirrored"};
+    spop_session_init(&session, ours, handler, &stats);
     CHECK(session.our_max_frame == (ours < SPOP_MIN_FRAME_SIZE ? SPOP_MIN_FRAME_SIZE : ours));
     struct reply_state rs = {0};
 
@@ -346,6 +362,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(counter_get(&stats.ack) == rs.acks);
     CHECK(counter_get(&stats.hello) == rs.hellos);
     CHECK(counter_get(&stats.notify) >= rs.acks + counter_get(&stats.notify_aborted));
+    spop_session_deinit(&session);
     buf_free(&out);
     return 0;
 }

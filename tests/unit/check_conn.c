@@ -17,7 +17,6 @@
 
 #include "spop/agent_stats.h"
 #include "core/buf.h"
-#include "mirror/mirror_seam.h"
 #include "spop/spop_conn.h"
 #include "spop/spop_data.h"
 #include "spop/spop_frame.h"
@@ -39,18 +38,18 @@ struct conn_seam {
     size_t *submit_visible; /* bytes the peer could read when submit() ran */
 };
 
-static void seam_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+static bool seam_decide(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct conn_seam *s = ctx;
-    memset(d, 0, sizeof(*d));
-    d->mirrored = (n->stream_id & 1) != 0;
+    (void)slot;
     s->ndecide++;
+    return (n->stream_id & 1) != 0;
 }
 
-static void seam_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+static void seam_submit(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct conn_seam *s = ctx;
-    (void)d;
+    (void)slot;
     ck_assert_uint_lt(s->nsubmit, MAX_SUBMITS);
     int queued = 0;
     ck_assert_int_eq(ioctl(s->peer, FIONREAD, &queued), 0);
@@ -59,7 +58,7 @@ static void seam_submit(void *ctx, const struct spop_notify *n, const struct mir
     s->nsubmit++;
 }
 
-static const struct mirror_seam_ops seam_ops = {.decide = seam_decide, .submit = seam_submit};
+static const struct spop_notify_ops seam_ops = {.decide = seam_decide, .submit = seam_submit};
 
 /* ---- the agent end and the peer end ---- */
 
@@ -94,7 +93,8 @@ static struct harness *h_wrap(int agent, int peer, uint32_t max_frame)
     h->seam.submit_sid = calloc(MAX_SUBMITS, sizeof(uint64_t));
     h->seam.submit_visible = calloc(MAX_SUBMITS, sizeof(size_t));
     ck_assert(h->seam.submit_sid && h->seam.submit_visible);
-    spop_conn_init(&h->c, agent, max_frame, (struct mirror_seam){.ops = &seam_ops, .ctx = &h->seam},
+    spop_conn_init(&h->c, agent, max_frame,
+                   (struct spop_notify_handler){.ops = &seam_ops, .ctx = &h->seam, .ack_var = "mirrored"},
                    &h->stats);
     return h;
 }

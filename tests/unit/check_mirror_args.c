@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "mirror/mirror_args.h"
-#include "mirror/mirror_seam.h"
+#include "spop/spop_notify.h"
 #include "spop/spop_data.h"
 #include "spop/spop_frame.h"
 #include "spop/spop_proto.h"
@@ -75,7 +75,7 @@ START_TEST(test_captured_notify)
                             .messages = f.payload,
                             .messages_len = f.payload_len};
     struct spop_message m;
-    ck_assert(mirror_find_message(&n, &m));
+    ck_assert(spop_notify_find_message(&n, MIRROR_MESSAGE_NAME, &m));
     assert_bytes(m.name, "mirror");
 
     struct mirror_args a;
@@ -458,13 +458,13 @@ START_TEST(test_find_message)
     static const uint8_t two[] = {3, 'l', 'o', 'g', 0, 6, 'm', 'i', 'r', 'r', 'o', 'r', 1, 1, 'k', 0x11};
     struct spop_notify n = {.stream_id = 1, .frame_id = 1, .messages = two, .messages_len = sizeof(two)};
     struct spop_message m;
-    ck_assert(mirror_find_message(&n, &m));
+    ck_assert(spop_notify_find_message(&n, MIRROR_MESSAGE_NAME, &m));
     assert_bytes(m.name, "mirror");
     ck_assert_uint_eq(m.nb_args, 1);
     n.messages_len = 5;
-    ck_assert(!mirror_find_message(&n, &m));
+    ck_assert(!spop_notify_find_message(&n, MIRROR_MESSAGE_NAME, &m));
     n.messages_len = 0;
-    ck_assert(!mirror_find_message(&n, &m));
+    ck_assert(!spop_notify_find_message(&n, MIRROR_MESSAGE_NAME, &m));
 }
 END_TEST
 

@@ -10,9 +10,9 @@
 
 #include "spop/agent_stats.h"
 #include "core/buf.h"
-#include "mirror/mirror_seam.h"
 #include "spop/spop_data.h"
 #include "spop/spop_frame.h"
+#include "spop/spop_notify.h"
 #include "spop/spop_proto.h"
 #include "spop/spop_session.h"
 #include "test_util.h"
@@ -39,8 +39,14 @@ struct rec_seam {
     struct seam_event ev[MAX_EVENTS];
 };
 
-static void rec_push(struct rec_seam *r, char kind, const struct spop_notify *n,
-                     const struct mirror_decision *d)
+/* The handler's per-NOTIFY slot: what decide() concluded, for submit(). */
+struct rec_slot {
+    bool mirrored;
+    uint32_t route;
+    void *self; /* the slot's own address, to check it comes back unmoved */
+};
+
+static void rec_push(struct rec_seam *r, char kind, const struct spop_notify *n, const struct rec_slot *d)
 {
     ck_assert_uint_lt(r->nevents, MAX_EVENTS);
     r->ev[r->nevents++] =
@@ -48,29 +54,36 @@ static void rec_push(struct rec_seam *r, char kind, const struct spop_notify *n,
 }
 
 /* Odd stream-ids are mirrored, even ones are not, so both ACK values occur. */
-static void rec_decide(void *ctx, const struct spop_notify *n, struct mirror_decision *d)
+static bool rec_decide(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct rec_seam *r = ctx;
+    struct rec_slot *d = slot;
     ck_assert_msg(r->in_feed, "decide() outside spop_session_feed()");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq((uintptr_t)d % _Alignof(struct rec_slot), 0);
     memset(d, 0, sizeof(*d));
     d->mirrored = (n->stream_id & 1) != 0;
     d->route = (uint32_t)r->ndecide;
+    d->self = d;
     r->ndecide++;
     rec_push(r, 'D', n, d);
+    return d->mirrored;
 }
 
-static void rec_submit(void *ctx, const struct spop_notify *n, const struct mirror_decision *d)
+static void rec_submit(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct rec_seam *r = ctx;
+    struct rec_slot *d = slot;
     ck_assert_msg(!r->in_feed, "submit() inside spop_session_feed()");
-    /* The decision comes back as decide() left it. */
+    /* The slot comes back as decide() left it. */
+    ck_assert_ptr_eq(d->self, d);
     ck_assert_uint_eq(d->route, r->nsubmit);
     ck_assert(d->mirrored == ((n->stream_id & 1) != 0));
     r->nsubmit++;
     rec_push(r, 'S', n, d);
 }
 
-static const struct mirror_seam_ops rec_ops = {.decide = rec_decide, .submit = rec_submit};
+static const struct spop_notify_ops rec_ops = {.decide = rec_decide, .submit = rec_submit};
 
 /* ---- a session with its buffers ---- */
 
@@ -91,7 +104,9 @@ static struct harness *h_new(uint32_t ours, size_t out_limit)
     ck_assert_ptr_nonnull(h);
     buf_init(&h->out, out_limit);
     h->seam.out = &h->out;
-    spop_session_init(&h->s, ours, (struct mirror_seam){.ops = &rec_ops, .ctx = &h->seam}, &h->stats);
+    struct spop_notify_handler handler = {
+        .ops = &rec_ops, .ctx = &h->seam, .slot_size = sizeof(struct rec_slot), .ack_var = "mirrored"};
+    spop_session_init(&h->s, ours, handler, &h->stats);
     return h;
 }
 
@@ -129,6 +144,7 @@ static void h_dispatch(struct harness *h)
 
 static void h_free(struct harness *h)
 {
+    spop_session_deinit(&h->s);
     h_release_copies(h);
     buf_free(&h->out);
     free(h);
@@ -382,6 +398,7 @@ START_TEST(test_healthcheck_hello)
     ck_assert_uint_eq(out_frames(&h->out, f, 4), 1);
     assert_agent_hello(&f[0], HAPROXY_FRAME_SIZE);
     ck_assert(h->s.healthcheck);
+    ck_assert_ptr_null(h->s.slots); /* a health check never needs the handler's slots */
     ck_assert(spop_session_closing(&h->s));
     ck_assert_int_eq(h->s.error, -1);
     ck_assert_uint_eq(counter_get(&h->stats.healthcheck), 1);
@@ -435,7 +452,7 @@ START_TEST(test_real_notify)
     ck_assert_uint_eq(h->seam.ev[0].out_len, 4 + (size_t)f[0].length);
     ck_assert_uint_eq(h->s.npending, 1);
     /* The pending NOTIFY's messages are the payload of the frame fed. */
-    const struct spop_notify *pn = &h->s.pending[0].notify;
+    const struct spop_notify *pn = &h->s.pending[0];
     struct spop_frame nfr;
     ck_assert_int_eq(spop_frame_decode(h->copy[0] + hello_len, in.len - hello_len, HAPROXY_FRAME_SIZE, &nfr),
                      (ssize_t)(in.len - hello_len));
@@ -443,7 +460,7 @@ START_TEST(test_real_notify)
     ck_assert_uint_eq(pn->messages_len, nfr.payload_len);
     ck_assert_uint_eq(pn->stream_id, nf->sid);
     struct spop_message m;
-    ck_assert(mirror_find_message(pn, &m));
+    ck_assert(spop_notify_find_message(pn, "mirror", &m));
     ck_assert_uint_eq(m.nb_args, 9);
     h_dispatch(h);
     ck_assert_uint_eq(h->seam.nsubmit, 1);
@@ -565,6 +582,63 @@ START_TEST(test_batch_limit)
         assert_ack(&f[i], 2 * i + 1, 1, true);
     buf_free(&in);
     h_free(h);
+}
+END_TEST
+
+/* A handler without per-NOTIFY state gets NULL slots, and its own ACK variable. */
+struct bare_seam {
+    size_t ndecide, nsubmit;
+};
+
+static bool bare_decide(void *ctx, const struct spop_notify *n, void *slot)
+{
+    struct bare_seam *b = ctx;
+    ck_assert_ptr_null(slot);
+    b->ndecide++;
+    return (n->frame_id & 1) == 0;
+}
+
+static void bare_submit(void *ctx, const struct spop_notify *n, void *slot)
+{
+    struct bare_seam *b = ctx;
+    (void)n;
+    ck_assert_ptr_null(slot);
+    b->nsubmit++;
+}
+
+static const struct spop_notify_ops bare_ops = {.decide = bare_decide, .submit = bare_submit};
+
+START_TEST(test_handler_without_slots)
+{
+    struct bare_seam b = {0};
+    struct agent_stats stats;
+    memset(&stats, 0, sizeof(stats));
+    struct spop_session s;
+    spop_session_init(&s, HAPROXY_FRAME_SIZE,
+                      (struct spop_notify_handler){.ops = &bare_ops, .ctx = &b, .ack_var = "shadowed"},
+                      &stats);
+    struct buf in, out;
+    buf_init(&in, BIG_LIMIT);
+    buf_init(&out, BIG_LIMIT);
+    put_hello(&in, &good_hello, SPOP_FRM_FL_FIN, 0);
+    put_notify(&in, 1, 1, SPOP_FRM_FL_FIN);
+    put_notify(&in, 3, 2, SPOP_FRM_FL_FIN);
+    ck_assert_uint_eq(spop_session_feed(&s, buf_peek(&in), in.len, &out), in.len);
+    ck_assert_ptr_null(s.slots);
+    spop_session_dispatch(&s);
+    ck_assert_uint_eq(b.ndecide, 2);
+    ck_assert_uint_eq(b.nsubmit, 2);
+    struct spop_frame f[4];
+    ck_assert_uint_eq(out_frames(&out, f, 4), 3);
+    for (size_t i = 1; i < 3; i++) {
+        struct spop_action a;
+        ck_assert_int_eq(spop_action_next(f[i].payload, f[i].payload_len, &a), (ssize_t)f[i].payload_len);
+        ck_assert(spop_bytes_eq(a.name, "shadowed"));
+        ck_assert(a.value.u.boolean == (f[i].frame_id == 2));
+    }
+    spop_session_deinit(&s);
+    buf_free(&in);
+    buf_free(&out);
 }
 END_TEST
 
@@ -1074,6 +1148,7 @@ Suite *session_suite(void)
     tcase_add_loop_test(tc, test_real_notify, 0, (int)N_REAL_NOTIFIES);
     tcase_add_test(tc, test_pipelined_notifies);
     tcase_add_test(tc, test_batch_limit);
+    tcase_add_test(tc, test_handler_without_slots);
     tcase_add_test(tc, test_output_limit);
     tcase_add_test(tc, test_byte_by_byte);
     tcase_add_test(tc, test_unknown_frame_ignored);

@@ -16,7 +16,7 @@
 #include "core/buf.h"
 #include "capture/capture_hub.h"
 #include "capture/capture_dump.h"
-#include "config/config.h"
+#include "config/config_load.h"
 #include "core/log.h"
 #include "admin/metrics.h"
 #include "mirror/mirror_runtime.h"

@@ -1,5 +1,7 @@
-/* The agent's configuration: the YAML file (-c FILE), validated into an
- * immutable struct. Every error names the file, the line and the key. */
+/* The agent's configuration model: the immutable struct the rest of the
+ * agent reads, its defaults, lookups and release. It is filled by the loaders
+ * of config_load.h (the YAML file of -c FILE, the --mirror catch-all), which
+ * validate every value; this header knows nothing of them. */
 #ifndef SPOA_CONFIG_H
 #define SPOA_CONFIG_H
 
@@ -22,6 +24,13 @@ enum sample_mode {
     SAMPLE_HEADER,     /* a hash of a request header: same value -> same decision on every agent */
     SAMPLE_COOKIE,     /* a hash of a cookie's value */
 };
+
+/* Defaults of a capture mirror's settings. */
+#define CAPTURE_DEFAULT_ROTATE_BYTES    (64ull << 20)
+#define CAPTURE_DEFAULT_ROTATE_MS       300000u
+#define CAPTURE_DEFAULT_MAX_TOTAL_BYTES (1ull << 30)
+#define CAPTURE_DEFAULT_MAX_FILES       100u
+#define CAPTURE_DEFAULT_MAX_QUEUE       4096u
 
 /* Settings of a capture mirror (url "file:///dir"): requests are written to
  * files in <dir> instead of being sent (see capture_writer.h). */
@@ -98,30 +107,9 @@ struct config {
     size_t n_routes;
 };
 
-/* One error found while loading: "<file>:<line>: <key>: <message>". */
-struct config_errors {
-    char **items;
-    size_t count;
-};
-
-/* config_defaults: fills *c with every default and no routes. */
+/* config_defaults: fills *c with every default and no routes; *c owns what
+ * it holds (release it with config_free()). */
 void config_defaults(struct config *c);
-
-/* config_load_file: parses and validates the YAML file <path> into *c (which
- * config_defaults() prepared). Returns true when valid. Otherwise returns false
- * and appends one message per error to *errs (caller frees with
- * config_errors_free); *c must then still be released with config_free(). */
-bool config_load_file(struct config *c, const char *path, struct config_errors *errs);
-
-/* config_load_string: as config_load_file, from a string; <name> stands for
- * the file name in messages. */
-bool config_load_string(struct config *c, const char *text, size_t len, const char *name,
-                        struct config_errors *errs);
-
-/* config_add_catch_all: adds the route of `--mirror URL [--percent P]`: one
- * route named "default" matching every request, one mirror. Returns false and
- * appends to *errs when the URL or percent is invalid. */
-bool config_add_catch_all(struct config *c, const char *url, const char *percent, struct config_errors *errs);
 
 /* config_mirror_defaults: fills *m with the defaults of a mirror (100%,
  * authority shadow, random sampling, timeouts 1000/500 ms, 256 in flight,
@@ -131,14 +119,15 @@ void config_mirror_defaults(struct config_mirror *m);
 /* config_find_route: the route named <name>, or NULL. */
 const struct config_route *config_find_route(const struct config *c, const char *name);
 
-/* config_errors_addf: appends one printf-formatted message to *errs. */
-void config_errors_addf(struct config_errors *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* config_capture_new: a capture block holding every default (the default
+ * redact list: authorization, cookie, set-cookie, proxy-authorization,
+ * x-api-key) and no directory. Caller frees with config_capture_free(). */
+struct config_capture *config_capture_new(void);
 
-/* config_free: releases everything *c owns. */
+/* config_capture_free: releases <cap> and what it owns; NULL is fine. */
+void config_capture_free(struct config_capture *cap);
+
+/* config_free: releases everything *c owns and zeroes it. */
 void config_free(struct config *c);
-
-/* config_errors_free: releases the messages. */
-void config_errors_free(struct config_errors *errs);
 
 #endif

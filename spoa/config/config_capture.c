@@ -13,26 +13,6 @@
 
 #define MS_MAX ((uint32_t)INT32_MAX)
 
-static const char *const default_redact[] = {
-    "authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key",
-};
-
-struct config_capture *config_capture_new(void)
-{
-    struct config_capture *cap = xcalloc(1, sizeof(*cap));
-    cap->rotate_bytes = CAPTURE_DEFAULT_ROTATE_BYTES;
-    cap->rotate_ms = CAPTURE_DEFAULT_ROTATE_MS;
-    cap->max_total_bytes = CAPTURE_DEFAULT_MAX_TOTAL_BYTES;
-    cap->max_files = CAPTURE_DEFAULT_MAX_FILES;
-    cap->max_queue = CAPTURE_DEFAULT_MAX_QUEUE;
-    size_t n = sizeof(default_redact) / sizeof(default_redact[0]);
-    cap->redact_headers = xcalloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        cap->redact_headers[i] = xstrdup(default_redact[i]);
-    cap->n_redact_headers = n;
-    return cap;
-}
-
 static void free_redact(struct config_capture *cap)
 {
     for (size_t i = 0; i < cap->n_redact_headers; i++)
@@ -40,15 +20,6 @@ static void free_redact(struct config_capture *cap)
     free(cap->redact_headers);
     cap->redact_headers = NULL;
     cap->n_redact_headers = 0;
-}
-
-void config_capture_free(struct config_capture *cap)
-{
-    if (!cap)
-        return;
-    free(cap->dir);
-    free_redact(cap);
-    free(cap);
 }
 
 bool config_is_file_url(const char *url)

@@ -2,7 +2,8 @@
  * "file:///abs/dir" writes the requests it takes to files in that directory
  * (capture_writer.h) instead of sending them, with an optional `capture:`
  * block of file settings. Here: the file URL syntax, the directory check
- * done at load time, the defaults and the YAML walk of the block. */
+ * done at load time and the YAML walk of the block (the block itself and its
+ * defaults belong to the model, config.h). */
 #ifndef SPOA_CONFIG_CAPTURE_H
 #define SPOA_CONFIG_CAPTURE_H
 
@@ -13,24 +14,11 @@
 #include "config/config.h"
 #include "config/config_walk.h"
 
-#define CAPTURE_DEFAULT_ROTATE_BYTES    (64ull << 20)
-#define CAPTURE_DEFAULT_ROTATE_MS       300000u
-#define CAPTURE_DEFAULT_MAX_TOTAL_BYTES (1ull << 30)
-#define CAPTURE_DEFAULT_MAX_FILES       100u
-#define CAPTURE_DEFAULT_MAX_QUEUE       4096u
 /* Bounds of the byte sizes: 1 KiB .. 1 PiB. */
 #define CAPTURE_MIN_BYTES 1024ull
 #define CAPTURE_MAX_BYTES (1ull << 50)
 /* Longest accepted directory: leaves room for the file names under PATH_MAX. */
 #define CAPTURE_DIR_MAX 1024
-
-/* config_capture_new: a capture block holding every default (the default
- * redact list: authorization, cookie, set-cookie, proxy-authorization,
- * x-api-key) and no directory. Caller frees with config_capture_free(). */
-struct config_capture *config_capture_new(void);
-
-/* config_capture_free: releases <cap> and what it owns; NULL is fine. */
-void config_capture_free(struct config_capture *cap);
 
 /* config_is_file_url: true when <url> uses the file scheme (any case). */
 bool config_is_file_url(const char *url);

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "config/config_errors.h"
 
 /* At most this many messages are appended per document; one more says so. */
 #define CONFIG_WALK_MAX_ERRORS 100

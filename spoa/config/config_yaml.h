@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/config_errors.h"
 
 /* config_yaml_load: parses the <len> bytes at <text> (YAML 1.1, one document)
  * and stores every value it sets into *c, which already holds defaults and

@@ -25,7 +25,7 @@
 #include "capture/capture_record.h"
 #include "mirror/capture_shape.h"
 #include "capture/capture_writer.h"
-#include "config/config_capture.h"
+#include "config/config.h"
 #include "spop/spop_data.h"
 #include "spop/spop_proto.h"
 

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "config/config_capture.h"
+#include "config/config_load.h"
 #include "config/config_url.h"
 #include "config/config_value.h"
 #include "config/config_walk.h"

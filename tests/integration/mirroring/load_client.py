@@ -11,7 +11,7 @@ answer echoes that request (its X-Test-Id, and for a POST the exact body).
 Nothing is retried: an error is recorded as it happened.
 
 usage: load_client.py --port P --host H --prefix ID --count N --parallel K
-                      --out FILE [--hop-headers] [--deadline SECONDS]
+                      --out FILE [--hop-headers] [--post-bytes N] [--deadline SECONDS]
 """
 
 import argparse
@@ -32,15 +32,19 @@ HOP_HEADERS = [("Connection", "keep-alive, X-Hop-Token"), ("Keep-Alive", "timeou
                ("X-Hop-Token", "1")]
 
 
-def build_request(prefix, i, host, hop):
-    """The request number <i>: (id, method, path, headers, body)."""
+def build_request(prefix, i, host, hop, pad=0):
+    """The request number <i>: (id, method, path, headers, body); a POST's
+    JSON body is padded with <pad> bytes."""
     rid = "%s-%d" % (prefix, i)
     headers = {"Host": host, "X-Test-Id": rid}
     if hop:
         headers.update(HOP_HEADERS)
     if i % 2 == 0:
         return rid, "GET", "/headers?n=%d" % i, headers, b""
-    body = json.dumps({"id": rid, "n": i, "nonce": os.urandom(12).hex()}).encode()
+    doc = {"id": rid, "n": i, "nonce": os.urandom(12).hex()}
+    if pad:
+        doc["pad"] = "p" * pad
+    body = json.dumps(doc).encode()
     headers["Content-Type"] = "application/json"
     return rid, "POST", "/anything?n=%d" % i, headers, body
 
@@ -58,7 +62,7 @@ def echoes(method, rid, body, payload):
 
 def one(args, conn, i, deadline):
     """Sends request number <i> (unless the deadline has passed) and returns its result."""
-    rid, method, path, headers, body = build_request(args.prefix, i, args.host, args.hop_headers)
+    rid, method, path, headers, body = build_request(args.prefix, i, args.host, args.hop_headers, args.post_bytes)
     res = loadlib.result(id=rid, method=method, path=path, body_sha256=hashlib.sha256(body).hexdigest(),
                          served_by=None, echo_ok=False, ms=None)
     if time.monotonic() > deadline:
@@ -82,6 +86,7 @@ def main():
     p.add_argument("--parallel", type=int, default=8)
     p.add_argument("--out", required=True)
     p.add_argument("--hop-headers", action="store_true")
+    p.add_argument("--post-bytes", type=int, default=0, help="pad POST bodies with this many bytes")
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--deadline", type=float, default=30.0)
     args = p.parse_args()

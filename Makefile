@@ -172,7 +172,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 # SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
-# HAProxy and nginx (bench/run_e2e.sh, about 10 minutes; QUICK=1 for ~2).
+# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)bash bench/run_e2e.sh

@@ -14,16 +14,23 @@
 #        0 }": the configuration change proposed for s6's fail-open window
 #   s1p  s1 with the POST workload (the reference of s7)
 #   s7   POST with BODY_BYTES bodies, 100% mirrored to the healthy mirror
+#   s8   100% mirrored to a mirror that answers every copy with a 4 GiB
+#        body at loopback speed (tests/integration/faulty_mirror.py "huge")
+#   s9   100% mirrored to a mirror that resets every connection once it has
+#        read the request (faulty_mirror.py "reset")
 #   ngx, ngx_mirror   nginx in HAProxy's place, alone and with its mirror
 #        module copying every request to the same mirror (peer comparison)
 # Each runs in two load modes: "sat" (closed loop, CONNECTIONS connections:
 # throughput) and "half" (paced at half of s1's "sat" throughput, or s1p's
 # for POST: latency). Rounds run every scenario once (reversed every other
-# round) and each figure is the median over rounds.
+# round) and each figure is the median over rounds. The agent gets one
+# catch-all route in a YAML file, its mirror with "max_response_bytes: 65536"
+# when the agent accepts that key (asked once with --check-config).
 #
 # Writes bench/results/e2e-results.json, e2e-results.md, e2e-chart.svg.
-# Bounded: 7 to 10 minutes by default (runs are no longer repeated after
-# RETRY_UNTIL_S), about 2 minutes with QUICK=1.
+# Bounded: 9 to 13 minutes by default (runs are no longer repeated after
+# RETRY_UNTIL_S), about 3 minutes with QUICK=1. The faulty mirror exits by
+# itself after a bound derived from these (FAULTY_MAX_SECONDS).
 #
 # Environment: QUICK=1, ROUNDS (3; QUICK 1), RUN_SECONDS (5; QUICK 3),
 # WARMUP_SECONDS (1), CONNECTIONS (256), LOAD_CPU (0), SUT_CPU (1), QUIET_WAIT
@@ -36,7 +43,8 @@
 # during which other load took more than DISTURBED_PCT % of the CPUs is run
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
 # SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1 and s1p must
-# come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their rates).
+# come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their rates; s8
+# and s9 are judged against s3).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -68,6 +76,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -81,6 +91,8 @@ for b in "$HAPROXY" "$NGINX" "$WRK" gnuplot python3 curl taskset; do
     }
 done
 [ -x "$AGENT_BIN" ] || { echo "e2e: $AGENT_BIN is missing: run make" >&2; exit 1; }
+FAULTY=$ROOT/tests/integration/faulty_mirror.py
+[ -f "$FAULTY" ] || { echo "e2e: $FAULTY is missing" >&2; exit 1; }
 
 # The slow mirror is built here (the Makefile builds only bench/*.c).
 if [ ! -x "$DELAY_BIN" ] || [ "$E2E/delay_server.c" -nt "$DELAY_BIN" ]; then
@@ -150,8 +162,9 @@ done
 
 # ---------------------------------------------------------------- backends
 
-read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT DELAY_PORT AGENT_PORT ADMIN_PORT PEER_PORT <<<"$(free_ports 7)"
-[ -n "$PEER_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
+read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT DELAY_PORT AGENT_PORT ADMIN_PORT PEER_PORT HUGE_PORT RESET_PORT \
+    <<<"$(free_ports 9)"
+[ -n "$RESET_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
 # The closed port: below 1024, out of the range other tests pick from.
 CLOSED_PORT=9
 port_open "$CLOSED_PORT" && { echo "e2e: 127.0.0.1:$CLOSED_PORT is open" >&2; exit 1; }
@@ -166,9 +179,23 @@ PRIMARY_PID=$NGINX_PID
 start_nginx mirror "$WORK/mirror.conf" "$PIN_LOAD"
 MIRROR_PID=$NGINX_PID
 start_delay_server "$DELAY_PORT" "$MIRROR_DELAY_MS"
+# The misbehaving mirrors of s8 and s9, one process for the whole run. Its
+# lifetime is bounded by more than the rounds and the profile can take
+# (every run at most about RUN_SECONDS + WARMUP_SECONDS + 30 s, the repeats
+# within RETRY_UNTIL_S), so that it cannot outlive an interrupted benchmark
+# by long; it is stopped by PID after the rounds.
+n_runs=$(echo "$SCENARIOS_SAT $SCENARIOS_HALF" | wc -w)
+FAULTY_MAX_SECONDS=$((RETRY_UNTIL_S + ROUNDS * n_runs * (RUN_SECONDS + WARMUP_SECONDS + 30) + 300))
+start_faulty_mirror "$FAULTY_MAX_SECONDS" "$HUGE_PORT" "$RESET_PORT" ||
+    { echo "e2e: the faulty mirror did not start (see $WORK/faulty.log)" >&2; exit 1; }
 for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT"; do
     wait_until 5 port_open "$p" || { echo "e2e: a backend did not start (see $WORK)" >&2; exit 1; }
 done
+# The mirror keys the agent accepts, asked once (max_response_bytes: the
+# agent gives up reading an answer beyond that size).
+agent_mirror_keys || { echo "e2e: the agent rejects its configuration (see $WORK/check-config.out)" >&2; exit 1; }
+[ -n "$AGENT_MIRROR_KEYS" ] ||
+    echo "e2e: the agent does not accept max_response_bytes: its mirror reads answers whole" >&2
 
 HAPROXY_COMMON=(WORK="$WORK" HTTP_PORT="$HTTP_PORT" PRIMARY_PORT="$PRIMARY_PORT" AGENT_PORT="$AGENT_PORT"
     CHECK_INTER="$CHECK_INTER" BUFSIZE="$BUFSIZE" MAX_FRAME="$MAX_FRAME")
@@ -196,7 +223,7 @@ sed 's/^#MIRROR //' "$WORK/peer.tpl" >"$WORK/peer-mirror.conf"
 # ---------------------------------------------------------------- scenarios
 
 # scenario_spec ID: sets S_PROXY (haproxy|nginx), S_SPOE (0|1), S_PERCENT,
-# S_MIRROR (nginx|delay|closed|none), S_KILL (0|1), S_WORKLOAD (get|post),
+# S_MIRROR (nginx|delay|closed|huge|reset|none), S_KILL (0|1), S_WORKLOAD (get|post),
 # S_REF (the reference scenario of its ratios), S_HCFG (HAProxy
 # configuration: ref, spoe or spoe-guarded), S_PEER_CONF.
 scenario_spec() {
@@ -212,6 +239,8 @@ scenario_spec() {
     s6g) S_KILL=1 S_HCFG=spoe-guarded ;;
     s1p) S_SPOE=0 S_MIRROR=none S_WORKLOAD=post S_REF=s1p S_HCFG=ref ;;
     s7) S_WORKLOAD=post S_REF=s1p ;;
+    s8) S_MIRROR=huge ;;
+    s9) S_MIRROR=reset ;;
     ngx) S_PROXY=nginx S_SPOE=0 S_MIRROR=none S_REF=ngx S_PEER_CONF=$WORK/peer-alone.conf ;;
     ngx_mirror) S_PROXY=nginx S_SPOE=0 S_REF=ngx S_PEER_CONF=$WORK/peer-mirror.conf ;;
     *) return 1 ;;
@@ -230,6 +259,8 @@ run_scenario() {
     case $S_MIRROR in
     delay) RUN_MIRROR_PORT=$DELAY_PORT ;;
     closed) RUN_MIRROR_PORT=$CLOSED_PORT ;;
+    huge) RUN_MIRROR_PORT=$HUGE_PORT ;;
+    reset) RUN_MIRROR_PORT=$RESET_PORT ;;
     esac
     mirror_url="http://127.0.0.1:$RUN_MIRROR_PORT"
     cat >"$d/meta.env" <<EOF
@@ -247,6 +278,8 @@ proxy=$S_PROXY
 spoe=$S_SPOE
 kill=$S_KILL
 EOF
+    local log_lines
+    log_lines=$( (wc -l <"$WORK/agent.log") 2>/dev/null || echo 0)
     if [ "$S_PROXY" = haproxy ]; then
         if [ "$S_SPOE" = 1 ]; then
             start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" || {
@@ -274,6 +307,15 @@ EOF
         wait_until 5 agent_idle "$ADMIN_PORT"
     elif [ "$S_MIRROR" != none ]; then
         sleep 0.3 # the nginx peer's last mirror subrequests land before "before"
+    fi
+    if [ -n "$RUN_AGENT_PID" ] && { [ "$S_MIRROR" = huge ] || [ "$S_MIRROR" = reset ]; }; then
+        # When the warm-up against a misbehaving mirror opened the agent's
+        # circuit breaker, the run would measure only its rest (copies
+        # dropped at once) and not the mirror: start it when the rest is over.
+        local rest
+        rest=$(circuit_rest_left_ms "$log_lines")
+        echo "circuit_wait_ms=$rest" >>"$d/meta.env"
+        [ "$rest" -gt 0 ] && sleep "$(awk -v ms="$rest" 'BEGIN { printf "%.3f", ms / 1000 + 0.05 }')"
     fi
     snapshot "$d" before
 
@@ -343,8 +385,6 @@ measure() {
     done
 }
 
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s4 s5 s6 s6g s1p s7 ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s4 s5 s6 s6g s1p s7}
 T_START=$(date +%s)
 mkdir -p "$WORK/runs" "$RESULTS"
 rm -f "$RESULTS/e2e-profile.txt" # written again only when this run profiles
@@ -378,6 +418,12 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 T_END=$(date +%s)
+# Its totals ("<fault> connections=N requests=N bytes_out=N") go to its log.
+stop_pid "$FAULTY_PID"
+faulty_json=$(awk '$2 ~ /^connections=/ {
+        split($2, c, "="); split($3, r, "="); split($4, b, "=")
+        printf "%s\"%s\": {\"connections\": %d, \"requests\": %d, \"bytes_out\": %.0f}", sep, $1, c[2], r[2], b[2]
+        sep = ", " }' "$WORK/faulty.log")
 
 # ---------------------------------------------------------------- report
 
@@ -393,7 +439,9 @@ cat >"$WORK/env.json" <<EOF
  "agent": "$("$AGENT_BIN" --version 2>&1 | head -1)",
  "attempts": $ATTEMPTS, "disturbed_pct": $DISTURBED_PCT, "retry_until_s": $RETRY_UNTIL_S,
  "mirror_delay_ms": $MIRROR_DELAY_MS, "body_bytes": $BODY_BYTES, "tune_bufsize": $BUFSIZE,
- "agent_max_frame_size": $MAX_FRAME, "check_inter": "$CHECK_INTER", "closed_port": $CLOSED_PORT}
+ "agent_max_frame_size": $MAX_FRAME, "check_inter": "$CHECK_INTER", "closed_port": $CLOSED_PORT,
+ "agent_mirror_keys": "$AGENT_MIRROR_KEYS", "faulty_max_seconds": $FAULTY_MAX_SECONDS,
+ "faulty_mirror": {$faulty_json}}
 EOF
 python3 "$E2E/summarize.py" "$WORK/env.json" "$WORK/runs" "$WORK/discarded" >"$RESULTS/e2e-results.json" || exit 1
 
@@ -401,8 +449,8 @@ if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && python3 "$E2E/summarize.py" 
     profile_agent "$RESULTS/e2e-profile.txt" || echo "e2e: profiling failed" >&2
 fi
 python3 "$E2E/report_md.py" "$RESULTS/e2e-results.json" "$RESULTS/e2e-profile.txt" >"$RESULTS/e2e-results.md" || exit 1
-if python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" sat | grep -q . &&
-    python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" half | grep -q .; then
+if python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" sat | grep . >/dev/null &&
+    python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" half | grep . >/dev/null; then
     gnuplot -e "data='$RESULTS/e2e-results.json'" -e "out='$RESULTS/e2e-chart.svg'" \
         -e "helper='$E2E/chart_data.py'" "$E2E/chart.gp" || exit 1
 else

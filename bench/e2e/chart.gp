@@ -1,7 +1,8 @@
 # Draws bench/results/e2e-chart.svg from bench/results/e2e-results.json:
 #   gnuplot -e "data='RESULTS_JSON'" -e "out='SVG'" -e "helper='bench/e2e/chart_data.py'" chart.gp
 # Top: saturation throughput per scenario. Bottom: p50 and p99 latency at
-# half load (log scale: the agent-kill scenarios reach 100 ms).
+# half load (log scale: the agent-kill scenarios reach 100 ms, and so can
+# the misbehaving mirrors of s8 and s9, up to wrk's 2 s timeout).
 set terminal svg size 1200,1000 dynamic enhanced font "Helvetica,11" background rgb "white"
 set output out
 set datafile separator "\t"

@@ -5,7 +5,9 @@ bench/results/e2e-chart.svg from (bench/e2e/chart.gp), tab-separated:
     chart_data.py RESULTS_JSON sat    index, "label", req/s, p50 ms, p99 ms
     chart_data.py RESULTS_JSON half   the same for the half-load runs
 
-One line per scenario that ran in that load mode, in scenario order.
+One line per scenario that ran in that load mode, in scenario order (that
+of summarize.py's LABELS: s1 to s9, s1p before s7, then the nginx peer),
+labelled with the LABELS text ("8. 100% to a 4 GiB answer", ...).
 """
 import json
 import sys

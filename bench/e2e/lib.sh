@@ -2,11 +2,12 @@
 # Helpers of the end-to-end benchmark (bench/run_e2e.sh), for bash.
 #
 # Source after tests/integration/lib.sh (track, stop_pid, wait_until,
-# port_open, haproxy_cmd, server_field) and after setting: E2E (this
+# port_open, haproxy_cmd, server_field, PY, IT_DIR) and after setting: E2E (this
 # directory), WORK (a private temp dir), PIN_SUT / PIN_LOAD (command prefixes
 # that pin a process to the system-under-test CPU or to the load CPU), and
 # the binaries AGENT_BIN, HAPROXY, NGINX, WRK, DELAY_BIN; snapshot also
-# needs PRIMARY_PID, MIRROR_PID and DELAY_PID (the backends).
+# needs PRIMARY_PID, MIRROR_PID, DELAY_PID and FAULTY_PID (the backends);
+# start_bench_agent needs AGENT_MIRROR_KEYS (agent_mirror_keys sets it).
 #
 # Every process started here is recorded with track and stopped by PID.
 
@@ -56,15 +57,75 @@ start_delay_server() {
     track "$DELAY_PID"
 }
 
-# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME: the
-# agent, pinned with the system under test, one worker thread; sets AGENT_PID.
-start_bench_agent() {
+# start_faulty_mirror MAX_SECONDS HUGE_PORT RESET_PORT: the misbehaving
+# mirrors (tests/integration/faulty_mirror.py): a 4 GiB answer at full speed
+# on HUGE_PORT, a reset after each request on RESET_PORT; it exits by itself
+# after MAX_SECONDS. Sets FAULTY_PID; its totals go to $WORK/faulty.log when
+# it is stopped.
+start_faulty_mirror() {
     # shellcheck disable=SC2086
-    $PIN_SUT "$AGENT_BIN" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" --threads 1 \
-        --max-frame-size "$5" --log-level warn --mirror "$3" --percent "$4" 2>>"$WORK/agent.log" &
+    $PIN_LOAD "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds "$1" \
+        "huge=$2" "reset=$3" >"$WORK/faulty.log" 2>&1 &
+    FAULTY_PID=$!
+    track "$FAULTY_PID"
+    wait_until 10 grep -q '^ready$' "$WORK/faulty.log"
+}
+
+# agent_mirror_yaml URL PERCENT EXTRA_KEYS: prints the "routes" of an agent
+# configuration: one catch-all route named "default" with one mirror, what
+# --mirror URL --percent PERCENT builds, plus EXTRA_KEYS ("key: value"
+# lines, or nothing) in the mirror.
+agent_mirror_yaml() {
+    printf 'routes:\n  - name: default\n    mirrors:\n      - url: "%s"\n        percent: %s\n' "$1" "$2"
+    [ -n "$3" ] && printf '%s\n' "$3" | sed 's/^/        /'
+    return 0
+}
+
+# agent_mirror_keys: sets AGENT_MIRROR_KEYS to the mirror keys the bench
+# adds to the agent's configuration, those of them the agent accepts (asked
+# once with --check-config): "max_response_bytes: 65536" (the mirror's
+# answers are read up to that size) or nothing. Fails when the agent rejects
+# even the configuration without them.
+agent_mirror_keys() {
+    local f="$WORK/check-config.yaml" key="max_response_bytes: 65536"
+    AGENT_MIRROR_KEYS=""
+    agent_mirror_yaml "http://127.0.0.1:9" 100 "$key" >"$f"
+    if "$AGENT_BIN" -c "$f" --check-config >"$WORK/check-config.out" 2>&1; then
+        AGENT_MIRROR_KEYS=$key
+        return 0
+    fi
+    agent_mirror_yaml "http://127.0.0.1:9" 100 "" >"$f"
+    "$AGENT_BIN" -c "$f" --check-config >>"$WORK/check-config.out" 2>&1
+}
+
+# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME: the
+# agent, pinned with the system under test, one worker thread, one
+# catch-all route to MIRROR_URL with AGENT_MIRROR_KEYS; sets AGENT_PID.
+start_bench_agent() {
+    agent_mirror_yaml "$3" "$4" "$AGENT_MIRROR_KEYS" >"$WORK/agent.yaml"
+    # shellcheck disable=SC2086
+    $PIN_SUT "$AGENT_BIN" -c "$WORK/agent.yaml" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" \
+        --threads 1 --max-frame-size "$5" --log-level warn 2>>"$WORK/agent.log" &
     AGENT_PID=$!
     track "$AGENT_PID"
     wait_until 5 curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$2/readyz"
+}
+
+# circuit_rest_left_ms SINCE_LINE: milliseconds until the rest of the
+# agent's circuit breaker is over, from the last "circuit_open" event the
+# agent logged to $WORK/agent.log after line SINCE_LINE (0: none, or over).
+circuit_rest_left_ms() {
+    local line ts open_ms end now
+    line=$(tail -n +"$(($1 + 1))" "$WORK/agent.log" 2>/dev/null | grep 'event=circuit_open' | tail -1)
+    ts=$(sed -n 's/^ts=\([^ ]*\) .*/\1/p' <<<"$line")
+    open_ms=$(sed -n 's/.* open_ms=\([0-9]*\).*/\1/p' <<<"$line")
+    if [ -z "$ts" ] || [ -z "$open_ms" ] || ! end=$(date -d "$ts" +%s%3N 2>/dev/null); then
+        echo 0
+        return 0
+    fi
+    end=$((end + open_ms)) now=$(date +%s%3N)
+    # Never more than one rest (should the clocks disagree).
+    echo $((end <= now ? 0 : end - now > open_ms ? open_ms : end - now))
 }
 
 # start_bench_haproxy CFG: HAProxy in the foreground mode, pinned with the
@@ -138,7 +199,10 @@ snapshot() {
         # The other long-lived processes of the benchmark: with the above
         # and wrk, what the CPUs did for the benchmark; the rest of their
         # busy time is other load on the machine.
-        echo "${t}_backends_ticks=$(($(proc_ticks "$MIRROR_PID") + $(proc_ticks "$DELAY_PID")))"
+        local faulty
+        faulty=$(proc_ticks "${FAULTY_PID:-}")
+        echo "${t}_backends_ticks=$(($(proc_ticks "$MIRROR_PID") + $(proc_ticks "$DELAY_PID") + faulty))"
+        echo "${t}_faulty_ticks=$faulty"
     } >>"$d/meta.env"
     if [ "$RUN_PROXY_KIND" = haproxy ]; then
         haproxy_cmd "$WORK/haproxy.sock" "show stat" >"$d/haproxy.$t.csv" 2>/dev/null

@@ -57,8 +57,61 @@ def other_text(g):
     return f"{fmt(g.get('foreign_cpu_pct'), 0)} (≤ {fmt(g.get('foreign_cpu_pct_max'), 0)})"
 
 
+def agent_keys_text(env):
+    keys = env.get("agent_mirror_keys")
+    if keys is None:
+        return ""
+    return f", mirror `{keys}`" if keys else ", no max_response_bytes: not accepted by this agent"
+
+
 def verdict(met):
     return {True: "pass", False: "**MISS**", None: "n/a"}[met]
+
+
+def bytes_text(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def print_faults(p, sc, env):
+    """The misbehaving mirrors (s8, s9) against s3, and what the faulty
+    mirror itself saw over the whole benchmark."""
+    rows = [(sid, m, sc[sid][m]) for sid in ("s8", "s9") if sid in sc for m in ("sat", "half") if m in sc[sid]]
+    if not rows:
+        return
+    keys = env.get("agent_mirror_keys")
+    p("## Misbehaving mirrors (s8: a 4 GiB answer at loopback speed; s9: a reset after each request)")
+    p()
+    p("tests/integration/faulty_mirror.py, one process for the whole benchmark. The agent's mirror was "
+      + (f"configured with `{keys}`." if keys else
+         "configured without `max_response_bytes` (this agent does not accept the key): it reads every "
+         "answer whole.")
+      + " Ratios against s3 (the healthy mirror) of the same round and load mode; answered = responses "
+      "read to their end; unaccounted = sampled − answered − dropped − skipped, after the drain; "
+      "circuit wait: how long a run waited, after the warm-up, for the rest of the agent's circuit breaker "
+      "to end (the warm-up had opened it), per run; faulty mirror CPU: its share of one CPU (the load CPU, "
+      "which wrk shares) during the run.")
+    p()
+    p("| scenario | mode | req/s (× s3) | p99 ms (× s3) | client errors | sampled | sent | answered | drops "
+      "| mirror connections opened | unaccounted | agent peak RSS MB | circuit wait ms | faulty mirror CPU % |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for sid, m, g in rows:
+        a = g.get("agent") or {}
+        p(f"| {g['label']} | {m} | {g['rps']:.0f} ({fmt(g.get('rps_ratio_vs_s3'), 3)}) "
+          f"| {ms(g['p99_us'])} ({fmt(g.get('p99_ratio_vs_s3'), 3)}) | {g['client_errors']} "
+          f"| {fmt(a.get('sampled'))} | {fmt(a.get('sent'))} | {fmt(a.get('responses'))} | {drops_text(a)} "
+          f"| {fmt(a.get('connections_opened'))} | {fmt(a.get('unaccounted'))} | {rss_text(a or None)} "
+          f"| {g.get('circuit_wait_ms_per_run')} | {fmt(g.get('faulty_cpu_pct'), 0)} |")
+    p()
+    faulty = env.get("faulty_mirror") or {}
+    if faulty:
+        p("The faulty mirror over the whole benchmark: "
+          + "; ".join(f"{f}: {v['connections']} connections, {v['requests']} requests read, "
+                      f"{bytes_text(v['bytes_out'])} sent" for f, v in sorted(faulty.items()))
+          + ".")
+        p()
 
 
 def profile_sections(path):
@@ -115,7 +168,8 @@ def main():
       f"each figure the median over rounds, ratios taken per round against the reference of the same round. "
       f"{env['cpus']} × {env['cpu_model']}, Linux {env['kernel']}; HAProxy {env['haproxy']} (nbthread 1), "
       f"nginx {env['nginx']}, wrk {env['wrk']} (1 thread, {env['connections']} connections); "
-      f"{env['agent']} (--threads 1). CPU {env['load_cpu']}: wrk and the mirror backends; CPU {env['sut_cpu']}: "
+      f"{env['agent']} (--threads 1{agent_keys_text(env)}). CPU {env['load_cpu']}: wrk and the mirror backends; "
+      f"CPU {env['sut_cpu']}: "
       f"HAProxy, the agent and the primary nginx (nice {env['nice']}). CPUs {env['idle_pct_before']} % idle "
       f"before the run; the run took {env['wall_seconds']} s. How to read this: bench/e2e/README.md.")
     p()
@@ -184,6 +238,7 @@ def main():
               f"{k['down_ms_per_run']} | {k['first_fast_err2_ms_per_run']} | "
               f"{k['window_ms_per_run']} | {k['delayed_max_ms']} | {g['client_errors']} |")
         p()
+    print_faults(p, sc, env)
     ngx, ngxm = sc.get("ngx", {}).get("sat"), sc.get("ngx_mirror", {}).get("sat")
     if ngx and ngxm:
         p("## Peer comparison: nginx's mirror module")

@@ -36,11 +36,16 @@ LABELS = {
     "s6g": "6g. agent killed, guarded event",
     "s1p": "1p. POST 8 KB, HAProxy alone",
     "s7": "7. POST 8 KB, 100% mirrored",
+    "s8": "8. 100% to a 4 GiB answer",
+    "s9": "9. 100% to a resetting mirror",
     "ngx": "nginx alone (peer)",
     "ngx_mirror": "nginx + mirror module (peer)",
 }
 ORDER = list(LABELS)
 RSS_LIMIT_KB = 64 * 1024
+# The scenarios whose mirror fails, judged against s3 (the healthy mirror).
+FAILING_MIRROR = ("s4", "s5", "s8", "s9")
+MISBEHAVING_MIRROR = ("s8", "s9")
 
 
 def read_env(path):
@@ -253,6 +258,7 @@ def summarize_run(d, clk_tck):
             return int(msum(me, name, **match) - msum(mb, name, **match))
         sampled = delta("spoa_shadow_mirror_sampled_total")
         sent = delta("spoa_shadow_mirror_sent_total")
+        opened = delta("spoa_shadow_mirror_connections_opened_total")
         responses = delta("spoa_shadow_mirror_responses_total")
         drops = {k: int(v - by_label(mb, "spoa_shadow_mirror_dropped_total", "reason").get(k, 0))
                  for k, v in by_label(me, "spoa_shadow_mirror_dropped_total", "reason").items()}
@@ -263,7 +269,7 @@ def summarize_run(d, clk_tck):
         agent_s = ticks / clk_tck
         run["agent"] = {
             "notify": notify, "acks": delta("spoa_shadow_spop_acks_total"),
-            "sampled": sampled, "sent": sent, "responses": responses,
+            "sampled": sampled, "sent": sent, "responses": responses, "connections_opened": opened,
             "dropped": {k: v for k, v in drops.items() if v},
             "dropped_total": sum(drops.values()),
             "skipped": {k: v for k, v in skips.items() if v},
@@ -274,6 +280,11 @@ def summarize_run(d, clk_tck):
             "vmhwm_kb": int(max(num(env, f"{t}_agent_hwm_kb", 0) for t in ("before", "kill", "after"))),
             "rss": rss_profile(os.path.join(d, "rss.samples")),
         }
+    if env.get("mirror") in ("huge", "reset"):
+        wall_s = (num(env, "after_ms", 0) - num(env, "before_ms", 0)) / 1000
+        ticks = num(env, "after_faulty_ticks", 0) - num(env, "before_faulty_ticks", 0)
+        run["faulty_cpu_pct"] = round(100 * ticks / clk_tck / wall_s, 1) if wall_s > 0 else None
+        run["circuit_wait_ms"] = int(num(env, "circuit_wait_ms", 0))
     if env.get("mirror") in ("nginx", "delay"):
         received = int(num(env, "after_mirror", 0) - num(env, "before_mirror", 0))
         if env.get("mirror") == "nginx":
@@ -330,8 +341,12 @@ def aggregate(runs):
             "proxy_non_2xx": sum(r.get("proxy_non_2xx", 0) for r in rs),
             "proxy_cpu_us_per_request": med(r["proxy_cpu_us_per_request"] for r in rs),
         }
-        if sc in ("s4", "s5"):
+        if sc in FAILING_MIRROR:
             g["p99_ratio_vs_s3"] = ratio(lambda r: r["latency_us"]["p99"], "s3")
+        if sc in MISBEHAVING_MIRROR:
+            g["rps_ratio_vs_s3"] = ratio(lambda r: r["rps"], "s3")
+            g["faulty_cpu_pct"] = med(r.get("faulty_cpu_pct") for r in rs)
+            g["circuit_wait_ms_per_run"] = [r.get("circuit_wait_ms") for r in rs]
         if any("mirror_received" in r for r in rs):
             g["mirror_received"] = sum(r.get("mirror_received", 0) for r in rs)
             if all("mirror_sampled" in r for r in rs):
@@ -347,6 +362,8 @@ def aggregate(runs):
             g["agent"] = {
                 "sampled": sum(a["sampled"] for a in agents),
                 "sent": sum(a["sent"] for a in agents),
+                "responses": sum(a["responses"] for a in agents),
+                "connections_opened": sum(a.get("connections_opened", 0) for a in agents),
                 "dropped": drops, "dropped_total": sum(drops.values()),
                 "unaccounted": (sum(a["unaccounted"] for a in agents)
                                 if all(a["unaccounted"] is not None for a in agents) else None),
@@ -451,6 +468,43 @@ def evaluate(s, connections):
         errs = sum((get("s6g", m, "client_errors") or 0) + (get("s6g", m, "proxy_non_2xx") or 0)
                    for m in ("sat", "half"))
         t.append(target("s6g_errors", "s6g zero client errors", errs, 0, errs == 0))
+    for sc, what in (("s8", "a 4 GiB answer"), ("s9", "a reset after each request")):
+        # A mirror that misbehaves rather than fails: the primary must not
+        # notice it (against s3, the same load with a healthy mirror), and
+        # every copy must be accounted for, the cut answers as drops or as
+        # connections closed (then opened again).
+        if sc not in s:
+            continue
+
+        def exercised(mode, ok):
+            # No verdict when no copy reached the mirror during the runs
+            # (e.g. the agent's circuit breaker rested throughout): the
+            # fault was not measured.
+            sent = get(sc, mode, "agent", "sent")
+            return (None if sent == 0 else ok), f"copies sent to the mirror during the runs: {sent}"
+
+        v = get(sc, "sat", "rps_ratio_vs_s3")
+        t.append(target(f"{sc}_rps", f"{sc} throughput ≥ 0.9 × s3 ({what})", v, 0.9,
+                        *exercised("sat", ge(v, 0.9))))
+        v = get(sc, "half", "p99_ratio_vs_s3")
+        t.append(target(f"{sc}_p99", f"{sc} p99 ≤ 1.2 × s3 p99 (half load)", v, 1.2,
+                        *exercised("half", le(v, 1.2))))
+        errs = sum((get(sc, m, "client_errors") or 0) + (get(sc, m, "proxy_non_2xx") or 0)
+                   for m in ("sat", "half"))
+        t.append(target(f"{sc}_errors", f"{sc} zero client errors", errs, 0, errs == 0))
+        dropped = sum(get(sc, m, "agent", "dropped_total") or 0 for m in ("sat", "half"))
+        opened = sum(get(sc, m, "agent", "connections_opened") or 0 for m in ("sat", "half"))
+        unacc = [get(sc, m, "agent", "unaccounted") for m in ("sat", "half")]
+        reasons = {}
+        for m in ("sat", "half"):
+            for k, n in (get(sc, m, "agent", "dropped") or {}).items():
+                reasons[k] = reasons.get(k, 0) + n
+        by_reason = ", ".join(f"{k} {n}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1])) or "none"
+        counted = dropped + opened > 0 and all(u == 0 for u in unacc)
+        t.append(target(f"{sc}_drops", f"{sc} drops/closes counted (sampled = answered + dropped)",
+                        dropped, None, counted,
+                        f"dropped: {by_reason}; mirror connections opened: {opened}; "
+                        f"unaccounted copies: {unacc}"))
     cpu = [get("s3", m, "agent", "cpu_us_per_mirrored") for m in ("sat", "half")]
     worst = max((c for c in cpu if c is not None), default=None)
     t.append(target("s3_cpu", "agent CPU per mirrored request ≤ 10 µs (s3, worse load mode)", worst, 10,

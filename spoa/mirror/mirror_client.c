@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include <ev.h>
-#include <http_parser.h>
 
 #include "core/clock.h"
 #include "core/container_of.h"
 #include "core/xalloc.h"
+#include "mirror/http_exchange.h"
 
 /* Bytes read from a mirror at a time; responses are parsed and dropped. */
 #define READ_CHUNK 16384
@@ -41,14 +41,9 @@ struct mconn {
     int fd;
     enum mconn_state state;
     struct mreq *req;
-    size_t written;
-    bool reused;    /* a response was already completed on this connection */
-    bool got_bytes; /* the current request received response bytes */
-    bool complete;
-    bool keep_alive;
-    int status;
+    bool reused; /* a response was already completed on this connection */
     uint64_t start_ns;
-    http_parser parser;
+    struct http_exchange x; /* of <req> */
 };
 
 struct mirror_client {
@@ -193,42 +188,13 @@ static void conn_fail(struct mirror_client *c, struct mconn *m);
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
-static int on_headers_complete(http_parser *p)
-{
-    struct mconn *m = p->data;
-    m->status = (int)p->status_code;
-    /* A response to HEAD, and a 1xx, 204 or 304 response, has no body,
-     * whatever its headers say (RFC 9112 section 6.3); libhttp-parser would
-     * otherwise wait for the bytes a Content-Length announces. */
-    if (m->req && m->req->head)
-        return 1;
-    if (p->status_code < 200 || p->status_code == 204 || p->status_code == 304)
-        return 1;
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct mconn *m = p->data;
-    if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101)
-        return 0; /* an interim response: the final one follows */
-    m->complete = true;
-    /* After a 101 the connection no longer speaks HTTP: never reuse it. */
-    m->keep_alive = http_should_keep_alive(p) != 0 && !p->upgrade && p->status_code != 101;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static const http_parser_settings parser_settings = {
-    .on_headers_complete = on_headers_complete,
-    .on_message_complete = on_message_complete,
-};
-
 /* Writes what the socket takes of the current request. */
 static void conn_send(struct mirror_client *c, struct mconn *m)
 {
-    while (m->written < m->req->len) {
-        ssize_t n = send(m->fd, m->req->data + m->written, m->req->len - m->written, MSG_NOSIGNAL);
+    while (!http_exchange_sent(&m->x)) {
+        size_t left;
+        const uint8_t *p = http_exchange_unsent(&m->x, &left);
+        ssize_t n = send(m->fd, p, left, MSG_NOSIGNAL);
         if (n == -1) {
             if (errno == EINTR)
                 continue;
@@ -239,7 +205,7 @@ static void conn_send(struct mirror_client *c, struct mconn *m)
             conn_fail(c, m);
             return;
         }
-        m->written += (size_t)n;
+        http_exchange_wrote(&m->x, (size_t)n);
     }
     if (!m->req->counted_sent) {
         m->req->counted_sent = true;
@@ -253,13 +219,8 @@ static void conn_send(struct mirror_client *c, struct mconn *m)
 static void conn_assign(struct mirror_client *c, struct mconn *m, struct mreq *r)
 {
     m->req = r;
-    m->written = 0;
-    m->got_bytes = false;
-    m->complete = false;
-    m->status = 0;
     m->start_ns = mono_ns();
-    http_parser_init(&m->parser, HTTP_RESPONSE);
-    m->parser.data = m;
+    http_exchange_start(&m->x, r->data, r->len, r->head);
     m->state = MC_SENDING;
     if (m->reused)
         counter_inc(&c->ctr->reused);
@@ -351,13 +312,13 @@ static void conn_finish(struct mirror_client *c, struct mconn *m)
 {
     uint64_t elapsed = mono_ns() - m->start_ns;
     latency_observe(&c->ctr->latency, elapsed);
-    counter_inc(&c->ctr->responses[status_class_slot(m->status)]);
+    counter_inc(&c->ctr->responses[status_class_slot(m->x.status)]);
     counter_add(&c->ctr->inflight, (uint64_t)-1);
     if (c->set.on_done)
-        c->set.on_done(c->set.on_done_ctx, m->status, elapsed, MIRROR_DROP_NONE);
+        c->set.on_done(c->set.on_done_ctx, m->x.status, elapsed, MIRROR_DROP_NONE);
     req_free(m->req);
     m->req = NULL;
-    if (!m->keep_alive) {
+    if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);
         return;
     }
@@ -390,7 +351,7 @@ static void conn_retry(struct mirror_client *c, struct mconn *m)
  * dropped as an I/O error otherwise. <m> is gone on return. */
 static void conn_fail(struct mirror_client *c, struct mconn *m)
 {
-    if (m->reused && !m->got_bytes && !m->req->retried)
+    if (m->reused && !m->x.got_bytes && !m->req->retried)
         conn_retry(c, m);
     else
         conn_close(c, m, MIRROR_DROP_IO_ERROR);
@@ -417,16 +378,13 @@ static void conn_read(struct mirror_client *c, struct mconn *m)
             conn_close(c, m, MIRROR_DROP_NONE);
             return;
         }
-        if (n > 0)
-            m->got_bytes = true;
-        size_t used = http_parser_execute(&m->parser, &parser_settings, (const char *)buf, (size_t)n);
-        if (m->complete) {
-            if (used != (size_t)n)
-                m->keep_alive = false; /* bytes beyond the response: do not trust the connection */
+        switch (http_exchange_feed(&m->x, buf, (size_t)n)) {
+        case HTTP_EXCHANGE_MORE:
+            break;
+        case HTTP_EXCHANGE_COMPLETE:
             conn_finish(c, m);
             return;
-        }
-        if (n == 0 || used != (size_t)n || HTTP_PARSER_ERRNO(&m->parser) != HPE_OK) {
+        case HTTP_EXCHANGE_FAILED:
             conn_fail(c, m); /* without response bytes, only an EOF gets here */
             return;
         }

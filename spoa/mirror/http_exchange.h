@@ -1,0 +1,69 @@
+/* One HTTP/1.1 request/response exchange on a mirror connection, without any
+ * I/O: it holds the request bytes (borrowed) and how many were written, and
+ * feeds the response bytes read into libhttp-parser until the response is
+ * whole. The response itself is discarded; only its status and whether the
+ * connection may carry another request are kept. Bodyless responses (to a
+ * HEAD, 1xx, 204, 304) end at their headers whatever they announce; 1xx
+ * interim responses (not 101) are skipped; a body delimited by the end of
+ * the connection ends with the EOF (a feed of 0 bytes). */
+#ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
+#define SPOA_MIRROR_HTTP_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <http_parser.h>
+
+enum http_exchange_result {
+    HTTP_EXCHANGE_MORE,     /* the response is not whole yet: feed more */
+    HTTP_EXCHANGE_COMPLETE, /* the response is whole: see status, keep_alive, extra_bytes */
+    HTTP_EXCHANGE_FAILED,   /* EOF before the response was whole, or bytes that are not HTTP */
+};
+
+/* Read the fields, write them only through the functions below. */
+struct http_exchange {
+    const uint8_t *req; /* the request's bytes, borrowed for the exchange's life */
+    size_t len;
+    size_t written; /* of <len>, handed to the connection so far */
+    bool head;      /* a HEAD request: its response has no body */
+    bool got_bytes; /* at least one response byte was fed */
+    bool complete;
+    bool keep_alive;  /* on COMPLETE: the connection may carry another request */
+    bool extra_bytes; /* on COMPLETE: bytes followed the response (then keep_alive is false) */
+    int status;       /* the final response's status, once its headers are in */
+    http_parser parser;
+};
+
+/* http_exchange_start: (re)starts *x for the request <req> (<len> bytes,
+ * borrowed until the exchange ends), a HEAD request when <head>. */
+void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head);
+
+/* http_exchange_unsent: the request bytes not written yet (*len of them; 0
+ * when the whole request was written). */
+static inline const uint8_t *http_exchange_unsent(const struct http_exchange *x, size_t *len)
+{
+    *len = x->len - x->written;
+    return x->req + x->written;
+}
+
+/* http_exchange_wrote: records that <n> more request bytes (at most those
+ * unsent) were written. */
+static inline void http_exchange_wrote(struct http_exchange *x, size_t n)
+{
+    x->written += n;
+}
+
+/* http_exchange_sent: true once the whole request was written. */
+static inline bool http_exchange_sent(const struct http_exchange *x)
+{
+    return x->written >= x->len;
+}
+
+/* http_exchange_feed: parses <n> response bytes at <p>; <n> == 0 means the
+ * connection reached EOF. Returns MORE, COMPLETE (once: do not feed again)
+ * or FAILED (do not feed again). Bytes after the response are not parsed:
+ * they make it COMPLETE with extra_bytes set and keep_alive false. */
+enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint8_t *p, size_t n);
+
+#endif

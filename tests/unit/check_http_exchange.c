@@ -1,0 +1,245 @@
+/* Unit tests for one mirror request/response exchange (http_exchange.h):
+ * the request's write cursor, and responses fed whole, one byte at a time and
+ * split at every offset: keep-alive and close, HTTP/1.0, 1xx interim then
+ * final, 101, 204/304 and HEAD with a Content-Length, chunked, EOF-delimited
+ * bodies, EOF before or inside a response, garbage, and bytes after it. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mirror/http_exchange.h"
+
+static const uint8_t request[] = "GET / HTTP/1.1\r\nHost: m\r\n\r\n";
+
+/* One response and what the exchange must conclude from it. */
+struct resp_case {
+    const char *name;
+    const char *bytes;
+    bool head;       /* sent for a HEAD request */
+    bool needs_eof;  /* whole only once EOF is fed */
+    int status;      /* expected final status */
+    bool keep_alive; /* expected */
+};
+
+static const struct resp_case cases[] = {
+    {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, false, 200, true},
+    {"no body", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false, false, 404, true},
+    {"close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", false, false, 200,
+     false},
+    {"http/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false, false, 200, false},
+    {"http/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", false,
+     false, 200, true},
+    {"100 then 200", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", false,
+     false, 200, true},
+    {"103 then 201",
+     "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", false,
+     false, 201, true},
+    {"101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", false,
+     false, 101, false},
+    {"204 with length", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false, false, 204, true},
+    {"304 with length", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, false, 304, true},
+    {"HEAD with length", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", true, false, 200, true},
+    {"HEAD chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true, false, 200, true},
+    {"chunked",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=y\r\nabc\r\n0\r\n\r\n", false,
+     false, 200, true},
+    {"chunked trailers",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n", false, false, 200,
+     true},
+    {"eof-delimited", "HTTP/1.1 200 OK\r\n\r\nthe body runs to the end", false, true, 200, false},
+    {"eof-delimited empty", "HTTP/1.1 500 Oops\r\nConnection: close\r\n\r\n", false, true, 500, false},
+    {"503", "HTTP/1.1 503 Busy\r\nContent-Length: 1\r\n\r\nx", false, false, 503, true},
+};
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+static void start(struct http_exchange *x, bool head)
+{
+    http_exchange_start(x, request, sizeof(request) - 1, head);
+}
+
+/* Feeds <c>'s bytes in pieces of <step> (0: whole), then EOF when the case
+ * needs it, and checks every result. */
+static void run_case(const struct resp_case *c, size_t step)
+{
+    struct http_exchange x;
+    start(&x, c->head);
+    size_t len = strlen(c->bytes), off = 0;
+    enum http_exchange_result r = HTTP_EXCHANGE_MORE;
+    while (off < len) {
+        size_t n = step && len - off > step ? step : len - off;
+        r = http_exchange_feed(&x, (const uint8_t *)c->bytes + off, n);
+        off += n;
+        if (off < len)
+            ck_assert_msg(r == HTTP_EXCHANGE_MORE, "%s: result %d at %zu", c->name, r, off);
+    }
+    ck_assert(x.got_bytes);
+    if (c->needs_eof) {
+        ck_assert_msg(r == HTTP_EXCHANGE_MORE, "%s: whole before EOF", c->name);
+        r = http_exchange_feed(&x, (const uint8_t *)"", 0);
+    }
+    ck_assert_msg(r == HTTP_EXCHANGE_COMPLETE, "%s (step %zu): result %d", c->name, step, r);
+    ck_assert_int_eq(x.status, c->status);
+    ck_assert_msg(x.keep_alive == c->keep_alive, "%s: keep_alive %d", c->name, x.keep_alive);
+    ck_assert(!x.extra_bytes);
+}
+
+START_TEST(test_response_whole)
+{
+    run_case(&cases[_i], 0);
+}
+END_TEST
+
+START_TEST(test_response_byte_by_byte)
+{
+    run_case(&cases[_i], 1);
+}
+END_TEST
+
+/* Every response cut in two at every offset. */
+START_TEST(test_response_split_everywhere)
+{
+    const struct resp_case *c = &cases[_i];
+    size_t len = strlen(c->bytes);
+    for (size_t cut = 1; cut < len; cut++) {
+        struct http_exchange x;
+        start(&x, c->head);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)c->bytes, cut), HTTP_EXCHANGE_MORE);
+        enum http_exchange_result r = http_exchange_feed(&x, (const uint8_t *)c->bytes + cut, len - cut);
+        if (c->needs_eof)
+            r = http_exchange_feed(&x, (const uint8_t *)"", 0);
+        ck_assert_msg(r == HTTP_EXCHANGE_COMPLETE, "%s cut at %zu: %d", c->name, cut, r);
+        ck_assert_int_eq(x.status, c->status);
+    }
+}
+END_TEST
+
+/* Bytes after a whole response: complete, but the connection is not reused. */
+START_TEST(test_bytes_after_response)
+{
+    const char *tails[] = {"X", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "\r\n"};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok%s", tails[i]);
+        struct http_exchange x;
+        start(&x, false);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)buf, strlen(buf)), HTTP_EXCHANGE_COMPLETE);
+        ck_assert_int_eq(x.status, 200);
+        ck_assert(x.extra_bytes);
+        ck_assert(!x.keep_alive);
+    }
+    /* A 204 announcing a body it does not have: what follows is extra. */
+    const char *r204 = "HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nbody";
+    struct http_exchange x;
+    start(&x, false);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)r204, strlen(r204)), HTTP_EXCHANGE_COMPLETE);
+    ck_assert(x.extra_bytes);
+    ck_assert(!x.keep_alive);
+}
+END_TEST
+
+START_TEST(test_eof_before_response)
+{
+    struct http_exchange x;
+    start(&x, false);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+    ck_assert(!x.got_bytes); /* what the stale keep-alive retry rule looks at */
+    ck_assert(!x.complete);
+}
+END_TEST
+
+START_TEST(test_eof_inside_response)
+{
+    const char *parts[] = {
+        "HTTP/1.1 200",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        struct http_exchange x;
+        start(&x, false);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)parts[i], strlen(parts[i])),
+                         HTTP_EXCHANGE_MORE);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+        ck_assert(x.got_bytes);
+    }
+}
+END_TEST
+
+START_TEST(test_garbage)
+{
+    const char *bad[] = {
+        "SSH-2.0-OpenSSH\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "\x16\x03\x01\x02\x00",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct http_exchange x;
+        start(&x, false);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)bad[i], strlen(bad[i])),
+                         HTTP_EXCHANGE_FAILED);
+        ck_assert(x.got_bytes);
+    }
+}
+END_TEST
+
+START_TEST(test_request_cursor)
+{
+    struct http_exchange x;
+    start(&x, false);
+    size_t len;
+    const uint8_t *p = http_exchange_unsent(&x, &len);
+    ck_assert_ptr_eq(p, request);
+    ck_assert_uint_eq(len, sizeof(request) - 1);
+    ck_assert(!http_exchange_sent(&x));
+    http_exchange_wrote(&x, 5);
+    p = http_exchange_unsent(&x, &len);
+    ck_assert_ptr_eq(p, request + 5);
+    ck_assert_uint_eq(len, sizeof(request) - 6);
+    http_exchange_wrote(&x, len);
+    ck_assert(http_exchange_sent(&x));
+    http_exchange_unsent(&x, &len);
+    ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
+/* One exchange struct serves request after request on a kept-alive connection. */
+START_TEST(test_restart)
+{
+    struct http_exchange x;
+    const char *r1 = "HTTP/1.1 500 No\r\nContent-Length: 0\r\n\r\n";
+    const char *r2 = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
+    start(&x, false);
+    http_exchange_wrote(&x, sizeof(request) - 1);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)r1, strlen(r1)), HTTP_EXCHANGE_COMPLETE);
+    ck_assert_int_eq(x.status, 500);
+    start(&x, true); /* HEAD: the 9 announced bytes never come */
+    ck_assert_uint_eq(x.written, 0);
+    ck_assert(!x.got_bytes && !x.complete);
+    ck_assert_int_eq(x.status, 0);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)r2, strlen(r2)), HTTP_EXCHANGE_COMPLETE);
+    ck_assert_int_eq(x.status, 200);
+    ck_assert(x.keep_alive);
+}
+END_TEST
+
+Suite *http_exchange_suite(void);
+Suite *http_exchange_suite(void)
+{
+    Suite *s = suite_create("http_exchange");
+    TCase *tc = tcase_create("responses");
+    tcase_add_loop_test(tc, test_response_whole, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_response_byte_by_byte, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_response_split_everywhere, 0, (int)N_CASES);
+    tcase_add_test(tc, test_bytes_after_response);
+    tcase_add_test(tc, test_eof_before_response);
+    tcase_add_test(tc, test_eof_inside_response);
+    tcase_add_test(tc, test_garbage);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("request");
+    tcase_add_test(tc, test_request_cursor);
+    tcase_add_test(tc, test_restart);
+    suite_add_tcase(s, tc);
+    return s;
+}

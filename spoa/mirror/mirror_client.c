@@ -1,25 +1,16 @@
 #include "mirror/mirror_client.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <ev.h>
-
-#include "core/clock.h"
-#include "core/container_of.h"
+#include "core/list.h"
 #include "core/xalloc.h"
 #include "mirror/http_exchange.h"
 
 /* Bytes read from a mirror at a time; responses are parsed and dropped. */
 #define READ_CHUNK 16384
-/* Period of the sweep that expires queued requests. */
-#define SWEEP_PERIOD_S 0.25
 
 struct mreq {
     struct mreq *next;
@@ -33,34 +24,37 @@ struct mreq {
 
 enum mconn_state { MC_CONNECTING, MC_IDLE, MC_SENDING, MC_RECEIVING };
 
-struct mconn {
-    ev_io io;
-    ev_timer timer;
+struct mirror_conn {
+    struct list_node node; /* in client->conns */
     struct mirror_client *client;
-    struct mconn *prev, *next;
-    int fd;
     enum mconn_state state;
     struct mreq *req;
     bool reused; /* a response was already completed on this connection */
     uint64_t start_ns;
     struct http_exchange x; /* of <req> */
+    /* The transport's conn_size bytes. */
+    alignas(max_align_t) unsigned char data[];
 };
 
 struct mirror_client {
-    struct ev_loop *loop;
     struct mirror_client_settings set;
     struct target_addr *addr;
     struct mirror_counters *ctr;
     const struct logger *log;
-    struct mconn *conns; /* idle connections first */
-    struct mconn *tail;  /* the last of conns, so busy ones are appended in O(1) */
+    const struct mirror_transport *tr;
+    void *tr_ctx;
+    struct list_node conns; /* idle connections first */
     uint32_t nconns;
     struct mreq *qhead, *qtail;
     uint32_t queued;
     uint32_t failures;
     uint64_t circuit_until_ns;
-    ev_timer sweep;
 };
+
+static uint64_t now_ns(const struct mirror_client *c)
+{
+    return c->tr->now_ns(c->tr_ctx);
+}
 
 static void req_free(struct mreq *r)
 {
@@ -74,46 +68,21 @@ static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
         why = MIRROR_DROP_IO_ERROR;
     counter_inc(&c->ctr->dropped[why]);
     if (c->set.on_done)
-        c->set.on_done(c->set.on_done_ctx, 0, mono_ns() - r->queued_ns, why);
+        c->set.on_done(c->set.on_done_ctx, 0, now_ns(c) - r->queued_ns, why);
     req_free(r);
 }
 
-/* ---- connection list: idle connections are kept at the front ---- */
-
-static void list_remove(struct mirror_client *c, struct mconn *m)
+/* The first connection: an idle one if any is idle. */
+static struct mirror_conn *first_conn(const struct mirror_client *c)
 {
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        c->conns = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        c->tail = m->prev;
-    m->prev = m->next = NULL;
+    struct list_node *n = list_first(&c->conns);
+    return n ? list_entry(n, struct mirror_conn, node) : NULL;
 }
 
-static void list_push_front(struct mirror_client *c, struct mconn *m)
+static struct mirror_conn *idle_conn(const struct mirror_client *c)
 {
-    m->next = c->conns;
-    m->prev = NULL;
-    if (c->conns)
-        c->conns->prev = m;
-    else
-        c->tail = m;
-    c->conns = m;
-}
-
-static void list_push_back(struct mirror_client *c, struct mconn *m)
-{
-    if (!c->tail) {
-        list_push_front(c, m);
-        return;
-    }
-    c->tail->next = m;
-    m->prev = c->tail;
-    m->next = NULL;
-    c->tail = m;
+    struct mirror_conn *m = first_conn(c);
+    return m && m->state == MC_IDLE ? m : NULL;
 }
 
 /* ---- queue ---- */
@@ -151,57 +120,35 @@ static bool circuit_open(const struct mirror_client *c, uint64_t now)
 
 /* ---- connections ---- */
 
-static void conn_start_io(struct mirror_client *c, struct mconn *m, int events)
-{
-    if (ev_is_active(&m->io) && (m->io.events & (EV_READ | EV_WRITE)) == events)
-        return; /* already watching for exactly that: no epoll_ctl */
-    ev_io_stop(c->loop, &m->io);
-    ev_io_set(&m->io, m->fd, events);
-    ev_io_start(c->loop, &m->io);
-}
-
-static void conn_arm_timer(struct mirror_client *c, struct mconn *m, uint32_t ms)
-{
-    ev_timer_stop(c->loop, &m->timer);
-    ev_timer_set(&m->timer, ms / 1000.0, 0.);
-    ev_timer_start(c->loop, &m->timer);
-}
-
 /* Closes <m>; its request, if any, is dropped with <why>. */
-static void conn_close(struct mirror_client *c, struct mconn *m, enum mirror_drop why)
+static void conn_close(struct mirror_client *c, struct mirror_conn *m, enum mirror_drop why)
 {
-    ev_io_stop(c->loop, &m->io);
-    ev_timer_stop(c->loop, &m->timer);
     if (m->req) {
         counter_add(&c->ctr->inflight, (uint64_t)-1);
         drop(c, m->req, why);
         m->req = NULL;
     }
-    close(m->fd);
-    list_remove(c, m);
+    c->tr->close(c->tr_ctx, m);
+    list_remove(&m->node);
     c->nconns--;
     free(m);
 }
 
 static void pump(struct mirror_client *c);
-static void conn_fail(struct mirror_client *c, struct mconn *m);
-static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void conn_fail(struct mirror_client *c, struct mirror_conn *m);
 
-/* Writes what the socket takes of the current request. */
-static void conn_send(struct mirror_client *c, struct mconn *m)
+/* Writes what the connection takes of the current request. */
+static void conn_send(struct mirror_client *c, struct mirror_conn *m)
 {
     while (!http_exchange_sent(&m->x)) {
         size_t left;
         const uint8_t *p = http_exchange_unsent(&m->x, &left);
-        ssize_t n = send(m->fd, p, left, MSG_NOSIGNAL);
-        if (n == -1) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                conn_start_io(c, m, EV_WRITE);
-                return;
-            }
+        ssize_t n = c->tr->send(c->tr_ctx, m, p, left);
+        if (n == MIRROR_IO_AGAIN) {
+            c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_WRITE);
+            return;
+        }
+        if (n < 0) {
             conn_fail(c, m);
             return;
         }
@@ -212,31 +159,31 @@ static void conn_send(struct mirror_client *c, struct mconn *m)
         counter_inc(&c->ctr->sent);
     }
     m->state = MC_RECEIVING;
-    conn_start_io(c, m, EV_READ);
+    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ);
 }
 
 /* Starts request <r> on the connected, idle connection <m>. */
-static void conn_assign(struct mirror_client *c, struct mconn *m, struct mreq *r)
+static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct mreq *r)
 {
     m->req = r;
-    m->start_ns = mono_ns();
+    m->start_ns = now_ns(c);
     http_exchange_start(&m->x, r->data, r->len, r->head);
     m->state = MC_SENDING;
     if (m->reused)
         counter_inc(&c->ctr->reused);
     counter_inc(&c->ctr->inflight);
-    list_remove(c, m);
-    list_push_back(c, m);
-    conn_arm_timer(c, m, c->set.timeout_ms);
+    list_remove(&m->node);
+    list_push_back(&c->conns, &m->node);
+    c->tr->arm_timer(c->tr_ctx, m, c->set.timeout_ms);
     conn_send(c, m);
 }
 
-static void connect_failed(struct mirror_client *c, struct mconn *m, int err)
+static void connect_failed(struct mirror_client *c, struct mirror_conn *m, int err)
 {
     counter_inc(&c->ctr->connect_failures);
     c->failures++;
     if (c->failures >= c->set.circuit_failures && c->set.circuit_failures > 0) {
-        uint64_t now = mono_ns();
+        uint64_t now = now_ns(c);
         if (!circuit_open(c, now))
             log_event(c->log, LOG_LVL_WARN, "circuit_open",
                       "mirror=%s host=%s port=%u failures=%u open_ms=%u", c->set.name, c->addr->host,
@@ -249,12 +196,8 @@ static void connect_failed(struct mirror_client *c, struct mconn *m, int err)
     conn_close(c, m, MIRROR_DROP_CONNECT_ERROR);
 }
 
-static void on_connected(struct mirror_client *c, struct mconn *m)
+static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
 {
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-        err = errno;
     if (err != 0) {
         connect_failed(c, m, err);
         return;
@@ -279,38 +222,38 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
         drop(c, r, MIRROR_DROP_CONNECT_ERROR);
         return false;
     }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
+    struct mirror_conn *m = xcalloc(1, sizeof(*m) + c->tr->conn_size);
+    m->client = c;
+    m->req = r;
+    m->state = MC_CONNECTING;
+    int err = 0;
+    switch (c->tr->connect(c->tr_ctx, m, (const struct sockaddr *)&ss, sl, &err)) {
+    case MIRROR_CONNECT_NO_SOCKET:
+        free(m);
         counter_inc(&c->ctr->connect_failures);
         drop(c, r, MIRROR_DROP_CONNECT_ERROR);
         return false;
+    case MIRROR_CONNECT_FAILED:
+        list_push_back(&c->conns, &m->node);
+        c->nconns++;
+        counter_inc(&c->ctr->inflight);
+        connect_failed(c, m, err);
+        return false;
+    case MIRROR_CONNECT_STARTED:
+        break;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    struct mconn *m = xcalloc(1, sizeof(*m));
-    m->client = c;
-    m->fd = fd;
-    m->req = r;
-    m->state = MC_CONNECTING;
-    ev_io_init(&m->io, conn_io_cb, fd, EV_WRITE);
-    ev_timer_init(&m->timer, conn_timer_cb, 0., 0.);
-    list_push_back(c, m);
+    list_push_back(&c->conns, &m->node);
     c->nconns++;
     counter_inc(&c->ctr->inflight);
-    int rc = connect(fd, (struct sockaddr *)&ss, sl);
-    if (rc == -1 && errno != EINPROGRESS) {
-        connect_failed(c, m, errno);
-        return false;
-    }
-    conn_arm_timer(c, m, c->set.connect_timeout_ms);
-    ev_io_start(c->loop, &m->io);
+    c->tr->arm_timer(c->tr_ctx, m, c->set.connect_timeout_ms);
+    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_WRITE);
     return true;
 }
 
 /* The response is complete: count it, then keep or close the connection. */
-static void conn_finish(struct mirror_client *c, struct mconn *m)
+static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
-    uint64_t elapsed = mono_ns() - m->start_ns;
+    uint64_t elapsed = now_ns(c) - m->start_ns;
     latency_observe(&c->ctr->latency, elapsed);
     counter_inc(&c->ctr->responses[status_class_slot(m->x.status)]);
     counter_add(&c->ctr->inflight, (uint64_t)-1);
@@ -324,16 +267,16 @@ static void conn_finish(struct mirror_client *c, struct mconn *m)
     }
     m->reused = true;
     m->state = MC_IDLE;
-    list_remove(c, m);
-    list_push_front(c, m);
-    conn_arm_timer(c, m, c->set.idle_timeout_ms);
-    conn_start_io(c, m, EV_READ); /* to notice the server closing it */
+    list_remove(&m->node);
+    list_push_front(&c->conns, &m->node);
+    c->tr->arm_timer(c->tr_ctx, m, c->set.idle_timeout_ms);
+    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ); /* to notice the server closing it */
 }
 
 /* A kept-alive connection failed before any byte of the response: the server
  * most likely closed it as we reused it. The request goes out once more on a
  * new connection. */
-static void conn_retry(struct mirror_client *c, struct mconn *m)
+static void conn_retry(struct mirror_client *c, struct mirror_conn *m)
 {
     struct mreq *r = m->req;
     m->req = NULL;
@@ -349,7 +292,7 @@ static void conn_retry(struct mirror_client *c, struct mconn *m)
 /* The exchange on <m> failed (write error, reset, early EOF, bad response):
  * retried once when it was a reused connection that sent no response byte,
  * dropped as an I/O error otherwise. <m> is gone on return. */
-static void conn_fail(struct mirror_client *c, struct mconn *m)
+static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
 {
     if (m->reused && !m->x.got_bytes && !m->req->retried)
         conn_retry(c, m);
@@ -357,16 +300,14 @@ static void conn_fail(struct mirror_client *c, struct mconn *m)
         conn_close(c, m, MIRROR_DROP_IO_ERROR);
 }
 
-static void conn_read(struct mirror_client *c, struct mconn *m)
+static void conn_read(struct mirror_client *c, struct mirror_conn *m)
 {
     uint8_t buf[READ_CHUNK];
     for (;;) {
-        ssize_t n = recv(m->fd, buf, sizeof(buf), 0);
-        if (n == -1) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
+        ssize_t n = c->tr->recv(c->tr_ctx, m, buf, sizeof(buf));
+        if (n == MIRROR_IO_AGAIN)
+            return;
+        if (n < 0) {
             if (m->state == MC_IDLE)
                 conn_close(c, m, MIRROR_DROP_NONE);
             else
@@ -391,33 +332,61 @@ static void conn_read(struct mirror_client *c, struct mconn *m)
     }
 }
 
-static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+/* Moves queued requests onto connections while there is room; drops those
+ * that waited too long, and all of them while the circuit is open. */
+static void pump(struct mirror_client *c)
 {
-    struct mconn *m = CONTAINER_OF(io, struct mconn, io);
-    struct mirror_client *c = m->client;
-    (void)loop;
-    (void)revents;
-    switch (m->state) {
-    case MC_CONNECTING:
-        on_connected(c, m);
-        break;
-    case MC_SENDING:
-        conn_send(c, m);
-        break;
-    case MC_RECEIVING:
-    case MC_IDLE:
-        conn_read(c, m);
-        break;
+    uint64_t now = now_ns(c);
+    uint64_t max_wait = (uint64_t)c->set.timeout_ms * 1000000ull;
+    while (c->qhead) {
+        if (circuit_open(c, now)) {
+            drop(c, queue_pop(c), MIRROR_DROP_CIRCUIT_OPEN);
+            continue;
+        }
+        if (now - c->qhead->queued_ns > max_wait) {
+            drop(c, queue_pop(c), MIRROR_DROP_INFLIGHT_LIMIT);
+            continue;
+        }
+        struct mirror_conn *idle = idle_conn(c);
+        if (idle) {
+            conn_assign(c, idle, queue_pop(c));
+        } else if (c->nconns < c->set.max_inflight) {
+            conn_open(c, queue_pop(c));
+        } else {
+            break;
+        }
     }
+}
+
+/* ---- entry points for the transport ---- */
+
+void mirror_client_on_connected(struct mirror_conn *m, int err)
+{
+    struct mirror_client *c = m->client;
+    if (m->state == MC_CONNECTING)
+        connected(c, m, err);
+    pump(c);
+}
+
+void mirror_client_on_writable(struct mirror_conn *m)
+{
+    struct mirror_client *c = m->client;
+    if (m->state == MC_SENDING)
+        conn_send(c, m);
     pump(c); /* a connection may have become free, or gone */
 }
 
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+void mirror_client_on_readable(struct mirror_conn *m)
 {
-    struct mconn *m = CONTAINER_OF(t, struct mconn, timer);
     struct mirror_client *c = m->client;
-    (void)loop;
-    (void)revents;
+    if (m->state == MC_RECEIVING || m->state == MC_IDLE)
+        conn_read(c, m);
+    pump(c);
+}
+
+void mirror_client_on_timeout(struct mirror_conn *m)
+{
+    struct mirror_client *c = m->client;
     switch (m->state) {
     case MC_CONNECTING:
         connect_failed(c, m, ETIMEDOUT);
@@ -433,60 +402,38 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     pump(c);
 }
 
-/* Moves queued requests onto connections while there is room; drops those
- * that waited too long, and all of them while the circuit is open. */
-static void pump(struct mirror_client *c)
+void mirror_client_sweep(struct mirror_client *c)
 {
-    uint64_t now = mono_ns();
-    uint64_t max_wait = (uint64_t)c->set.timeout_ms * 1000000ull;
-    while (c->qhead) {
-        if (circuit_open(c, now)) {
-            drop(c, queue_pop(c), MIRROR_DROP_CIRCUIT_OPEN);
-            continue;
-        }
-        if (now - c->qhead->queued_ns > max_wait) {
-            drop(c, queue_pop(c), MIRROR_DROP_INFLIGHT_LIMIT);
-            continue;
-        }
-        struct mconn *idle = c->conns;
-        if (idle && idle->state == MC_IDLE) {
-            conn_assign(c, idle, queue_pop(c));
-        } else if (c->nconns < c->set.max_inflight) {
-            conn_open(c, queue_pop(c));
-        } else {
-            break;
-        }
-    }
-}
-
-static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct mirror_client *c = CONTAINER_OF(t, struct mirror_client, sweep);
-    (void)loop;
-    (void)revents;
     pump(c);
 }
 
-struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
-                                        struct target_addr *addr, struct mirror_counters *ctr,
-                                        const struct logger *log)
+void *mirror_conn_data(struct mirror_conn *m)
+{
+    return m->data;
+}
+
+/* ---- the client ---- */
+
+struct mirror_client *mirror_client_create(const struct mirror_client_settings *set, struct target_addr *addr,
+                                           struct mirror_counters *ctr, const struct logger *log,
+                                           const struct mirror_transport *tr, void *tr_ctx)
 {
     struct mirror_client *c = xcalloc(1, sizeof(*c));
-    c->loop = loop;
     c->set = *set;
     if (c->set.max_inflight == 0)
         c->set.max_inflight = 1;
     c->addr = addr;
     c->ctr = ctr;
     c->log = log;
-    ev_timer_init(&c->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
-    ev_timer_start(loop, &c->sweep);
+    c->tr = tr;
+    c->tr_ctx = tr_ctx;
+    list_init(&c->conns);
     return c;
 }
 
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request)
 {
-    uint64_t now = mono_ns();
+    uint64_t now = now_ns(c);
     struct mreq *r = xcalloc(1, sizeof(*r));
     r->data = req;
     r->len = len;
@@ -496,8 +443,8 @@ enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, siz
         drop(c, r, MIRROR_DROP_CIRCUIT_OPEN);
         return MIRROR_DROP_CIRCUIT_OPEN;
     }
-    struct mconn *idle = c->conns;
-    if (!c->qhead && idle && idle->state == MC_IDLE) {
+    struct mirror_conn *idle = idle_conn(c);
+    if (!c->qhead && idle) {
         conn_assign(c, idle, r);
         return MIRROR_DROP_NONE;
     }
@@ -515,8 +462,8 @@ bool mirror_client_busy(const struct mirror_client *c)
 {
     if (c->qhead)
         return true;
-    for (const struct mconn *m = c->conns; m; m = m->next)
-        if (m->req)
+    for (const struct list_node *n = c->conns.next; n != &c->conns; n = n->next)
+        if (list_entry(n, const struct mirror_conn, node)->req)
             return true;
     return false;
 }
@@ -525,10 +472,12 @@ void mirror_client_free(struct mirror_client *c)
 {
     if (!c)
         return;
-    ev_timer_stop(c->loop, &c->sweep);
-    while (c->conns)
-        conn_close(c, c->conns, MIRROR_DROP_SHUTDOWN);
+    struct mirror_conn *m;
+    while ((m = first_conn(c)) != NULL)
+        conn_close(c, m, MIRROR_DROP_SHUTDOWN);
     while (c->qhead)
         drop(c, queue_pop(c), MIRROR_DROP_SHUTDOWN);
+    if (c->tr->release)
+        c->tr->release(c->tr_ctx);
     free(c);
 }

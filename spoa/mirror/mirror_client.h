@@ -1,20 +1,27 @@
-/* The HTTP/1.1 client of one mirror on one worker's event loop: a bounded
- * pool of keep-alive connections, a bounded queue, connect and request
- * timeouts, a circuit breaker, responses parsed with libhttp-parser and
- * discarded. Every request that is not delivered is counted by reason; none
- * waits for anything on the SPOP side. */
+/* The HTTP/1.1 client of one mirror: a bounded pool of keep-alive
+ * connections, a bounded queue, connect and request timeouts, a circuit
+ * breaker, responses parsed (http_exchange.h) and discarded. Every request
+ * that is not delivered is counted by reason; none waits for anything on the
+ * SPOP side.
+ *
+ * The client is a state machine that does no I/O and knows no event loop:
+ * it reaches sockets, readiness, timers and the clock through a transport
+ * (struct mirror_transport) given at creation, and the transport drives it
+ * through the mirror_client_on_*() entry points and mirror_client_sweep().
+ * mirror_client_ev.h is the transport over libev and real sockets; the unit
+ * tests use one in memory. One thread owns a client and its transport. */
 #ifndef SPOA_MIRROR_CLIENT_H
 #define SPOA_MIRROR_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/log.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
-
-struct ev_loop;
 
 struct mirror_client_settings {
     uint32_t connect_timeout_ms;
@@ -39,13 +46,68 @@ struct mirror_client_settings {
 };
 
 struct mirror_client;
+/* One connection of a client, owned by the client. It carries
+ * mirror_transport.conn_size bytes for the transport (mirror_conn_data()). */
+struct mirror_conn;
 
-/* mirror_client_new: a client on <loop> (the calling worker's) sending to the
- * addresses of <addr> (borrowed, shared), counting into <ctr> (borrowed,
- * owned by the worker). */
-struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
-                                        struct target_addr *addr, struct mirror_counters *ctr,
-                                        const struct logger *log);
+/* ---- the transport ---- */
+
+/* What mirror_transport.connect() did. */
+enum mirror_connect {
+    MIRROR_CONNECT_STARTED,   /* under way (or done): the transport calls mirror_client_on_connected() */
+    MIRROR_CONNECT_NO_SOCKET, /* no socket could be had: nothing to close */
+    MIRROR_CONNECT_FAILED,    /* the connect failed at once: the client will call close() */
+};
+
+/* Returns of mirror_transport.send() and recv() besides a byte count. */
+#define MIRROR_IO_AGAIN (-1) /* would block: wait for the readiness watched */
+#define MIRROR_IO_ERROR (-2) /* the connection failed */
+
+/* Readiness the client asks to be told about (mirror_transport.watch()). */
+#define MIRROR_WATCH_READ  1u
+#define MIRROR_WATCH_WRITE 2u
+
+/* Every hook gets the <ctx> given to mirror_client_create(). Hooks never
+ * call back into the client. Hooks taking a connection are called between
+ * its connect() (included) and its close() (included) only. */
+struct mirror_transport {
+    /* Bytes the transport keeps in each connection (zeroed at its start). */
+    size_t conn_size;
+    /* connect: starts a non-blocking connection of <conn> to <sa>
+     * (<salen> bytes). On NO_SOCKET and FAILED, *err is an errno value. */
+    enum mirror_connect (*connect)(void *ctx, struct mirror_conn *conn, const struct sockaddr *sa,
+                                   socklen_t salen, int *err);
+    /* send: writes up to <len> bytes of <p>: the count written (> 0 when
+     * len > 0), MIRROR_IO_AGAIN or MIRROR_IO_ERROR. */
+    ssize_t (*send)(void *ctx, struct mirror_conn *conn, const uint8_t *p, size_t len);
+    /* recv: reads up to <cap> bytes into <buf>: the count read, 0 at EOF,
+     * MIRROR_IO_AGAIN or MIRROR_IO_ERROR. */
+    ssize_t (*recv)(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t cap);
+    /* watch: from now on, report exactly the readiness in <events>
+     * (MIRROR_WATCH_*) through mirror_client_on_readable/_writable().
+     * While a connect is under way the client watches WRITE and expects
+     * mirror_client_on_connected() instead. */
+    void (*watch)(void *ctx, struct mirror_conn *conn, unsigned events);
+    /* arm_timer: (re)arms the connection's one timer to call
+     * mirror_client_on_timeout() in <ms> milliseconds, replacing any armed. */
+    void (*arm_timer)(void *ctx, struct mirror_conn *conn, uint32_t ms);
+    /* close: stops watching and timing <conn> and closes its socket; the
+     * client frees <conn> right after. */
+    void (*close)(void *ctx, struct mirror_conn *conn);
+    /* now_ns: a monotonic clock in nanoseconds. */
+    uint64_t (*now_ns)(void *ctx);
+    /* release: optional; called last by mirror_client_free(), when the client
+     * no longer uses the transport. */
+    void (*release)(void *ctx);
+};
+
+/* mirror_client_create: a client sending to the addresses of <addr>
+ * (borrowed, shared), counting into <ctr> (borrowed, owned by the worker),
+ * logging to <log> (borrowed), through transport <tr> (borrowed, outlives
+ * the client) with context <tr_ctx>. A max_inflight of 0 counts as 1. */
+struct mirror_client *mirror_client_create(const struct mirror_client_settings *set, struct target_addr *addr,
+                                           struct mirror_counters *ctr, const struct logger *log,
+                                           const struct mirror_transport *tr, void *tr_ctx);
 
 /* mirror_client_submit: takes ownership of the request bytes <req> (<len>
  * bytes, heap) and sends them at once on an idle or new connection, or queues
@@ -58,7 +120,34 @@ enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, siz
 bool mirror_client_busy(const struct mirror_client *c);
 
 /* mirror_client_free: closes every connection; requests still queued or in
- * flight are counted as dropped (shutdown). */
+ * flight are counted as dropped (shutdown). Then releases the transport
+ * (its release hook) and frees <c>. NULL is a no-op. */
 void mirror_client_free(struct mirror_client *c);
+
+/* ---- entry points for the transport ----
+ * Each may close and free <conn> and start other connections; <conn> must
+ * not be used after the call. Each ends by moving queued requests onto
+ * connections that became free. */
+
+/* mirror_client_on_connected: the connect of <conn> finished: <err> is 0 on
+ * success, else an errno value (a refusal, ETIMEDOUT...). */
+void mirror_client_on_connected(struct mirror_conn *conn, int err);
+
+/* mirror_client_on_writable / mirror_client_on_readable: <conn> is ready
+ * for what watch() asked. Ignored in a state that does not expect it. */
+void mirror_client_on_writable(struct mirror_conn *conn);
+void mirror_client_on_readable(struct mirror_conn *conn);
+
+/* mirror_client_on_timeout: the timer armed by arm_timer() expired. */
+void mirror_client_on_timeout(struct mirror_conn *conn);
+
+/* mirror_client_sweep: expires queued requests that waited too long (and
+ * drops them all while the circuit is open). The transport calls it
+ * periodically (every 250 ms for the libev one). */
+void mirror_client_sweep(struct mirror_client *c);
+
+/* mirror_conn_data: the transport's conn_size bytes of <conn> (aligned for
+ * any type), valid until close(). */
+void *mirror_conn_data(struct mirror_conn *conn);
 
 #endif

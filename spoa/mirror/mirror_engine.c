@@ -7,7 +7,7 @@
 #include "core/clock.h"
 #include "mirror/capture_shape.h"
 #include "capture/capture_writer.h"
-#include "mirror/mirror_client.h"
+#include "mirror/mirror_client_ev.h"
 #include "mirror/notify_log.h"
 #include "mirror/request_shape.h"
 #include "mirror/route_policy.h"

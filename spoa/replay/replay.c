@@ -14,7 +14,7 @@
 
 #include "core/log.h"
 #include "core/clock.h"
-#include "mirror/mirror_client.h"
+#include "mirror/mirror_client_ev.h"
 #include "replay/replay.h"
 #include "replay/replay_args.h"
 #include "replay/replay_request.h"

@@ -1,4 +1,4 @@
-/* Integration test of the mirror HTTP client (spoa/mirror_client.c) against
+/* Integration test of the mirror HTTP client (spoa/mirror/mirror_client*.c) against
  * a real HTTP server on loopback (tests/integration/mirror_test_server.py),
  * plus a few raw sockets of its own for refused and unanswered connects.
  *
@@ -21,7 +21,7 @@
 #include <ev.h>
 
 #include "core/counter.h"
-#include "mirror/mirror_client.h"
+#include "mirror/mirror_client_ev.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
 #include "core/xalloc.h"

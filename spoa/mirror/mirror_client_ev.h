@@ -1,0 +1,22 @@
+/* The mirror client on a libev loop with real non-blocking TCP sockets: the
+ * transport (mirror_client.h) that the agent's workers and the replay tool
+ * use. Per connection: one socket (TCP_NODELAY, close-on-exec), one ev_io
+ * and one ev_timer, allocated with the connection; per client: the timer of
+ * the periodic sweep. This header does not include <ev.h>. */
+#ifndef SPOA_MIRROR_CLIENT_EV_H
+#define SPOA_MIRROR_CLIENT_EV_H
+
+#include "mirror/mirror_client.h"
+
+struct ev_loop;
+
+/* mirror_client_new: a client on <loop> (the calling thread's) sending to the
+ * addresses of <addr> (borrowed, shared), counting into <ctr> (borrowed,
+ * owned by the worker), logging to <log> (borrowed). Use it with
+ * mirror_client_submit/_busy/_free (mirror_client.h); mirror_client_free()
+ * also stops and frees what it added to <loop>, which must outlive it. */
+struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
+                                        struct target_addr *addr, struct mirror_counters *ctr,
+                                        const struct logger *log);
+
+#endif

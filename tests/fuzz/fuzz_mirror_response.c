@@ -1,0 +1,126 @@
+/* libFuzzer target: one mirror request/response exchange (http_exchange.h)
+ * fed the bytes a mirror server might answer with.
+ *
+ * Input layout: <cfg> <ncuts> <ncuts x 2-byte cut> <stream>.
+ * - cfg bit 0: the request was a HEAD; bit 1: the connection reaches EOF
+ *   after the stream (a feed of 0 bytes when the exchange still wants more).
+ * - ncuts (mod 16) big-endian offsets (mod the stream length + 1): where the
+ *   stream is split into reads, as a socket would split it.
+ * - stream: the response bytes. A seed is 00 00 followed by a response.
+ *
+ * Each read is copied to a heap block of its own size, so ASan sees any read
+ * past it. Every property is asserted with abort():
+ * - a feed returns MORE until one COMPLETE or FAILED, and nothing is fed
+ *   after that verdict; COMPLETE needs a response byte;
+ * - on COMPLETE: a final status (not 1xx, except 101; libhttp-parser also
+ *   takes one or two digits); a 101 is never kept;
+ *   extra bytes never leave the connection kept; got_bytes is set;
+ * - on FAILED without any response byte, the stream was empty (only then may
+ *   the client retry a stale keep-alive connection);
+ * - split invariance: the verdict, the status, and whether the connection
+ *   stays usable (kept alive, nothing after the response) are the same when
+ *   the stream comes in one read. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirror/http_exchange.h"
+
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
+            abort();                                                                                         \
+        }                                                                                                    \
+    } while (0)
+
+#define MAX_CUTS 16
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint8_t request[] = "GET / HTTP/1.1\r\nHost: m\r\n\r\n";
+
+struct outcome {
+    enum http_exchange_result verdict;
+    int status;
+    bool usable; /* complete, kept alive, and no byte of the stream after the response */
+};
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Feeds <stream> split at the sorted offsets <cuts>, then EOF if <eof>. */
+static struct outcome run(const uint8_t *stream, size_t len, const size_t *cuts, size_t ncuts, bool head,
+                          bool eof)
+{
+    struct http_exchange x;
+    http_exchange_start(&x, request, sizeof(request) - 1, head);
+    http_exchange_wrote(&x, sizeof(request) - 1);
+    enum http_exchange_result r = HTTP_EXCHANGE_MORE;
+    size_t off = 0, fed_nonempty = 0;
+    bool rest_after = false;
+    for (size_t i = 0; i <= ncuts && r == HTTP_EXCHANGE_MORE; i++) {
+        size_t end = i < ncuts ? cuts[i] : len;
+        if (end <= off)
+            continue;
+        size_t n = end - off;
+        uint8_t *piece = malloc(n);
+        CHECK(piece != NULL);
+        memcpy(piece, stream + off, n);
+        r = http_exchange_feed(&x, piece, n);
+        free(piece);
+        fed_nonempty++;
+        off = end;
+        CHECK(x.got_bytes);
+        if (r != HTTP_EXCHANGE_MORE)
+            rest_after = off < len;
+    }
+    if (r == HTTP_EXCHANGE_MORE && eof) {
+        CHECK(off == len);
+        r = http_exchange_feed(&x, (const uint8_t *)"", 0);
+        CHECK(r != HTTP_EXCHANGE_MORE);
+    }
+    CHECK(x.got_bytes == (fed_nonempty > 0));
+    if (r == HTTP_EXCHANGE_COMPLETE) {
+        CHECK(x.complete);
+        CHECK(x.got_bytes);
+        CHECK(x.status == 101 || x.status < 100 || x.status >= 200); /* libhttp-parser takes "20" */
+        CHECK(x.status >= 0 && x.status <= 999);
+        if (x.status == 101 || x.extra_bytes)
+            CHECK(!x.keep_alive);
+    } else {
+        CHECK(!x.complete);
+    }
+    if (r == HTTP_EXCHANGE_FAILED && !x.got_bytes)
+        CHECK(len == 0);
+    return (struct outcome){r, r == HTTP_EXCHANGE_COMPLETE ? x.status : 0,
+                            r == HTTP_EXCHANGE_COMPLETE && x.keep_alive && !x.extra_bytes && !rest_after};
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    bool head = data[0] & 1, eof = data[0] & 2;
+    size_t ncuts = data[1] % MAX_CUTS;
+    if (size < 2 + 2 * ncuts)
+        return 0;
+    const uint8_t *stream = data + 2 + 2 * ncuts;
+    size_t len = size - 2 - 2 * ncuts;
+    size_t cuts[MAX_CUTS];
+    for (size_t i = 0; i < ncuts; i++)
+        cuts[i] = ((size_t)data[2 + 2 * i] << 8 | data[3 + 2 * i]) % (len + 1);
+    qsort(cuts, ncuts, sizeof(cuts[0]), cmp_size);
+
+    struct outcome split = run(stream, len, cuts, ncuts, head, eof);
+    struct outcome whole = run(stream, len, NULL, 0, head, eof);
+    CHECK(split.verdict == whole.verdict);
+    CHECK(split.status == whole.status);
+    CHECK(split.usable == whole.usable);
+    return 0;
+}

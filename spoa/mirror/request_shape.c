@@ -2,10 +2,10 @@
  * headers, Content-Length and the body, as one HTTP/1.1 message. */
 #include "mirror/request_shape.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "core/xalloc.h"
+#include "http/http_emit.h"
+#include "http/http_syntax.h"
 
 #define SHADOW_SUFFIX "-shadow"
 
@@ -114,46 +114,6 @@ int shape_authority(const struct config_mirror *m, struct spop_bytes host, char 
 
 /* ---- header selection ---- */
 
-static const char *const hop_by_hop[] = {
-    "connection", "keep-alive", "te",   "trailer",        "transfer-encoding",
-    "upgrade",    "expect",     "host", "content-length",
-};
-
-bool is_hop_by_hop(struct spop_bytes name)
-{
-    for (size_t i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
-        if (spop_bytes_ieq_str(name, hop_by_hop[i]))
-            return true;
-    static const char proxy[] = "proxy-";
-    return name.len >= sizeof(proxy) - 1 &&
-           spop_bytes_ieq_str((struct spop_bytes){name.ptr, sizeof(proxy) - 1}, proxy);
-}
-
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-bool token_list_has(struct spop_bytes list, struct spop_bytes name)
-{
-    size_t off = 0;
-    while (off < list.len) {
-        const uint8_t *start = list.ptr + off;
-        const uint8_t *comma = memchr(start, ',', list.len - off);
-        struct spop_bytes tok = {start, comma != NULL ? (size_t)(comma - start) : list.len - off};
-        off += tok.len + 1;
-        while (tok.len > 0 && is_ows(tok.ptr[0])) {
-            tok.ptr++;
-            tok.len--;
-        }
-        while (tok.len > 0 && is_ows(tok.ptr[tok.len - 1]))
-            tok.len--;
-        if (tok.len > 0 && spop_bytes_ieq(tok, name))
-            return true;
-    }
-    return false;
-}
-
 /* True when a Connection header of the block <hdrs> (well-formed) names <name>. */
 static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
 {
@@ -164,7 +124,7 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
         if (r <= 0)
             return false;
         off += (size_t)r;
-        if (spop_bytes_ieq_str(n, "connection") && token_list_has(v, name))
+        if (spop_bytes_ieq_str(n, "connection") && http_token_list_has(v.ptr, v.len, name.ptr, name.len))
             return true;
     }
 }
@@ -174,7 +134,7 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
 static bool header_dropped(const struct config_mirror *m, const struct mirror_args *a, bool has_connection,
                            struct spop_bytes name)
 {
-    if (is_hop_by_hop(name))
+    if (http_is_hop_by_hop(name.ptr, name.len))
         return true;
     for (size_t i = 0; i < m->n_headers_remove; i++)
         if (spop_bytes_ieq_str(name, m->headers_remove[i]))
@@ -185,105 +145,20 @@ static bool header_dropped(const struct config_mirror *m, const struct mirror_ar
     return has_connection && connection_names(a->hdrs, name);
 }
 
-/* ---- validation ---- */
-
-/* RFC 9110 tchar: the characters of a method or a header name. */
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool is_token(const uint8_t *p, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_tchar(p[i]))
-            return false;
-    return true;
-}
-
-/* A field value or Host: anything but CR, LF and NUL, which would end the
- * line (or the string) early and let a second request be smuggled in. */
-static bool is_field_value(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
-            return false;
-    return true;
-}
-
-/* A request target: no control characters, no spaces. */
-static bool is_target(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] <= ' ' || p[i] == 0x7f)
-            return false;
-    return true;
-}
-
-/* True for the methods whose requests usually carry a body: they always get
- * a Content-Length, "0" when empty. */
-static bool method_has_body(struct spop_bytes method)
-{
-    return spop_bytes_eq(method, "POST") || spop_bytes_eq(method, "PUT") || spop_bytes_eq(method, "PATCH");
-}
-
-/* ---- output ---- */
-
-/* Appends to <buf> when it is set; counts bytes either way. */
-struct out {
-    uint8_t *buf;
-    size_t len;
-};
-
-static void put(struct out *o, const void *p, size_t n)
-{
-    if (o->buf != NULL && n > 0)
-        memcpy(o->buf + o->len, p, n);
-    o->len += n;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void put_header(struct out *o, const void *name, size_t name_len, const void *value, size_t value_len)
-{
-    put(o, name, name_len);
-    put(o, ": ", 2);
-    put(o, value, value_len);
-    put(o, "\r\n", 2);
-}
-
-static void put_uint(struct out *o, uint64_t v)
-{
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    put(o, digits + sizeof(digits) - n, n);
-}
+/* ---- validation and output ---- */
 
 /* Checks everything that goes on the wire; SHAPE_OK or SHAPE_BAD_REQUEST. */
 static enum shape_status validate(const struct config_mirror *m, const struct mirror_args *a,
                                   const struct authority *au)
 {
     const char *base = m->base_path != NULL ? m->base_path : "";
-    if (!is_token(a->method.ptr, a->method.len))
-        return SHAPE_BAD_REQUEST;
-    if (a->path.len == 0 || !is_target(a->path.ptr, a->path.len) ||
-        !is_target((const uint8_t *)base, strlen(base)))
+    if (!http_is_token(a->method.ptr, a->method.len))
         return SHAPE_BAD_REQUEST;
     /* Origin form only; "*" (OPTIONS) only when there is no base path to prepend. */
-    if (a->path.ptr[0] != '/' && !(spop_bytes_eq(a->path, "*") && base[0] == '\0'))
+    if (http_check_target(a->path.ptr, a->path.len, base[0] == '\0') != HTTP_TARGET_OK ||
+        !http_is_target((const uint8_t *)base, strlen(base)))
         return SHAPE_BAD_REQUEST;
-    if (!is_field_value(au->head, au->head_len) || !is_field_value(au->tail, au->tail_len))
+    if (!http_is_field_value(au->head, au->head_len) || !http_is_field_value(au->tail, au->tail_len))
         return SHAPE_BAD_REQUEST;
     /* An empty block (not even the end marker) stands for no headers. */
     for (size_t off = 0; a->hdrs.len > 0;) {
@@ -294,32 +169,38 @@ static enum shape_status validate(const struct config_mirror *m, const struct mi
         if (r == 0)
             break;
         off += (size_t)r;
-        if (!is_token(n.ptr, n.len) || !is_field_value(v.ptr, v.len))
+        if (!http_is_token(n.ptr, n.len) || !http_is_field_value(v.ptr, v.len))
             return SHAPE_BAD_REQUEST;
     }
     for (size_t i = 0; i < m->n_headers_set; i++) {
         const char *n = m->headers_set[i].name, *v = m->headers_set[i].value;
-        if (n == NULL || v == NULL || !is_token((const uint8_t *)n, strlen(n)) ||
-            !is_field_value((const uint8_t *)v, strlen(v)))
+        if (n == NULL || v == NULL || !http_is_token((const uint8_t *)n, strlen(n)) ||
+            !http_is_field_value((const uint8_t *)v, strlen(v)))
             return SHAPE_BAD_REQUEST;
     }
     return SHAPE_OK;
 }
 
+/* What emit() writes: one mirror's copy of one request. */
+struct shape_job {
+    const struct config_mirror *m;
+    const struct mirror_args *a;
+    const struct authority *au;
+};
+
 /* Writes (or counts) the whole request; validate() accepted it. */
-static void emit(struct out *o, const struct config_mirror *m, const struct mirror_args *a,
-                 const struct authority *au)
+static void emit(struct http_out *o, const void *ctx)
 {
-    put(o, a->method.ptr, a->method.len);
-    put(o, " ", 1);
-    if (m->base_path != NULL)
-        put_str(o, m->base_path);
-    put(o, a->path.ptr, a->path.len);
-    put_str(o, " HTTP/1.1\r\nHost: ");
-    put(o, au->head, au->head_len);
-    put(o, au->ins, au->ins_len);
-    put(o, au->tail, au->tail_len);
-    put(o, "\r\n", 2);
+    const struct shape_job *job = ctx;
+    const struct config_mirror *m = job->m;
+    const struct mirror_args *a = job->a;
+    const struct authority *au = job->au;
+    http_emit_request_line(o, a->method.ptr, a->method.len, m->base_path, a->path.ptr, a->path.len);
+    http_emit_header_start(o, "Host", 4);
+    http_put(o, au->head, au->head_len);
+    http_put(o, au->ins, au->ins_len);
+    http_put(o, au->tail, au->tail_len);
+    http_emit_crlf(o);
 
     bool has_connection = false;
     size_t off = 0;
@@ -333,23 +214,17 @@ static void emit(struct out *o, const struct config_mirror *m, const struct mirr
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
         off += (size_t)r;
         if (!header_dropped(m, a, has_connection, n))
-            put_header(o, n.ptr, n.len, v.ptr, v.len);
+            http_emit_header(o, n.ptr, n.len, v.ptr, v.len);
     }
     /* Configured headers, once each; never one the shaper writes itself or a
      * hop-by-hop one (a set Transfer-Encoding would contradict Content-Length). */
     for (size_t i = 0; i < m->n_headers_set; i++) {
         const struct config_header_set *h = &m->headers_set[i];
-        struct spop_bytes hn = {(const uint8_t *)h->name, strlen(h->name)};
-        if (!is_hop_by_hop(hn))
-            put_header(o, h->name, hn.len, h->value, strlen(h->value));
+        size_t name_len = strlen(h->name);
+        if (!http_is_hop_by_hop((const uint8_t *)h->name, name_len))
+            http_emit_header(o, h->name, name_len, h->value, strlen(h->value));
     }
-    if (a->body.len > 0 || method_has_body(a->method)) {
-        put_str(o, "Content-Length: ");
-        put_uint(o, a->body.len);
-        put(o, "\r\n", 2);
-    }
-    put(o, "\r\n", 2);
-    put(o, a->body.ptr, a->body.len);
+    http_emit_body(o, a->method.ptr, a->method.len, a->body.ptr, a->body.len);
 }
 
 enum shape_status shape_request(const struct config_mirror *m, const struct mirror_args *a, size_t max_len,
@@ -363,15 +238,10 @@ enum shape_status shape_request(const struct config_mirror *m, const struct mirr
     enum shape_status st = validate(m, a, &au);
     if (st != SHAPE_OK)
         return st;
-    struct out count = {.buf = NULL, .len = 0};
-    emit(&count, m, a, &au);
-    if (count.len > max_len)
+    const struct shape_job job = {.m = m, .a = a, .au = &au};
+    uint8_t *buf = http_emit_alloc(emit, &job, max_len, out_len);
+    if (buf == NULL)
         return SHAPE_TOO_LARGE;
-    struct out o = {.buf = xmalloc(count.len), .len = 0};
-    emit(&o, m, a, &au);
-    if (o.len != count.len)
-        abort(); /* both passes run the same code on the same input */
-    *out = o.buf;
-    *out_len = o.len;
+    *out = buf;
     return SHAPE_OK;
 }

@@ -34,20 +34,9 @@ const char *shape_status_str(enum shape_status s);
  * there is no authority. Returns the length, or -1 when <cap> is too small. */
 int shape_authority(const struct config_mirror *m, struct spop_bytes host, char *dst, size_t cap);
 
-/* token_list_has: true when the comma-separated HTTP token list <list> (a
- * Connection header's value, say; optional whitespace around tokens) names
- * <name>, ignoring ASCII case. */
-bool token_list_has(struct spop_bytes list, struct spop_bytes name);
-
-/* is_hop_by_hop: true for headers that must not be forwarded: connection,
- * keep-alive, te, trailer, transfer-encoding, upgrade, proxy-*, expect, and
- * the host and content-length headers (which the shaper writes itself).
- * <name> is lowercase as in req.hdrs_bin. */
-bool is_hop_by_hop(struct spop_bytes name);
-
 /* shape_request: builds the request for mirror <m> into a new heap buffer:
  * "<METHOD> <base_path><path> HTTP/1.1", Host from shape_authority(), the
- * original headers minus hop-by-hop ones, minus the headers named by the
+ * original headers minus hop-by-hop ones (http_is_hop_by_hop()), minus the headers named by the
  * Connection header, minus headers.remove, plus headers.set (replacing same
  * names), Content-Length equal to the body's length when there is a body or
  * the method usually carries one (POST, PUT, PATCH: then "0" when empty), then

@@ -24,7 +24,7 @@ struct replay_shape {
 /* replay_build_request: writes into a new heap buffer (*out, *out_len; the
  * caller frees it): "<method> <base_path><path> HTTP/1.1", "Host: <value
  * chosen by s->authority>", the record's headers in their order (duplicates
- * kept) except hop-by-hop ones (is_hop_by_hop(): connection, keep-alive, te,
+ * kept) except hop-by-hop ones (http_is_hop_by_hop(): connection, keep-alive, te,
  * trailer, transfer-encoding, upgrade, expect, proxy-*, host,
  * content-length), the headers the Connection header names, and headers whose
  * value is exactly CAPTURE_REDACTED (their real value is unknown); then

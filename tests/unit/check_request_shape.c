@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/http_syntax.h"
 #include "mirror/mirror_args.h"
 #include "mirror/request_shape.h"
 #include "spop/spop_data.h"
@@ -196,7 +197,7 @@ static const struct hop_case hop_cases[] = {
 START_TEST(test_hop_by_hop)
 {
     const struct hop_case *t = &hop_cases[_i];
-    ck_assert_msg(is_hop_by_hop(bytes_of(t->name)) == t->want, "%s", t->name);
+    ck_assert_msg(http_is_hop_by_hop((const uint8_t *)t->name, strlen(t->name)) == t->want, "%s", t->name);
 }
 END_TEST
 

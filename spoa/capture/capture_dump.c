@@ -3,46 +3,14 @@
 
 #include "capture/capture_dump.h"
 #include "capture/capture_reader.h"
-
-/* Length of the valid UTF-8 sequence at <p> (<len> bytes left), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t len)
-{
-    uint8_t c = p[0];
-    size_t n;
-    uint32_t min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    uint32_t cp = c & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
+#include "core/utf8.h"
 
 static void json_str(FILE *out, struct spop_bytes b)
 {
     fputc('"', out);
     for (size_t i = 0; i < b.len;) {
         uint8_t c = b.ptr[i];
-        size_t n = utf8_len(b.ptr + i, b.len - i);
+        size_t n = utf8_sequence_len(b.ptr + i, b.len - i);
         if (n == 0) {
             fputs("\\ufffd", out);
             i++;

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/utf8.h"
+
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 bool log_level_parse(const char *s, enum log_level *out)
@@ -62,42 +64,12 @@ static void json_put_escaped(struct json_out *o, char c)
     }
 }
 
-/* Length of the valid UTF-8 sequence starting at p (at most n bytes), or 0. */
-static size_t utf8_sequence(const unsigned char *p, size_t n)
-{
-    size_t len;
-    unsigned min;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned cp = p[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* Writes <n> decoded value bytes: valid UTF-8 as it is, anything else escaped. */
 static void json_put_text(struct json_out *o, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t seq = p[i] >= 0x80 ? utf8_sequence(p + i, n - i) : 0;
-        if (seq) {
+        size_t seq = utf8_sequence_len(p + i, n - i);
+        if (seq > 1) {
             for (size_t k = 0; k < seq; k++)
                 json_put(o, (char)p[i + k]);
             i += seq;

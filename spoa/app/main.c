@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "admin/admin.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "capture/capture_hub.h"
 #include "capture/capture_dump.h"
 #include "config/config_load.h"
@@ -56,13 +56,6 @@ struct app {
     ev_signal sigint_w, sigterm_w, sighup_w;
     ev_timer housekeeping_w;
 };
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Applies one numeric flag to *field; false (with an error) when out of range. */
 static bool apply_uint_flag(const char *flag, const char *value, unsigned long min, unsigned long max,
@@ -211,7 +204,7 @@ static bool app_reload(struct app *app, char *msg, size_t len)
     retire_runtime(app, app->current);
     app->current = rt;
     app->proc.reloads_ok++;
-    app->proc.last_reload_ok_time = unix_now();
+    app->proc.last_reload_ok_time = unix_seconds();
     log_event(&app->log, LOG_LVL_INFO, "reload", "generation=%llu routes=%zu",
               (unsigned long long)rt->generation, rt->cfg.n_routes);
     msg_append(msg, len, "reloaded: generation %llu, %zu route(s)\n", (unsigned long long)rt->generation,
@@ -291,7 +284,7 @@ static int run(struct app *app, struct config *cfg)
     app->loop = ev_default_loop(0);
     app->reg = stats_registry_new(threads);
     app->hub = capture_hub_new();
-    app->proc.start_time = unix_now();
+    app->proc.start_time = unix_seconds();
     app->proc.last_reload_ok_time = app->proc.start_time;
     char *spop_listen = strdup(cfg->spop_listen);
     char *admin_listen = strdup(cfg->admin_listen);

@@ -72,13 +72,6 @@ struct capture_writer {
     bool failing;            /* the last open or write failed: logged once per streak */
 };
 
-static uint64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
-}
-
 static void count(counter_t *c, uint64_t n)
 {
     atomic_fetch_add_explicit(c, n, memory_order_relaxed);
@@ -403,7 +396,7 @@ static void drop_all(struct capture_writer *w, struct capture_item *it, enum cap
 static bool file_too_old(const struct capture_writer *w, const struct capture_writer_settings *set,
                          uint64_t now)
 {
-    return set->rotate_ms && now - w->file_started >= (uint64_t)set->rotate_ms * 1000000ull;
+    return set->rotate_ms && now - w->file_started >= (uint64_t)set->rotate_ms * CLOCK_NS_PER_MS;
 }
 
 /* Writes a batch taken from the queue, rotating as needed. */
@@ -471,10 +464,9 @@ static void *writer_main(void *arg)
                 pthread_cond_wait(&w->wake, &w->mu);
                 continue;
             }
-            uint64_t due = w->file_started + (uint64_t)set.rotate_ms * 1000000ull;
+            uint64_t due = w->file_started + (uint64_t)set.rotate_ms * CLOCK_NS_PER_MS;
             if (mono_ns() < due) {
-                struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull),
-                                      .tv_nsec = (long)(due % 1000000000ull)};
+                struct timespec ts = ns_to_timespec(due);
                 pthread_cond_timedwait(&w->wake, &w->mu, &ts);
                 continue;
             }
@@ -516,16 +508,9 @@ int capture_writer_start(struct capture_writer *w)
     return rc;
 }
 
-/* An absolute CLOCK_MONOTONIC time <ms> from now. */
-static struct timespec mono_after(unsigned ms)
-{
-    uint64_t t = mono_ns() + (uint64_t)ms * 1000000ull;
-    return (struct timespec){.tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull)};
-}
-
 bool capture_writer_sync(struct capture_writer *w, unsigned timeout_ms)
 {
-    struct timespec until = mono_after(timeout_ms);
+    struct timespec until = mono_deadline_ms(timeout_ms);
     bool ok = false;
     pthread_mutex_lock(&w->mu);
     while (w->running) {
@@ -545,7 +530,7 @@ bool capture_writer_stop(struct capture_writer *w, unsigned wait_ms)
     pthread_mutex_lock(&w->mu);
     bool was_running = w->running;
     w->stopping = true;
-    atomic_store(&w->stop_deadline, mono_ns() + (uint64_t)wait_ms * 1000000ull);
+    atomic_store(&w->stop_deadline, mono_ns() + (uint64_t)wait_ms * CLOCK_NS_PER_MS);
     pthread_cond_broadcast(&w->wake);
     if (!was_running) {
         pthread_mutex_unlock(&w->mu);
@@ -553,7 +538,7 @@ bool capture_writer_stop(struct capture_writer *w, unsigned wait_ms)
     }
     /* The thread checks the deadline between records; a system call that
      * hangs (a dead network disk) gets one more second. */
-    struct timespec until = mono_after(wait_ms + 1000);
+    struct timespec until = mono_deadline_ms(wait_ms + 1000);
     while (w->running) {
         if (pthread_cond_timedwait(&w->idle, &w->mu, &until) == ETIMEDOUT)
             break;

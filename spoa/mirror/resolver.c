@@ -5,8 +5,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/xalloc.h"
 
 struct resolver {
@@ -20,17 +20,6 @@ struct resolver {
     size_t n;
     const struct logger *log;
 };
-
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
 
 static void resolve_all(struct resolver *r)
 {
@@ -55,8 +44,7 @@ static void *resolver_main(void *arg)
             r->first_done = true;
             pthread_cond_broadcast(&r->cond);
         }
-        struct timespec until;
-        deadline_in(&until, r->period_ms);
+        struct timespec until = mono_deadline_ms(r->period_ms);
         while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
             ;
     }
@@ -89,8 +77,7 @@ struct resolver *resolver_start(struct target_addr **targets, size_t n, unsigned
 
 bool resolver_wait_first(struct resolver *r, unsigned max_ms)
 {
-    struct timespec until;
-    deadline_in(&until, max_ms);
+    struct timespec until = mono_deadline_ms(max_ms);
     pthread_mutex_lock(&r->lock);
     while (!r->first_done && pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
         ;

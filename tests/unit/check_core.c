@@ -1,8 +1,10 @@
-/* Unit tests for the small core/ helpers: UTF-8 validation (core/utf8.h). */
+/* Unit tests for the small core/ helpers: UTF-8 validation (core/utf8.h)
+ * and the clock conversions (core/clock.h). */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/utf8.h"
 
 /* utf8_sequence_len() at the start of <in> (its <len> bytes) must be <want>. */
@@ -51,6 +53,38 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+START_TEST(test_clock_conversions)
+{
+    struct timespec ts = ns_to_timespec(12 * CLOCK_NS_PER_S + 345678901);
+    ck_assert_int_eq(ts.tv_sec, 12);
+    ck_assert_int_eq(ts.tv_nsec, 345678901);
+    ck_assert_uint_eq(timespec_to_ns(ts), 12345678901ull);
+    ts = ns_to_timespec(999999999);
+    ck_assert_int_eq(ts.tv_sec, 0);
+    ck_assert_int_eq(ts.tv_nsec, 999999999);
+    ck_assert_uint_eq(timespec_to_ns((struct timespec){.tv_sec = 1, .tv_nsec = 0}), CLOCK_NS_PER_S);
+}
+END_TEST
+
+START_TEST(test_clock_readings)
+{
+    uint64_t before = mono_ns();
+    struct timespec deadline = mono_deadline_ms(1500);
+    uint64_t after = mono_ns();
+    ck_assert_int_lt(deadline.tv_nsec, 1000000000L);
+    ck_assert_uint_ge(timespec_to_ns(deadline), before + 1500 * CLOCK_NS_PER_MS);
+    ck_assert_uint_le(timespec_to_ns(deadline), after + 1500 * CLOCK_NS_PER_MS);
+
+    uint64_t ns0 = unix_ns();
+    uint64_t ms = unix_ms();
+    double s = unix_seconds();
+    uint64_t ns1 = unix_ns();
+    ck_assert_uint_ge(ms, ns0 / CLOCK_NS_PER_MS);
+    ck_assert_uint_le(ms, ns1 / CLOCK_NS_PER_MS);
+    ck_assert(s >= (double)(ns0 / CLOCK_NS_PER_S) && s <= (double)(ns1 / CLOCK_NS_PER_S + 1));
+}
+END_TEST
+
 Suite *core_suite(void);
 
 /* core_suite: the Check suite for the core/ helpers without a suite of their own. */
@@ -59,6 +93,10 @@ Suite *core_suite(void)
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("utf8");
     tcase_add_loop_test(tc, test_utf8, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("clock");
+    tcase_add_test(tc, test_clock_conversions);
+    tcase_add_test(tc, test_clock_readings);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* spoa-shadow: reads the options and the configuration, starts the SPOP
  * workers and the admin endpoint, reloads on SIGHUP (or POST /-/reload) and
  * drains on SIGTERM/SIGINT. All process-wide state lives in struct app here. */
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "admin/admin.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/parse_num.h"
 #include "capture/capture_hub.h"
 #include "capture/capture_dump.h"
 #include "config/config_load.h"
@@ -58,15 +60,15 @@ struct app {
 };
 
 /* Applies one numeric flag to *field; false (with an error) when out of range. */
-static bool apply_uint_flag(const char *flag, const char *value, unsigned long min, unsigned long max,
-                            uint32_t *field, struct config_errors *errs)
+static bool apply_uint_flag(const char *flag, const char *value, uint32_t min, uint32_t max, uint32_t *field,
+                            struct config_errors *errs)
 {
     if (!value)
         return true;
-    unsigned long v;
-    if (!options_parse_uint(value, min, max, &v)) {
-        config_errors_addf(errs, "%s: must be a whole number from %lu to %lu, got \"%s\"", flag, min, max,
-                           value);
+    uint64_t v;
+    if (!parse_u64(value, min, max, &v)) {
+        config_errors_addf(errs, "%s: must be a whole number from %" PRIu32 " to %" PRIu32 ", got \"%s\"",
+                           flag, min, max, value);
         return false;
     }
     *field = (uint32_t)v;

@@ -116,22 +116,3 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
     }
     return 0;
 }
-
-bool options_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-    if (!s || !*s)
-        return false;
-    unsigned long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (v < min)
-        return false;
-    *out = v;
-    return true;
-}

@@ -30,7 +30,4 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 /* options_usage: the --help text. */
 const char *options_usage(void);
 
-/* options_parse_uint: parses the decimal <s> into *out when it lies in
- * [min, max]. Returns false for anything else (sign, junk, overflow). */
-bool options_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 #endif

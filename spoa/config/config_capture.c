@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config/config_value.h"
+#include "core/parse_num.h"
 #include "core/xalloc.h"
 
 #define MS_MAX ((uint32_t)INT32_MAX)
@@ -185,33 +186,13 @@ bool config_mirror_set_file_url(const struct config *c, struct config_mirror *m,
 
 /* ---- the `capture:` block ---- */
 
-/* Decimal digits only, no sign or spaces, within min..max. */
-static bool u64_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static void bytes_field(struct cw *w, yaml_node_t *v, uint64_t *dst)
 {
     char what[96], q[CW_QUOTE_CAP];
     snprintf(what, sizeof(what), "a number of bytes from %llu to %llu", (unsigned long long)CAPTURE_MIN_BYTES,
              (unsigned long long)CAPTURE_MAX_BYTES);
     const char *s = cw_scalar(w, v, what);
-    if (s && !u64_parse(s, CAPTURE_MIN_BYTES, CAPTURE_MAX_BYTES, dst))
+    if (s && !parse_u64(s, CAPTURE_MIN_BYTES, CAPTURE_MAX_BYTES, dst))
         cw_error(w, v, "must be %s, got %s", what, config_quote(q, sizeof(q), s));
 }
 

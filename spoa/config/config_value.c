@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/parse_num.h"
+
 static bool is_digit(char ch)
 {
     return ch >= '0' && ch <= '9';
@@ -47,16 +49,8 @@ enum config_percent_result config_percent_parse(const char *s, uint32_t *out)
 
 bool config_u32_parse(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
-    uint64_t v = 0;
-    size_t i = 0;
-    if (!is_digit(s[0]))
-        return false;
-    for (; is_digit(s[i]); i++) {
-        v = v * 10 + (uint64_t)(s[i] - '0');
-        if (v > max)
-            return false;
-    }
-    if (s[i] != '\0' || v < min)
+    uint64_t v;
+    if (!parse_u64(s, min, max, &v))
         return false;
     *out = (uint32_t)v;
     return true;

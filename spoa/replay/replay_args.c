@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/options.h"
+#include "core/parse_num.h"
 #include "replay/replay_args.h"
 #include "core/xalloc.h"
 
@@ -77,7 +77,7 @@ static char *target_authority(const struct config_url *u)
 static int parse_one(struct replay_opts *o, const char *flag, const char *v, char *err, size_t err_len,
                      const char **url)
 {
-    unsigned long n;
+    uint64_t n;
     if (!strcmp(flag, "--target")) {
         *url = v;
     } else if (!strcmp(flag, "--speed")) {
@@ -87,11 +87,11 @@ static int parse_one(struct replay_opts *o, const char *flag, const char *v, cha
         if (!parse_pos_double(v, MAX_RATE, &o->rate))
             goto range;
     } else if (!strcmp(flag, "--concurrency")) {
-        if (!options_parse_uint(v, 1, 100000, &n))
+        if (!parse_u64(v, 1, 100000, &n))
             goto range;
         o->concurrency = (uint32_t)n;
     } else if (!strcmp(flag, "--timeout-ms")) {
-        if (!options_parse_uint(v, 1, 3600000, &n))
+        if (!parse_u64(v, 1, 3600000, &n))
             goto range;
         o->timeout_ms = (uint32_t)n;
     } else if (!strcmp(flag, "--filter-route")) {

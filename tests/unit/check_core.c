@@ -1,10 +1,12 @@
-/* Unit tests for the small core/ helpers: UTF-8 validation (core/utf8.h)
- * and the clock conversions (core/clock.h). */
+/* Unit tests for the small core/ helpers: UTF-8 validation (core/utf8.h),
+ * the clock conversions (core/clock.h) and whole-number parsing
+ * (core/parse_num.h). */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/parse_num.h"
 #include "core/utf8.h"
 
 /* utf8_sequence_len() at the start of <in> (its <len> bytes) must be <want>. */
@@ -85,6 +87,47 @@ START_TEST(test_clock_readings)
 }
 END_TEST
 
+/* parse_u64(<in>, <min>, <max>) must give <ok>, and <want> when ok. */
+struct num_case {
+    const char *in;
+    uint64_t min, max;
+    bool ok;
+    uint64_t want;
+};
+
+static const struct num_case num_cases[] = {
+    {"0", 0, 10, true, 0},
+    {"10", 0, 10, true, 10},
+    {"007", 0, 10, true, 7},
+    {"11", 0, 10, false, 0},
+    {"", 0, 10, false, 0},
+    {NULL, 0, 10, false, 0},
+    {"-1", 0, 10, false, 0},
+    {"+1", 0, 10, false, 0},
+    {" 1", 0, 10, false, 0},
+    {"1 ", 0, 10, false, 0},
+    {"1x", 0, 10, false, 0},
+    {"0x10", 0, 100, false, 0},
+    {"7", 0, 5, false, 0},
+    {"255", 256, 1000, false, 0},
+    {"16777216", 256, 16777216, true, 16777216},
+    {"99999999999999999999999", 0, 16777216, false, 0},
+    {"4294967295", 0, UINT32_MAX, true, UINT32_MAX},
+    {"4294967296", 0, UINT32_MAX, false, 0},
+    {"18446744073709551615", 0, UINT64_MAX, true, UINT64_MAX},
+    {"18446744073709551616", 0, UINT64_MAX, false, 0},
+    {"184467440737095516150", 0, UINT64_MAX, false, 0},
+};
+
+START_TEST(test_parse_u64)
+{
+    const struct num_case *t = &num_cases[_i];
+    uint64_t v = 12345;
+    ck_assert_msg(parse_u64(t->in, t->min, t->max, &v) == t->ok, "case %d", _i);
+    ck_assert_uint_eq(v, t->ok ? t->want : 12345); /* untouched on failure */
+}
+END_TEST
+
 Suite *core_suite(void);
 
 /* core_suite: the Check suite for the core/ helpers without a suite of their own. */
@@ -97,6 +140,9 @@ Suite *core_suite(void)
     tc = tcase_create("clock");
     tcase_add_test(tc, test_clock_conversions);
     tcase_add_test(tc, test_clock_readings);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parse_num");
+    tcase_add_loop_test(tc, test_parse_u64, 0, (int)(sizeof(num_cases) / sizeof(num_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }

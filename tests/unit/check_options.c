@@ -92,22 +92,6 @@ START_TEST(test_bad_command_lines)
 }
 END_TEST
 
-START_TEST(test_parse_uint)
-{
-    unsigned long v = 7;
-    ck_assert(options_parse_uint("0", 0, 10, &v) && v == 0);
-    ck_assert(options_parse_uint("10", 0, 10, &v) && v == 10);
-    ck_assert(!options_parse_uint("11", 0, 10, &v));
-    ck_assert(!options_parse_uint("", 0, 10, &v));
-    ck_assert(!options_parse_uint("-1", 0, 10, &v));
-    ck_assert(!options_parse_uint("1x", 0, 10, &v));
-    ck_assert(!options_parse_uint("255", 256, 1000, &v));
-    ck_assert(!options_parse_uint("99999999999999999999999", 0, 16777216, &v));
-    ck_assert(options_parse_uint("16777216", 256, 16777216, &v) && v == 16777216);
-    ck_assert_uint_eq(v, 16777216);
-}
-END_TEST
-
 Suite *options_suite(void);
 
 Suite *options_suite(void)
@@ -117,7 +101,6 @@ Suite *options_suite(void)
     tcase_add_test(tc, test_values_and_flags);
     tcase_add_test(tc, test_long_config_forms);
     tcase_add_loop_test(tc, test_bad_command_lines, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
-    tcase_add_test(tc, test_parse_uint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@
 #include <http_parser.h>
 
 #include "core/container_of.h"
+#include "core/list.h"
 #include "core/net.h"
 #include "core/xalloc.h"
 
@@ -21,7 +22,7 @@ struct admin_conn {
     ev_io io;
     ev_timer timer;
     struct admin *admin;
-    struct admin_conn *prev, *next;
+    struct list_node link; /* in admin.conns */
     int fd;
     bool responding;
     bool complete;
@@ -39,7 +40,7 @@ struct admin {
     int fd;
     struct admin_handlers h;
     const struct logger *log;
-    struct admin_conn *conns;
+    struct list_node conns; /* struct admin_conn, newest first */
 };
 
 static void conn_free(struct admin_conn *c)
@@ -50,12 +51,7 @@ static void conn_free(struct admin_conn *c)
     close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        a->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    list_remove(&c->link);
     free(c);
 }
 
@@ -244,10 +240,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         buf_init(&c->out, 64u * 1024u * 1024u);
         http_parser_init(&c->parser, HTTP_REQUEST);
         c->parser.data = c;
-        c->next = a->conns;
-        if (a->conns)
-            a->conns->prev = c;
-        a->conns = c;
+        list_push_front(&a->conns, &c->link);
         ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
         ev_timer_init(&c->timer, conn_timer_cb, ADMIN_TIMEOUT_S, 0.);
         ev_io_start(loop, &c->io);
@@ -266,6 +259,7 @@ struct admin *admin_start(struct ev_loop *loop, const char *addr, const struct a
     a->fd = fd;
     a->h = *h;
     a->log = log;
+    list_init(&a->conns);
     ev_io_init(&a->accept_w, accept_cb, fd, EV_READ);
     ev_io_start(loop, &a->accept_w);
     return a;
@@ -282,7 +276,7 @@ void admin_stop(struct admin *a)
         return;
     ev_io_stop(a->loop, &a->accept_w);
     close(a->fd);
-    while (a->conns)
-        conn_free(a->conns);
+    while (!list_empty(&a->conns))
+        conn_free(list_entry(list_first(&a->conns), struct admin_conn, link));
     free(a);
 }

@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include "core/container_of.h"
+#include "core/list.h"
 #include "core/net.h"
 #include "mirror/mirror_seam.h"
 #include "spop/spop_conn.h"
@@ -31,7 +32,7 @@
 struct worker_conn {
     ev_io io;
     struct worker *worker;
-    struct worker_conn *prev, *next;
+    struct list_node link; /* in worker.conns */
     ev_tstamp last_activity;
     uint64_t id;
     char peer[64];
@@ -41,7 +42,7 @@ struct worker_conn {
 /* An engine of a previous configuration, finishing its mirror requests. */
 struct retired_engine {
     struct mirror_engine *engine;
-    struct retired_engine *next;
+    struct list_node link; /* in worker.retired */
 };
 
 struct worker {
@@ -56,11 +57,11 @@ struct worker {
     ev_async reload_w;
     ev_async drain_w;
     struct worker_shared *shared;
-    struct worker_conn *conns;
+    struct list_node conns; /* struct worker_conn, newest first */
     uint64_t next_conn_id;
     struct agent_stats stats;
     struct mirror_engine *engine; /* the current configuration's */
-    struct retired_engine *retired;
+    struct list_node retired;     /* struct retired_engine, newest first */
     bool draining;
     atomic_bool idle;
     pthread_mutex_t mailbox_lock;
@@ -82,12 +83,7 @@ static void conn_close(struct worker *w, struct worker_conn *wc)
               c->session.error_detail ? c->session.error_detail : "", c->session.peer_status,
               c->io_errno ? strerror(c->io_errno) : "");
     spop_conn_deinit(c);
-    if (wc->prev)
-        wc->prev->next = wc->next;
-    else
-        w->conns = wc->next;
-    if (wc->next)
-        wc->next->prev = wc->prev;
+    list_remove(&wc->link);
     atomic_fetch_sub(&w->shared->connections, 1);
     counter_inc(&w->stats.conn_closed);
     counter_add(&w->stats.conn_current, (uint64_t)-1);
@@ -151,10 +147,7 @@ static void conn_open(struct worker *w, int fd)
     wc->last_activity = ev_now(w->loop);
     net_peer_name(fd, wc->peer, sizeof(wc->peer));
     spop_conn_init(&wc->conn, fd, w->shared->max_frame, worker_seam(w), &w->stats);
-    wc->next = w->conns;
-    if (w->conns)
-        w->conns->prev = wc;
-    w->conns = wc;
+    list_push_front(&w->conns, &wc->link);
     counter_inc(&w->stats.conn_accepted);
     counter_inc(&w->stats.conn_current);
     log_event(w->shared->log, LOG_LVL_DEBUG, "spop_accept", "worker=%d conn=%llu peer=%s", w->id,
@@ -209,14 +202,12 @@ static void engine_release(struct mirror_engine *e)
 /* Frees the retired engines that have nothing left in flight. */
 static void sweep_retired(struct worker *w)
 {
-    struct retired_engine **link = &w->retired;
-    while (*link) {
-        struct retired_engine *r = *link;
-        if (mirror_engine_busy(r->engine)) {
-            link = &r->next;
+    struct list_node *it, *tmp;
+    list_for_each_safe(it, tmp, &w->retired) {
+        struct retired_engine *r = list_entry(it, struct retired_engine, link);
+        if (mirror_engine_busy(r->engine))
             continue;
-        }
-        *link = r->next;
+        list_remove(&r->link);
         engine_release(r->engine);
         free(r);
     }
@@ -227,7 +218,8 @@ static void sweep_retired(struct worker *w)
  * be stale by the time the main thread reads it (copies submitted since). */
 static void update_idle(struct worker *w)
 {
-    atomic_store(&w->idle, w->draining && !w->conns && !w->retired && !mirror_engine_busy(w->engine));
+    atomic_store(&w->idle, w->draining && list_empty(&w->conns) && list_empty(&w->retired) &&
+                               !mirror_engine_busy(w->engine));
 }
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -240,15 +232,14 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     ev_tstamp now = ev_now(loop);
     double limit = w->shared->idle_timeout_ms / 1000.0;
-    struct worker_conn *wc = w->conns;
-    while (wc) {
-        struct worker_conn *next = wc->next;
+    struct list_node *it, *tmp;
+    list_for_each_safe(it, tmp, &w->conns) {
+        struct worker_conn *wc = list_entry(it, struct worker_conn, link);
         if (now - wc->last_activity >= limit && !spop_session_closing(&wc->conn.session)) {
             counter_inc(&w->stats.conn_idle_timeout);
             spop_session_fail(&wc->conn.session, SPOP_ERR_TOUT, "idle timeout", &wc->conn.out);
             conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
         }
-        wc = next;
     }
 }
 
@@ -264,8 +255,7 @@ static void reload_cb(struct ev_loop *loop, ev_async *a, int revents)
         return;
     struct retired_engine *r = xcalloc(1, sizeof(*r));
     r->engine = w->engine;
-    r->next = w->retired;
-    w->retired = r;
+    list_push_front(&w->retired, &r->link);
     w->engine = mirror_engine_new(loop, rt, w->id, w->shared->log, w->seed++, w->shared->max_request);
     sweep_retired(w);
 }
@@ -280,14 +270,13 @@ static void drain_cb(struct ev_loop *loop, ev_async *a, int revents)
     ev_io_stop(loop, &w->accept_w);
     ev_timer_stop(loop, &w->accept_backoff_w);
     /* Every NOTIFY read so far has its ACK queued: say goodbye after it. */
-    struct worker_conn *wc = w->conns;
-    while (wc) {
-        struct worker_conn *next = wc->next;
+    struct list_node *it, *tmp;
+    list_for_each_safe(it, tmp, &w->conns) {
+        struct worker_conn *wc = list_entry(it, struct worker_conn, link);
         if (!spop_session_closing(&wc->conn.session)) {
             spop_session_fail(&wc->conn.session, SPOP_ERR_NONE, "agent draining", &wc->conn.out);
             conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
         }
-        wc = next;
     }
     update_idle(w);
 }
@@ -301,9 +290,10 @@ static void stop_cb(struct ev_loop *loop, ev_async *a, int revents)
     ev_timer_stop(loop, &w->sweep_w);
     ev_async_stop(loop, &w->reload_w);
     ev_async_stop(loop, &w->drain_w);
-    while (w->conns) {
-        w->conns->conn.end = SPOP_CONN_END_SHUTDOWN;
-        conn_close(w, w->conns);
+    while (!list_empty(&w->conns)) {
+        struct worker_conn *wc = list_entry(list_first(&w->conns), struct worker_conn, link);
+        wc->conn.end = SPOP_CONN_END_SHUTDOWN;
+        conn_close(w, wc);
     }
     ev_async_stop(loop, a);
     ev_break(loop, EVBREAK_ALL);
@@ -314,6 +304,8 @@ struct worker *worker_new(int id, struct worker_shared *shared)
     struct worker *w = xcalloc(1, sizeof(*w));
     w->id = id;
     w->shared = shared;
+    list_init(&w->conns);
+    list_init(&w->retired);
     w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!w->loop) {
         log_event(shared->log, LOG_LVL_ERROR, "fatal", "reason=\"cannot create an event loop\"");
@@ -390,11 +382,11 @@ void worker_free(struct worker *w)
 {
     if (!w)
         return;
-    while (w->conns)
-        conn_close(w, w->conns);
-    while (w->retired) {
-        struct retired_engine *r = w->retired;
-        w->retired = r->next;
+    while (!list_empty(&w->conns))
+        conn_close(w, list_entry(list_first(&w->conns), struct worker_conn, link));
+    while (!list_empty(&w->retired)) {
+        struct retired_engine *r = list_entry(list_first(&w->retired), struct retired_engine, link);
+        list_remove(&r->link);
         engine_release(r->engine);
         free(r);
     }

@@ -23,6 +23,88 @@ static void add_counters(counter_t *dst, const counter_t *src, size_t n)
         counter_add(&dst[i], counter_get(&src[i]));
 }
 
+/* A metric family that is one counter_t field of a stats struct: its name,
+ * type ("counter" or "gauge"), help text and the field's offset. */
+struct counter_family {
+    const char *name;
+    const char *type;
+    const char *help;
+    size_t off;
+};
+
+/* The field <f> of the stats struct at <stats>. */
+static uint64_t family_value(const struct counter_family *f, const void *stats)
+{
+    return counter_get((const counter_t *)((const char *)stats + f->off));
+}
+
+#define AGENT_FIELD(field) offsetof(struct agent_stats, field)
+
+/* One unlabelled sample each, summed over the workers. */
+static const struct counter_family spop_families[] = {
+    {P "spop_connections", "gauge", "Open SPOP connections from HAProxy.", AGENT_FIELD(conn_current)},
+    {P "spop_connections_accepted_total", "counter", "SPOP connections accepted.",
+     AGENT_FIELD(conn_accepted)},
+    {P "spop_connections_rejected_total", "counter",
+     "SPOP connections refused because max_connections was reached.", AGENT_FIELD(conn_rejected)},
+    {P "spop_idle_timeouts_total", "counter", "SPOP connections closed for being idle.",
+     AGENT_FIELD(conn_idle_timeout)},
+    {P "spop_hellos_total", "counter", "HELLO handshakes completed, health checks included.",
+     AGENT_FIELD(hello)},
+    {P "spop_healthchecks_total", "counter", "Health-check HELLOs (option spop-check).",
+     AGENT_FIELD(healthcheck)},
+    {P "spop_notify_frames_total", "counter", "NOTIFY frames received.", AGENT_FIELD(notify)},
+    {P "spop_acks_total", "counter", "ACK frames sent.", AGENT_FIELD(ack)},
+    {P "spop_notify_aborted_total", "counter", "NOTIFY frames with the ABORT flag (no ACK).",
+     AGENT_FIELD(notify_aborted)},
+    {P "spop_unknown_frames_total", "counter", "Frames of unknown type, ignored.",
+     AGENT_FIELD(frame_unknown)},
+    {P "spop_received_bytes_total", "counter", "Bytes read from HAProxy.", AGENT_FIELD(bytes_in)},
+    {P "spop_sent_bytes_total", "counter", "Bytes written to HAProxy.", AGENT_FIELD(bytes_out)},
+};
+
+#define MIRROR_FIELD(field) offsetof(struct mirror_counters, field)
+
+/* One sample per mirror (labels route and mirror), summed over the workers. */
+static const struct counter_family mirror_families[] = {
+    {P "mirror_sampled_total", "counter", "Copies the sampling decided to send to the mirror.",
+     MIRROR_FIELD(sampled)},
+    {P "mirror_not_sampled_total", "counter", "Requests of the route the sampling left out.",
+     MIRROR_FIELD(not_sampled)},
+    {P "mirror_sampled_by_key_total", "counter",
+     "Sampling decisions taken from the sample_by header or cookie rather than a random draw.",
+     MIRROR_FIELD(sampled_by_key)},
+    {P "mirror_sent_total", "counter", "Requests written completely to the mirror.", MIRROR_FIELD(sent)},
+    {P "mirror_connections_opened_total", "counter", "Connections opened to the mirror.",
+     MIRROR_FIELD(connects)},
+    {P "mirror_connect_failures_total", "counter", "Failed connection attempts to the mirror.",
+     MIRROR_FIELD(connect_failures)},
+    {P "mirror_reused_total", "counter", "Requests sent on a kept-alive connection.", MIRROR_FIELD(reused)},
+    {P "mirror_inflight", "gauge", "Requests in flight to the mirror.", MIRROR_FIELD(inflight)},
+    {P "mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", MIRROR_FIELD(queued)},
+};
+
+#define CAPTURE_FIELD(field) offsetof(struct capture_stats, field)
+
+/* One sample per capture mirror of the running configuration (labels route and mirror). */
+static const struct counter_family capture_families[] = {
+    {P "capture_records_total", "counter", "Records written to capture files.", CAPTURE_FIELD(records)},
+    {P "capture_bytes_total", "counter", "Bytes of the records written to capture files.",
+     CAPTURE_FIELD(bytes)},
+    {P "capture_files_rotated_total", "counter",
+     "Capture files finished (renamed from .open): rotated by size or age, or at stop.",
+     CAPTURE_FIELD(files_rotated)},
+    {P "capture_files_deleted_total", "counter",
+     "Oldest finished capture files deleted to stay within max_files and max_total_bytes.",
+     CAPTURE_FIELD(files_deleted)},
+    {P "capture_queued", "gauge", "Records waiting for the capture writer thread.", CAPTURE_FIELD(queued)},
+    {P "capture_stored_bytes", "gauge",
+     "Bytes of capture files in the directory (finished ones as last listed, plus the open one).",
+     CAPTURE_FIELD(stored_bytes)},
+};
+
+#define N_OF(t) (sizeof(t) / sizeof((t)[0]))
+
 static void render_process(struct buf *out, const struct metrics_process *proc)
 {
     char lbl[128] = "";
@@ -42,56 +124,35 @@ static void render_process(struct buf *out, const struct metrics_process *proc)
     prom_double(out, P "config_last_reload_success_timestamp_seconds", "", proc->last_reload_ok_time);
 }
 
+/* The samples of <name> from the status slots <slots>: one per code of
+ * status_codes[] from index <first> on, then "other". */
+static void render_by_status(struct buf *out, const char *name, const counter_t *slots, size_t first)
+{
+    char lbl[64];
+    for (size_t i = first; i < N_OF(status_codes); i++) {
+        int code = status_codes[i];
+        snprintf(lbl, sizeof(lbl), "status=\"%d\"", code);
+        prom_u64(out, name, lbl, counter_get(&slots[agent_stats_status_slot(code)]));
+    }
+    prom_u64(out, name, "status=\"other\"", counter_get(&slots[AGENT_STATS_STATUS_SLOTS - 1]));
+}
+
 static void render_spop(struct buf *out, const struct server *srv)
 {
     struct agent_stats st;
     memset(&st, 0, sizeof(st));
     server_stats_sum(srv, &st);
-    prom_family(out, P "spop_connections", "gauge", "Open SPOP connections from HAProxy.");
-    prom_u64(out, P "spop_connections", "", counter_get(&st.conn_current));
-    prom_family(out, P "spop_connections_accepted_total", "counter", "SPOP connections accepted.");
-    prom_u64(out, P "spop_connections_accepted_total", "", counter_get(&st.conn_accepted));
-    prom_family(out, P "spop_connections_rejected_total", "counter",
-                "SPOP connections refused because max_connections was reached.");
-    prom_u64(out, P "spop_connections_rejected_total", "", counter_get(&st.conn_rejected));
-    prom_family(out, P "spop_idle_timeouts_total", "counter", "SPOP connections closed for being idle.");
-    prom_u64(out, P "spop_idle_timeouts_total", "", counter_get(&st.conn_idle_timeout));
-    prom_family(out, P "spop_hellos_total", "counter", "HELLO handshakes completed, health checks included.");
-    prom_u64(out, P "spop_hellos_total", "", counter_get(&st.hello));
-    prom_family(out, P "spop_healthchecks_total", "counter", "Health-check HELLOs (option spop-check).");
-    prom_u64(out, P "spop_healthchecks_total", "", counter_get(&st.healthcheck));
-    prom_family(out, P "spop_notify_frames_total", "counter", "NOTIFY frames received.");
-    prom_u64(out, P "spop_notify_frames_total", "", counter_get(&st.notify));
-    prom_family(out, P "spop_acks_total", "counter", "ACK frames sent.");
-    prom_u64(out, P "spop_acks_total", "", counter_get(&st.ack));
-    prom_family(out, P "spop_notify_aborted_total", "counter", "NOTIFY frames with the ABORT flag (no ACK).");
-    prom_u64(out, P "spop_notify_aborted_total", "", counter_get(&st.notify_aborted));
-    prom_family(out, P "spop_unknown_frames_total", "counter", "Frames of unknown type, ignored.");
-    prom_u64(out, P "spop_unknown_frames_total", "", counter_get(&st.frame_unknown));
-    prom_family(out, P "spop_received_bytes_total", "counter", "Bytes read from HAProxy.");
-    prom_u64(out, P "spop_received_bytes_total", "", counter_get(&st.bytes_in));
-    prom_family(out, P "spop_sent_bytes_total", "counter", "Bytes written to HAProxy.");
-    prom_u64(out, P "spop_sent_bytes_total", "", counter_get(&st.bytes_out));
+    for (size_t i = 0; i < N_OF(spop_families); i++) {
+        const struct counter_family *f = &spop_families[i];
+        prom_family(out, f->name, f->type, f->help);
+        prom_u64(out, f->name, "", family_value(f, &st));
+    }
     prom_family(out, P "spop_errors_total", "counter",
                 "AGENT-DISCONNECT frames sent, by SPOP status code (0 = normal close, e.g. draining).");
     prom_family(out, P "spop_peer_errors_total", "counter",
                 "HAPROXY-DISCONNECT frames with a non-zero status.");
-    char lbl[64];
-    for (size_t i = 0; i < sizeof(status_codes) / sizeof(status_codes[0]); i++) {
-        int code = status_codes[i];
-        snprintf(lbl, sizeof(lbl), "status=\"%d\"", code);
-        prom_u64(out, P "spop_errors_total", lbl, counter_get(&st.error_sent[agent_stats_status_slot(code)]));
-    }
-    prom_u64(out, P "spop_errors_total", "status=\"other\"",
-             counter_get(&st.error_sent[AGENT_STATS_STATUS_SLOTS - 1]));
-    for (size_t i = 1; i < sizeof(status_codes) / sizeof(status_codes[0]); i++) {
-        int code = status_codes[i];
-        snprintf(lbl, sizeof(lbl), "status=\"%d\"", code);
-        prom_u64(out, P "spop_peer_errors_total", lbl,
-                 counter_get(&st.error_received[agent_stats_status_slot(code)]));
-    }
-    prom_u64(out, P "spop_peer_errors_total", "status=\"other\"",
-             counter_get(&st.error_received[AGENT_STATS_STATUS_SLOTS - 1]));
+    render_by_status(out, P "spop_errors_total", st.error_sent, 0);
+    render_by_status(out, P "spop_peer_errors_total", st.error_received, 1); /* 0 is not an error */
     prom_family(out, P "ack_latency_seconds", "histogram",
                 "From the read that completed a NOTIFY to the write of its ACK.");
     prom_histogram(out, P "ack_latency_seconds", "", &st.ack_latency, ack_latency_bounds);
@@ -153,16 +214,6 @@ static void mirror_labels(char *lbl, size_t cap, const struct stats_mirror_entry
     }
 }
 
-/* One counter field of struct mirror_counters, summed over workers, for every mirror. */
-#define MIRROR_FIELD(name, type, help, field)                                                                \
-    do {                                                                                                     \
-        prom_family(out, P name, type, help);                                                                \
-        for (size_t j = 0; j < n; j++) {                                                                     \
-            mirror_labels(lbl, sizeof(lbl), entries[j]);                                                     \
-            prom_u64(out, P name, lbl, counter_get(&sums[j].field));                                         \
-        }                                                                                                    \
-    } while (0)
-
 static void render_mirrors(struct buf *out, const struct stats_registry *reg)
 {
     size_t n = 0;
@@ -188,20 +239,14 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
         }
     }
     char lbl[1024], l2[1100];
-    MIRROR_FIELD("mirror_sampled_total", "counter", "Copies the sampling decided to send to the mirror.",
-                 sampled);
-    MIRROR_FIELD("mirror_not_sampled_total", "counter", "Requests of the route the sampling left out.",
-                 not_sampled);
-    MIRROR_FIELD("mirror_sampled_by_key_total", "counter",
-                 "Sampling decisions taken from the sample_by header or cookie rather than a random draw.",
-                 sampled_by_key);
-    MIRROR_FIELD("mirror_sent_total", "counter", "Requests written completely to the mirror.", sent);
-    MIRROR_FIELD("mirror_connections_opened_total", "counter", "Connections opened to the mirror.", connects);
-    MIRROR_FIELD("mirror_connect_failures_total", "counter", "Failed connection attempts to the mirror.",
-                 connect_failures);
-    MIRROR_FIELD("mirror_reused_total", "counter", "Requests sent on a kept-alive connection.", reused);
-    MIRROR_FIELD("mirror_inflight", "gauge", "Requests in flight to the mirror.", inflight);
-    MIRROR_FIELD("mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", queued);
+    for (size_t i = 0; i < N_OF(mirror_families); i++) {
+        const struct counter_family *f = &mirror_families[i];
+        prom_family(out, f->name, f->type, f->help);
+        for (k = 0; k < n; k++) {
+            mirror_labels(lbl, sizeof(lbl), entries[k]);
+            prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
+        }
+    }
 
     static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
     prom_family(out, P "mirror_responses_total", "counter", "Responses from the mirror, by status class.");
@@ -257,20 +302,6 @@ static void render_resolver(struct buf *out, const struct mirror_runtime *rt)
     }
 }
 
-/* One field of struct capture_stats for every capture mirror of the running configuration. */
-#define CAPTURE_FIELD(name, type, help, field)                                                               \
-    do {                                                                                                     \
-        prom_family(out, P name, type, help);                                                                \
-        for (size_t r = 0; r < rt->cfg.n_routes; r++)                                                        \
-            for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {                                       \
-                const struct runtime_mirror *m = &rt->routes[r][i];                                          \
-                if (!m->capture)                                                                             \
-                    continue;                                                                                \
-                capture_labels(lbl, sizeof(lbl), rt, r, i);                                                  \
-                prom_u64(out, P name, lbl, counter_get(&capture_writer_stats(m->capture)->field));           \
-            }                                                                                                \
-    } while (0)
-
 static void capture_labels(char *lbl, size_t cap, const struct mirror_runtime *rt, size_t r, size_t i)
 {
     lbl[0] = '\0';
@@ -287,19 +318,19 @@ static void render_capture(struct buf *out, const struct mirror_runtime *rt)
             any |= rt->routes[r][i].capture != NULL;
     if (!any)
         return;
-    CAPTURE_FIELD("capture_records_total", "counter", "Records written to capture files.", records);
-    CAPTURE_FIELD("capture_bytes_total", "counter", "Bytes of the records written to capture files.", bytes);
-    CAPTURE_FIELD("capture_files_rotated_total", "counter",
-                  "Capture files finished (renamed from .open): rotated by size or age, or at stop.",
-                  files_rotated);
-    CAPTURE_FIELD("capture_files_deleted_total", "counter",
-                  "Oldest finished capture files deleted to stay within max_files and max_total_bytes.",
-                  files_deleted);
-    CAPTURE_FIELD("capture_queued", "gauge", "Records waiting for the capture writer thread.", queued);
-    CAPTURE_FIELD(
-        "capture_stored_bytes", "gauge",
-        "Bytes of capture files in the directory (finished ones as last listed, plus the open one).",
-        stored_bytes);
+    for (size_t f = 0; f < N_OF(capture_families); f++) {
+        const struct counter_family *fam = &capture_families[f];
+        prom_family(out, fam->name, fam->type, fam->help);
+        for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+            for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+                const struct runtime_mirror *m = &rt->routes[r][i];
+                if (!m->capture)
+                    continue;
+                capture_labels(lbl, sizeof(lbl), rt, r, i);
+                prom_u64(out, fam->name, lbl, family_value(fam, capture_writer_stats(m->capture)));
+            }
+        }
+    }
     prom_family(out, P "capture_dropped_total", "counter",
                 "Records not written to a capture file, by reason.");
     for (size_t r = 0; r < rt->cfg.n_routes; r++) {

@@ -10,7 +10,7 @@
 #include "mirror/mirror_args.h"
 #include "admin/prom_text.h"
 #include "spop/spop_proto.h"
-#include "app/version.h"
+#include "core/version.h"
 
 #define P "spoa_shadow_"
 
@@ -137,25 +137,22 @@ static void render_by_status(struct buf *out, const char *name, const counter_t 
     prom_u64(out, name, "status=\"other\"", counter_get(&slots[AGENT_STATS_STATUS_SLOTS - 1]));
 }
 
-static void render_spop(struct buf *out, const struct server *srv)
+static void render_spop(struct buf *out, const struct agent_stats *st)
 {
-    struct agent_stats st;
-    memset(&st, 0, sizeof(st));
-    server_stats_sum(srv, &st);
     for (size_t i = 0; i < N_OF(spop_families); i++) {
         const struct counter_family *f = &spop_families[i];
         prom_family(out, f->name, f->type, f->help);
-        prom_u64(out, f->name, "", family_value(f, &st));
+        prom_u64(out, f->name, "", family_value(f, st));
     }
     prom_family(out, P "spop_errors_total", "counter",
                 "AGENT-DISCONNECT frames sent, by SPOP status code (0 = normal close, e.g. draining).");
     prom_family(out, P "spop_peer_errors_total", "counter",
                 "HAPROXY-DISCONNECT frames with a non-zero status.");
-    render_by_status(out, P "spop_errors_total", st.error_sent, 0);
-    render_by_status(out, P "spop_peer_errors_total", st.error_received, 1); /* 0 is not an error */
+    render_by_status(out, P "spop_errors_total", st->error_sent, 0);
+    render_by_status(out, P "spop_peer_errors_total", st->error_received, 1); /* 0 is not an error */
     prom_family(out, P "ack_latency_seconds", "histogram",
                 "From the read that completed a NOTIFY to the write of its ACK.");
-    prom_histogram(out, P "ack_latency_seconds", "", &st.ack_latency, ack_latency_bounds);
+    prom_histogram(out, P "ack_latency_seconds", "", &st->ack_latency, ack_latency_bounds);
 }
 
 static void render_engine(struct buf *out, const struct stats_registry *reg)
@@ -348,11 +345,11 @@ static void render_capture(struct buf *out, const struct mirror_runtime *rt)
     }
 }
 
-void metrics_render(struct buf *out, const struct server *srv, const struct stats_registry *reg,
+void metrics_render(struct buf *out, const struct agent_stats *spop, const struct stats_registry *reg,
                     const struct mirror_runtime *rt, const struct metrics_process *proc)
 {
     render_process(out, proc);
-    render_spop(out, srv);
+    render_spop(out, spop);
     render_engine(out, reg);
     render_routes(out, reg);
     render_mirrors(out, reg);

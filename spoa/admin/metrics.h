@@ -8,8 +8,8 @@
 
 #include "core/buf.h"
 #include "mirror/mirror_runtime.h"
-#include "app/server.h"
 #include "mirror/stats_registry.h"
+#include "spop/agent_stats.h"
 
 /* Process-level facts kept by the main thread. */
 struct metrics_process {
@@ -21,9 +21,13 @@ struct metrics_process {
     bool draining;
 };
 
-/* metrics_render: appends the whole exposition to <out>. Main thread only
- * (it walks the stats registry, which only the main thread changes). */
-void metrics_render(struct buf *out, const struct server *srv, const struct stats_registry *reg,
+/* metrics_render: appends the whole exposition to <out>: the process facts
+ * <proc>, the SPOP counters <spop> (already summed over the workers), the
+ * per-route and per-mirror counters of <reg> and the resolver and capture
+ * counters of the running configuration <rt>. Everything is borrowed and
+ * only read. Main thread only (it walks the stats registry, which only the
+ * main thread changes). */
+void metrics_render(struct buf *out, const struct agent_stats *spop, const struct stats_registry *reg,
                     const struct mirror_runtime *rt, const struct metrics_process *proc);
 
 #endif

@@ -26,7 +26,7 @@
 #include "replay/replay.h"
 #include "app/server.h"
 #include "mirror/stats_registry.h"
-#include "app/version.h"
+#include "core/version.h"
 
 #define EXIT_CONFIG 2
 /* Mirror host names are resolved again this often (Kubernetes Service IPs can change). */
@@ -219,7 +219,10 @@ static bool app_reload(struct app *app, char *msg, size_t len)
 static void admin_metrics(void *ctx, struct buf *out)
 {
     struct app *app = ctx;
-    metrics_render(out, app->server, app->reg, app->current, &app->proc);
+    struct agent_stats spop;
+    memset(&spop, 0, sizeof(spop));
+    server_stats_sum(app->server, &spop);
+    metrics_render(out, &spop, app->reg, app->current, &app->proc);
 }
 
 static bool admin_ready(void *ctx)

@@ -1,7 +1,7 @@
 # spoa-shadow: production traffic mirroring for HAProxy over SPOP.
 #
 #   make            build build/spoa-shadow (gcc; `make CC=clang` works too)
-#   make test       deps + format check + gcc and clang builds + unit tests under ASan+UBSan
+#   make test       deps + format and layering checks + gcc and clang builds + unit tests under ASan+UBSan
 #                   + fuzz smoke run + integration tests
 #   make demo       deps + a local demo: real HAProxy, the agent and real backends
 #   make fuzz       libFuzzer targets (clang), run for FUZZ_SECONDS each
@@ -47,7 +47,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: all build-clang deps test unit haproxy3 fuzz fuzz-smoke fuzz-build integration bench demo format format-check clean
+.PHONY: all build-clang deps test unit layering haproxy3 fuzz fuzz-smoke fuzz-build integration bench demo format format-check clean
 
 all: $(BUILD)/spoa-shadow
 
@@ -182,8 +182,14 @@ bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 build-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang $(BUILD)/clang/spoa-shadow
 
+# The layers of spoa/ and what each may include (spoa/README.md): the check,
+# then its own test on a tree with deliberate violations.
+layering:
+	$(Q)python3 tests/layering/check_layers.py spoa
+	$(Q)bash tests/layering/test_check_layers.sh
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory format-check all build-clang unit
+	$(Q)$(MAKE) --no-print-directory format-check layering all build-clang unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 

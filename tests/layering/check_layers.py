@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Checks the layering of spoa/: every #include "layer/file.h" must name a
+folder the including file's layer may use, <ev.h> may appear only where the
+event loop is allowed, and headers must not include one another in a cycle.
+
+Usage: check_layers.py [SPOA_DIR]   (default: the spoa/ beside tests/)
+Prints one line per violation ("file:line: ...") and exits 1 when there is any.
+"""
+import os
+import re
+import sys
+
+# Rank of each layer: a file may include its own folder and any folder of a
+# lower rank, never one of its own rank or above.
+RANK = {
+    "core": 0,
+    "spop": 1, "config": 1, "http": 1,
+    "capture": 2,
+    "mirror": 3,
+    "replay": 4, "admin": 4,
+    "app": 5,
+}
+
+# Files that may use libev (<ev.h>): the I/O layer only.
+EV_ALLOWED = ("app/", "admin/admin.c", "replay/", "mirror/mirror_client_ev.c", "mirror/mirror_client_ev.h")
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def scan(root):
+    problems = []
+    graph = {}
+    for layer in sorted(os.listdir(root)):
+        ldir = os.path.join(root, layer)
+        if not os.path.isdir(ldir):
+            continue
+        if layer not in RANK:
+            problems.append(f"{layer}/: a folder that is not a known layer ({', '.join(RANK)})")
+            continue
+        for name in sorted(os.listdir(ldir)):
+            if not name.endswith((".c", ".h")):
+                continue
+            rel = f"{layer}/{name}"
+            graph[rel] = []
+            with open(os.path.join(ldir, name), encoding="utf-8", errors="replace") as f:
+                for lineno, line in enumerate(f, 1):
+                    m = INCLUDE.match(line)
+                    if not m:
+                        continue
+                    kind, target = m.groups()
+                    where = f"spoa/{rel}:{lineno}"
+                    if kind == "<":
+                        if target == "ev.h" and not rel.startswith(EV_ALLOWED):
+                            problems.append(f"{where}: includes <ev.h>, but libev is allowed only in "
+                                            + ", ".join(EV_ALLOWED))
+                        continue
+                    if "/" not in target:
+                        problems.append(f'{where}: includes "{target}" without its layer folder')
+                        continue
+                    tlayer = target.split("/", 1)[0]
+                    if tlayer not in RANK:
+                        problems.append(f'{where}: includes "{target}" from an unknown layer')
+                        continue
+                    if tlayer != layer and RANK[tlayer] >= RANK[layer]:
+                        problems.append(f'{where}: includes "{target}": layer {layer} may not use '
+                                        f'{tlayer} (same level or above)')
+                    graph[rel].append((target, lineno))
+    problems += cycles(graph)
+    return problems
+
+
+def cycles(files):
+    """Include cycles among modules (a module is x.c with its x.h): x depends
+    on y when x.c or x.h includes y.h. Each cycle is reported once."""
+    graph = {}
+    for rel, targets in files.items():
+        deps = graph.setdefault(rel.rsplit(".", 1)[0], [])
+        for target, _ in targets:
+            mod = target.rsplit(".", 1)[0]
+            if mod != rel.rsplit(".", 1)[0] and mod not in deps:
+                deps.append(mod)
+    graph = {k: [(d, 0) for d in v] for k, v in graph.items()}
+    found, state, stack = [], {}, []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for target, _ in graph.get(node, []):
+            if target not in graph:
+                continue
+            if state.get(target) == 1:
+                loop = stack[stack.index(target):] + [target]
+                found.append("include cycle: " + " -> ".join(f"spoa/{n}.[ch]" for n in loop))
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "spoa")
+    problems = scan(root)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"layering: {len(problems)} violation(s)")
+        return 1
+    print("layering: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

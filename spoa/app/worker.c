@@ -32,8 +32,9 @@
 struct worker_conn {
     ev_io io;
     struct worker *worker;
-    struct list_node link; /* in worker.conns */
-    ev_tstamp last_activity;
+    struct list_node link;   /* in worker.conns */
+    ev_tstamp last_activity; /* last I/O event: bytes read or written */
+    bool timed_out;          /* the idle timeout was counted */
     uint64_t id;
     char peer[64];
     struct spop_conn conn;
@@ -222,25 +223,41 @@ static void update_idle(struct worker *w)
                                !mirror_engine_busy(w->engine));
 }
 
+/* Applies the idle timeout to <wc>, which saw no I/O for that long. A
+ * connection still talking SPOP gets an AGENT-DISCONNECT (status 2); one
+ * already closing whose goodbye could not be written in all that time (the
+ * peer stopped reading) is reset, so a peer can never hold a slot forever. */
+static void conn_idle_timeout(struct worker *w, struct worker_conn *wc)
+{
+    if (!wc->timed_out) {
+        wc->timed_out = true;
+        counter_inc(&w->stats.conn_idle_timeout);
+    }
+    if (spop_session_closing(&wc->conn.session)) {
+        spop_conn_abort(&wc->conn, SPOP_CONN_END_TIMEOUT);
+        conn_close(w, wc);
+        return;
+    }
+    spop_session_fail(&wc->conn.session, SPOP_ERR_TOUT, "idle timeout", &wc->conn.out);
+    conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
+}
+
 static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct worker *w = CONTAINER_OF(t, struct worker, sweep_w);
     (void)revents;
     sweep_retired(w);
-    update_idle(w);
-    if (!w->shared->idle_timeout_ms)
-        return;
-    ev_tstamp now = ev_now(loop);
-    double limit = w->shared->idle_timeout_ms / 1000.0;
-    struct list_node *it, *tmp;
-    list_for_each_safe(it, tmp, &w->conns) {
-        struct worker_conn *wc = list_entry(it, struct worker_conn, link);
-        if (now - wc->last_activity >= limit && !spop_session_closing(&wc->conn.session)) {
-            counter_inc(&w->stats.conn_idle_timeout);
-            spop_session_fail(&wc->conn.session, SPOP_ERR_TOUT, "idle timeout", &wc->conn.out);
-            conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
+    if (w->shared->idle_timeout_ms) {
+        ev_tstamp now = ev_now(loop);
+        double limit = w->shared->idle_timeout_ms / 1000.0;
+        struct list_node *it, *tmp;
+        list_for_each_safe(it, tmp, &w->conns) {
+            struct worker_conn *wc = list_entry(it, struct worker_conn, link);
+            if (now - wc->last_activity >= limit)
+                conn_idle_timeout(w, wc);
         }
     }
+    update_idle(w);
 }
 
 static void reload_cb(struct ev_loop *loop, ev_async *a, int revents)

@@ -39,6 +39,16 @@ void spop_conn_deinit(struct spop_conn *c)
     spop_session_deinit(&c->session);
 }
 
+void spop_conn_abort(struct spop_conn *c, enum spop_conn_end why)
+{
+    if (c->fd >= 0) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    buf_consume(&c->out, c->out.len);
+    c->end = why;
+}
+
 const char *spop_conn_end_str(enum spop_conn_end e)
 {
     switch (e) {
@@ -54,6 +64,8 @@ const char *spop_conn_end_str(enum spop_conn_end e)
         return "io_error";
     case SPOP_CONN_END_SHUTDOWN:
         return "shutdown";
+    case SPOP_CONN_END_TIMEOUT:
+        return "idle_timeout";
     }
     return "unknown";
 }

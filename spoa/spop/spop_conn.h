@@ -25,6 +25,7 @@ enum spop_conn_end {
     SPOP_CONN_END_PROTOCOL, /* we sent AGENT-DISCONNECT (error, DISCONNECT reply or health check) */
     SPOP_CONN_END_IO,       /* another socket error */
     SPOP_CONN_END_SHUTDOWN, /* the agent is stopping */
+    SPOP_CONN_END_TIMEOUT,  /* no progress for the idle timeout (spop_conn_abort) */
 };
 
 struct spop_conn {
@@ -53,6 +54,12 @@ int spop_conn_on_writable(struct spop_conn *c);
 
 /* spop_conn_interest: the interest flags for the current state. */
 int spop_conn_interest(const struct spop_conn *c);
+
+/* spop_conn_abort: gives up on the connection for <why>: the output still
+ * queued is dropped and the socket is reset when spop_conn_deinit() closes
+ * it (SO_LINGER 0), so a peer that stopped reading cannot keep the kernel's
+ * send buffer alive either. The interest becomes CLOSE. */
+void spop_conn_abort(struct spop_conn *c, enum spop_conn_end why);
 
 /* spop_conn_deinit: closes the socket and frees the buffers and the session. */
 void spop_conn_deinit(struct spop_conn *c);

@@ -790,7 +790,32 @@ START_TEST(test_end_str)
     ck_assert_str_eq(spop_conn_end_str(SPOP_CONN_END_PROTOCOL), "protocol");
     ck_assert_str_eq(spop_conn_end_str(SPOP_CONN_END_IO), "io_error");
     ck_assert_str_eq(spop_conn_end_str(SPOP_CONN_END_SHUTDOWN), "shutdown");
+    ck_assert_str_eq(spop_conn_end_str(SPOP_CONN_END_TIMEOUT), "idle_timeout");
     ck_assert_str_eq(spop_conn_end_str((enum spop_conn_end)77), "unknown");
+}
+END_TEST
+
+/* spop_conn_abort drops what is queued and asks to close; the close resets
+ * the connection (SO_LINGER 0), so the peer gets no orderly EOF. */
+START_TEST(test_abort)
+{
+    struct harness *h = h_new(HAPROXY_FRAME_SIZE);
+    struct buf in;
+    buf_init(&in, BIG_LIMIT);
+    put_fixture(&in, "haproxy-3.4/002-haproxy-hello.hex");
+    peer_send(h, buf_peek(&in), in.len);
+    buf_free(&in);
+    ck_assert(buf_append(&h->c.out, (const uint8_t *)"pending", 7));
+    spop_conn_abort(&h->c, SPOP_CONN_END_TIMEOUT);
+    ck_assert_uint_eq(h->c.out.len, 0);
+    ck_assert_int_eq(h->c.end, SPOP_CONN_END_TIMEOUT);
+    ck_assert_int_eq(spop_conn_interest(&h->c), SPOP_CONN_CLOSE);
+    struct linger lg = {0};
+    socklen_t len = sizeof(lg);
+    ck_assert_int_eq(getsockopt(h->c.fd, SOL_SOCKET, SO_LINGER, &lg, &len), 0);
+    ck_assert_int_eq(lg.l_onoff, 1);
+    ck_assert_int_eq(lg.l_linger, 0);
+    h_free(h);
 }
 END_TEST
 
@@ -821,6 +846,7 @@ Suite *conn_suite(void)
     tcase_add_test(tc, test_peer_gone_while_writing);
     tcase_add_test(tc, test_peer_rst_tcp);
     tcase_add_test(tc, test_end_str);
+    tcase_add_test(tc, test_abort);
     suite_add_tcase(s, tc);
     return s;
 }

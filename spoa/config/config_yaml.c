@@ -10,6 +10,7 @@
 #include "config/config_url.h"
 #include "config/config_value.h"
 #include "config/config_walk.h"
+#include "core/header_policy.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -48,20 +49,6 @@ static void fn_log_level(struct cw *w, yaml_node_t *v, void *obj)
 
 /* ---- headers ---- */
 
-/* Headers the agent writes itself (framing, connection management, Host). */
-static bool header_managed(const char *name)
-{
-    static const char *const managed[] = {
-        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection",
-        "te",   "trailer",        "upgrade",
-    };
-    for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
-        if (strcmp(name, managed[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Checks a header name (already lowercase); reports at <n> and returns false
  * when it is not usable. */
 static bool header_name_ok(struct cw *w, const yaml_node_t *n, const char *name, const char *what)
@@ -71,9 +58,11 @@ static bool header_name_ok(struct cw *w, const yaml_node_t *n, const char *name,
         cw_error(w, n, "must be a header name (an HTTP token), got %s", config_quote(q, sizeof(q), name));
         return false;
     }
-    if (header_managed(name)) {
-        cw_error(w, n, "%s is managed by the agent and cannot be %s%s", config_quote(q, sizeof(q), name),
-                 what, strcmp(name, "host") == 0 ? " (use authority to choose the mirror's Host)" : "");
+    /* The shaper drops or writes these itself: a set or a remove of one
+     * would silently do nothing. */
+    enum header_reserved r = header_reserved((const uint8_t *)name, strlen(name));
+    if (r != HEADER_FORWARDED) {
+        cw_error(w, n, "%s cannot be %s: %s", config_quote(q, sizeof(q), name), what, header_reserved_why(r));
         return false;
     }
     return true;

@@ -90,20 +90,6 @@ bool http_token_list_has(const uint8_t *list, size_t list_len, const uint8_t *na
     return false;
 }
 
-static const char *const hop_by_hop[] = {
-    "connection", "keep-alive", "te",   "trailer",        "transfer-encoding",
-    "upgrade",    "expect",     "host", "content-length",
-};
-
-bool http_is_hop_by_hop(const uint8_t *name, size_t n)
-{
-    for (size_t i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
-        if (http_ieq(name, n, hop_by_hop[i]))
-            return true;
-    static const char proxy[] = "proxy-";
-    return n >= sizeof(proxy) - 1 && http_ieq(name, sizeof(proxy) - 1, proxy);
-}
-
 static bool bytes_eq(const uint8_t *p, size_t n, const char *s)
 {
     return n == strlen(s) && (n == 0 || memcmp(p, s, n) == 0);

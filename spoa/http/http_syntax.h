@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/header_policy.h"
+
 /* http_is_tchar: true for an RFC 9110 tchar, a character of a method or a
  * header name: ALPHA, DIGIT or one of !#$%&'*+-.^_`|~. */
 bool http_is_tchar(uint8_t c);
@@ -50,11 +52,8 @@ bool http_ieq(const uint8_t *p, size_t n, const char *s);
  * around tokens) names <name> (<name_len> bytes), ignoring ASCII case. */
 bool http_token_list_has(const uint8_t *list, size_t list_len, const uint8_t *name, size_t name_len);
 
-/* http_is_hop_by_hop: true for a header name (<n> bytes at <name>, any case)
- * that is never forwarded: connection, keep-alive, te, trailer,
- * transfer-encoding, upgrade, expect, proxy-*, and host and content-length,
- * which the writer of a request sets itself. */
-bool http_is_hop_by_hop(const uint8_t *name, size_t n);
+/* http_is_hop_by_hop() (the headers never forwarded) lives in
+ * core/header_policy.h, shared with the configuration's checks. */
 
 /* http_method_has_body: true for the methods whose requests usually carry a
  * body (POST, PUT, PATCH; case-sensitive, as methods are): they always get a

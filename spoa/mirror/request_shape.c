@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/header_policy.h"
 #include "http/http_emit.h"
 #include "http/http_syntax.h"
 

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/header_policy.h"
 #include "http/http_emit.h"
 #include "http/http_syntax.h"
 #include "replay/replay_request.h"

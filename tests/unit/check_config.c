@@ -14,6 +14,7 @@
 #include "config/config_url.h"
 #include "config/config_value.h"
 #include "config/config_walk.h"
+#include "core/header_policy.h"
 
 #define CONFIG_DIR "tests/config"
 
@@ -252,11 +253,54 @@ static const struct bad_case bad_cases[] = {
     /* headers */
     {R0 "        headers: {set: {\"bad name\": x}}\n",
      "t.yaml:5: routes[0].mirrors[0].headers.set.bad name: must be a header name (an HTTP token)"},
-    {R0 "        headers: {set: {host: x}}\n", "t.yaml:5: routes[0].mirrors[0].headers.set.host: \"host\" is "
-                                               "managed by the agent and cannot be set (use authority"},
+    /* headers the request shaper drops or writes itself (core/header_policy.h) */
+    {R0 "        headers: {set: {host: x}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.host: \"host\" cannot be set: written by the agent itself "
+     "(use authority to choose the mirror's Host)"},
     {R0 "        headers: {remove: [Content-Length]}\n",
-     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"content-length\" is managed by the agent and "
-     "cannot be removed"},
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"content-length\" cannot be removed: written by the "
+     "agent itself, from the body it sends"},
+    {R0 "        headers: {set: {Content-Length: \"0\"}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.Content-Length: \"content-length\" cannot be set: written "
+     "by "
+     "the agent itself"},
+    {R0 "        headers: {set: {Connection: close}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.Connection: \"connection\" cannot be set: a hop-by-hop "
+     "header, dropped from every copy"},
+    {R0 "        headers: {set: {keep-alive: \"timeout=5\"}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.keep-alive: \"keep-alive\" cannot be set: a hop-by-hop"},
+    {R0 "        headers: {set: {TE: trailers}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.TE: \"te\" cannot be set: a hop-by-hop"},
+    {R0 "        headers: {set: {trailer: x-sum}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.trailer: \"trailer\" cannot be set: a hop-by-hop"},
+    {R0 "        headers: {set: {transfer-encoding: chunked}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.transfer-encoding: \"transfer-encoding\" cannot be set: a "
+     "hop-by-hop"},
+    {R0 "        headers: {set: {upgrade: websocket}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.upgrade: \"upgrade\" cannot be set: a hop-by-hop"},
+    {R0 "        headers: {set: {expect: 100-continue}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.expect: \"expect\" cannot be set: dropped from every copy "
+     "(the agent sends the body at once"},
+    {R0 "        headers: {set: {Proxy-Connection: keep-alive}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.Proxy-Connection: \"proxy-connection\" cannot be set: a "
+     "proxy-* header, dropped from every copy"},
+    {R0 "        headers: {set: {proxy-authorization: \"Basic eA==\"}}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.set.proxy-authorization: \"proxy-authorization\" cannot be "
+     "set: a proxy-* header"},
+    {R0 "        headers: {remove: [x-a, Proxy-Authorization]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[1]: \"proxy-authorization\" cannot be removed: a proxy-* "
+     "header, dropped from every copy"},
+    {R0 "        headers: {remove: [Transfer-Encoding]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"transfer-encoding\" cannot be removed: a "
+     "hop-by-hop header"},
+    {R0 "        headers: {remove: [expect]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"expect\" cannot be removed: dropped from every "
+     "copy"},
+    {R0 "        headers: {remove: [host]}\n",
+     "t.yaml:5: routes[0].mirrors[0].headers.remove[0]: \"host\" cannot be removed: written by the agent "
+     "itself"},
+    {R0 "        headers:\n          set:\n            x-a: 1\n            upgrade: h2c\n",
+     "t.yaml:8: routes[0].mirrors[0].headers.set.upgrade: \"upgrade\" cannot be set: a hop-by-hop"},
     {R0 "        headers: {set: {X-A: 1, x-a: 2}}\n",
      "t.yaml:5: routes[0].mirrors[0].headers.set.x-a: header set twice"},
     {R0 "        headers: {remove: [x-a, X-A]}\n",
@@ -605,6 +649,95 @@ START_TEST(aliases_resolve)
     ck_assert_uint_eq(c.n_routes, 2);
     ck_assert_uint_eq(c.routes[1].mirrors[0].percent_millionths, 50000);
     ck_assert_uint_eq(c.routes[1].mirrors[0].port, 8000);
+    config_free(&c);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* headers.set and headers.remove refuse exactly the names the request
+ * shaper drops or writes itself (http_is_hop_by_hop, the shaper's own test),
+ * and nothing else: names that only look alike load. */
+static const char *const header_names[] = {
+    "connection",
+    "Keep-Alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+    "Host",
+    "content-length",
+    "proxy-connection",
+    "Proxy-Authorization",
+    "proxy-x",
+    "x-proxy-id",
+    "proxy",
+    "tea",
+    "trailers",
+    "x-te",
+    "content-type",
+    "x-host",
+    "hosts",
+    "expectation",
+    "connection-id",
+    "x-upgrade",
+};
+#define N_HEADER_NAMES (sizeof(header_names) / sizeof(header_names[0]))
+
+START_TEST(headers_refused_iff_shaper_drops)
+{
+    const char *name = header_names[_i];
+    bool dropped = http_is_hop_by_hop((const uint8_t *)name, strlen(name));
+    for (int remove = 0; remove < 2; remove++) {
+        char yaml[512];
+        if (remove)
+            snprintf(yaml, sizeof(yaml), R0 "        headers: {remove: [%s]}\n", name);
+        else
+            snprintf(yaml, sizeof(yaml), R0 "        headers: {set: {%s: v}}\n", name);
+        struct config c;
+        struct config_errors errs;
+        bool ok = load(yaml, &c, &errs);
+        char *all = joined(&errs);
+        ck_assert_msg(ok == !dropped, "%s (%s): loaded=%d, shaper drops it=%d\n%s", name,
+                      remove ? "remove" : "set", ok, dropped, all);
+        if (!ok) {
+            ck_assert_uint_eq(errs.count, 1);
+            ck_assert_msg(strstr(errs.items[0], remove ? "cannot be removed: " : "cannot be set: "), "%s",
+                          all);
+            ck_assert_ptr_nonnull(strstr(
+                errs.items[0], header_reserved_why(header_reserved((const uint8_t *)name, strlen(name)))));
+        }
+        free(all);
+        config_free(&c);
+        config_errors_free(&errs);
+    }
+}
+END_TEST
+
+/* Every refused header of a mirror is reported, each at its own key. */
+START_TEST(reserved_headers_all_reported)
+{
+    struct config c;
+    struct config_errors errs;
+    const char *yaml = R0 "        headers:\n"
+                          "          set: {x-ok: 1, Connection: close, Expect: 100-continue}\n"
+                          "          remove: [x-gone, TE, proxy-authorization]\n";
+    ck_assert(!load(yaml, &c, &errs));
+    char *all = joined(&errs);
+    ck_assert_msg(errs.count == 4, "%s", all);
+    ck_assert_msg(strstr(errs.items[0], "t.yaml:6: routes[0].mirrors[0].headers.set.Connection: ") ==
+                      errs.items[0],
+                  "%s", all);
+    ck_assert_msg(strstr(errs.items[1], "t.yaml:6: routes[0].mirrors[0].headers.set.Expect: ") ==
+                      errs.items[1],
+                  "%s", all);
+    ck_assert_msg(strstr(errs.items[2], "t.yaml:7: routes[0].mirrors[0].headers.remove[1]: ") ==
+                      errs.items[2],
+                  "%s", all);
+    ck_assert_msg(strstr(errs.items[3], "t.yaml:7: routes[0].mirrors[0].headers.remove[2]: ") ==
+                      errs.items[3],
+                  "%s", all);
+    free(all);
     config_free(&c);
     config_errors_free(&errs);
 }
@@ -1116,6 +1249,8 @@ Suite *config_suite(void)
     tcase_add_test(tc, shipped_capture_example_loads);
     tcase_add_test(tc, lenient_forms);
     tcase_add_test(tc, aliases_resolve);
+    tcase_add_loop_test(tc, headers_refused_iff_shaper_drops, 0, (int)N_HEADER_NAMES);
+    tcase_add_test(tc, reserved_headers_all_reported);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

@@ -1,0 +1,70 @@
+/* See header_policy.h. */
+#include "core/header_policy.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum header_reserved why;
+} reserved[] = {
+    {"connection", HEADER_HOP_BY_HOP},
+    {"keep-alive", HEADER_HOP_BY_HOP},
+    {"te", HEADER_HOP_BY_HOP},
+    {"trailer", HEADER_HOP_BY_HOP},
+    {"transfer-encoding", HEADER_HOP_BY_HOP},
+    {"upgrade", HEADER_HOP_BY_HOP},
+    {"expect", HEADER_EXPECT},
+    {"host", HEADER_HOST},
+    {"content-length", HEADER_CONTENT_LENGTH},
+};
+
+static const char proxy_prefix[] = "proxy-";
+
+static uint8_t lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* True when the <n> bytes at <p> equal <n> bytes of <s> (lowercase), ignoring ASCII case. */
+static bool prefix_ieq(const uint8_t *p, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower(p[i]) != (uint8_t)s[i])
+            return false;
+    return true;
+}
+
+enum header_reserved header_reserved(const uint8_t *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (n == strlen(reserved[i].name) && prefix_ieq(name, n, reserved[i].name))
+            return reserved[i].why;
+    if (n >= sizeof(proxy_prefix) - 1 && prefix_ieq(name, sizeof(proxy_prefix) - 1, proxy_prefix))
+        return HEADER_PROXY;
+    return HEADER_FORWARDED;
+}
+
+const char *header_reserved_why(enum header_reserved r)
+{
+    switch (r) {
+    case HEADER_FORWARDED:
+        return "";
+    case HEADER_HOP_BY_HOP:
+        return "a hop-by-hop header, dropped from every copy (the agent manages its own connection to the "
+               "mirror)";
+    case HEADER_PROXY:
+        return "a proxy-* header, dropped from every copy (it concerns the hop to a proxy, not the mirror)";
+    case HEADER_EXPECT:
+        return "dropped from every copy (the agent sends the body at once, without 100-continue)";
+    case HEADER_HOST:
+        return "written by the agent itself (use authority to choose the mirror's Host)";
+    case HEADER_CONTENT_LENGTH:
+        return "written by the agent itself, from the body it sends";
+    }
+    return "";
+}
+
+bool http_is_hop_by_hop(const uint8_t *name, size_t n)
+{
+    return header_reserved(name, n) != HEADER_FORWARDED;
+}

@@ -1,0 +1,34 @@
+/* Which request headers never reach a mirror: the one list of them, shared
+ * by the request writers (mirror/request_shape.c, replay/) and by the
+ * configuration, which refuses headers.set / headers.remove entries that
+ * name one (they would silently do nothing). Pure functions. */
+#ifndef SPOA_HEADER_POLICY_H
+#define SPOA_HEADER_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why a header is never forwarded as it came, nor taken from headers.set. */
+enum header_reserved {
+    HEADER_FORWARDED = 0,  /* an ordinary header */
+    HEADER_HOP_BY_HOP,     /* connection, keep-alive, te, trailer, transfer-encoding, upgrade */
+    HEADER_PROXY,          /* proxy-* (proxy-connection, proxy-authorization, ...) */
+    HEADER_EXPECT,         /* expect */
+    HEADER_HOST,           /* host: the writer sets it (the mirror's authority) */
+    HEADER_CONTENT_LENGTH, /* content-length: the writer sets it from the body */
+};
+
+/* header_reserved: the class of the header name (<n> bytes at <name>, any
+ * ASCII case); HEADER_FORWARDED for every name not listed above. */
+enum header_reserved header_reserved(const uint8_t *name, size_t n);
+
+/* header_reserved_why: a static sentence saying why headers of class <r>
+ * never reach a mirror as configured ("" for HEADER_FORWARDED). */
+const char *header_reserved_why(enum header_reserved r);
+
+/* http_is_hop_by_hop: true for a header name (<n> bytes at <name>, any case)
+ * that is never forwarded: header_reserved() is not HEADER_FORWARDED. */
+bool http_is_hop_by_hop(const uint8_t *name, size_t n);
+
+#endif

@@ -282,20 +282,18 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
     free(entries);
 }
 
-static void render_resolver(struct buf *out, const struct mirror_runtime *rt)
+/* Per mirror with a host name, like the other mirror series: kept across
+ * reloads in the stats registry. */
+static void render_resolver(struct buf *out, const struct stats_registry *reg)
 {
     prom_family(out, P "mirror_resolve_failures_total", "counter",
-                "Failed resolutions of the mirror's host name (running configuration).");
-    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
-        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
-            if (rt->routes[r][i].cfg->capture)
-                continue; /* no host */
-            char lbl[1024] = "";
-            prom_label(lbl, sizeof(lbl), "route", rt->cfg.routes[r].name);
-            prom_label(lbl, sizeof(lbl), "host", rt->routes[r][i].addr.host);
-            prom_u64(out, P "mirror_resolve_failures_total", lbl,
-                     counter_get(&rt->routes[r][i].addr.resolve_failures));
-        }
+                "Failed resolutions of the mirror's host name.");
+    char lbl[1024];
+    for (const struct stats_mirror_entry *m = reg->mirrors; m; m = m->next) {
+        if (!m->has_host)
+            continue; /* capture mirrors */
+        mirror_labels(lbl, sizeof(lbl), m);
+        prom_u64(out, P "mirror_resolve_failures_total", lbl, counter_get(&m->resolve_failures));
     }
 }
 
@@ -353,6 +351,6 @@ void metrics_render(struct buf *out, const struct agent_stats *spop, const struc
     render_engine(out, reg);
     render_routes(out, reg);
     render_mirrors(out, reg);
-    render_resolver(out, rt);
+    render_resolver(out, reg);
     render_capture(out, rt);
 }

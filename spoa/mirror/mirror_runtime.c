@@ -44,11 +44,15 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             struct runtime_mirror *m = &rt->routes[r][i];
             m->cfg = &route->mirrors[i];
             rate_limit_init(&m->rate, m->cfg->max_rps);
-            m->ctr = stats_registry_mirror(reg, route->name, m->cfg->url, url_occurrence(route, i));
+            struct stats_mirror_entry *entry =
+                stats_registry_mirror_entry(reg, route->name, m->cfg->url, url_occurrence(route, i));
+            m->ctr = entry->per_worker;
             snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
             if (m->cfg->capture)
                 continue;
+            entry->has_host = true;
             target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
+            m->addr.failures = &entry->resolve_failures;
             rt->addrs[rt->n_addrs++] = &m->addr;
         }
     }

@@ -28,13 +28,13 @@ struct route_counters *stats_registry_route(struct stats_registry *reg, const ch
     return e->per_worker;
 }
 
-struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const char *route, const char *url,
-                                              unsigned occurrence)
+struct stats_mirror_entry *stats_registry_mirror_entry(struct stats_registry *reg, const char *route,
+                                                       const char *url, unsigned occurrence)
 {
     struct stats_mirror_entry **tail = &reg->mirrors;
     for (struct stats_mirror_entry *e = reg->mirrors; e; e = e->next) {
         if (strcmp(e->route, route) == 0 && strcmp(e->url, url) == 0 && e->occurrence == occurrence)
-            return e->per_worker;
+            return e;
         tail = &e->next;
     }
     struct stats_mirror_entry *e = xcalloc(1, sizeof(*e));
@@ -42,8 +42,15 @@ struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const 
     e->url = xstrdup(url);
     e->occurrence = occurrence;
     e->per_worker = xcalloc((size_t)reg->nworkers, sizeof(*e->per_worker));
+    atomic_init(&e->resolve_failures, 0);
     *tail = e;
-    return e->per_worker;
+    return e;
+}
+
+struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const char *route, const char *url,
+                                              unsigned occurrence)
+{
+    return stats_registry_mirror_entry(reg, route, url, occurrence)->per_worker;
 }
 
 void stats_registry_free(struct stats_registry *reg)

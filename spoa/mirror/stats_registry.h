@@ -5,7 +5,10 @@
 #ifndef SPOA_STATS_REGISTRY_H
 #define SPOA_STATS_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "core/counter.h"
 
 #include "mirror/mirror_stats.h"
 
@@ -20,6 +23,10 @@ struct stats_mirror_entry {
     char *url;
     unsigned occurrence;                /* the same URL twice in one route gets 0, 1, ... */
     struct mirror_counters *per_worker; /* [nworkers] */
+    bool has_host;                      /* an http:// mirror, whose host is resolved */
+    /* Failed resolutions of its host. Written by the resolver threads (two
+     * runtimes may overlap during a reload: atomic adds), read by any thread. */
+    counter_t resolve_failures;
     struct stats_mirror_entry *next;
 };
 
@@ -35,6 +42,11 @@ struct stats_registry *stats_registry_new(int nworkers);
 
 /* stats_registry_route: the per-worker blocks of route <name>, created on first use. */
 struct route_counters *stats_registry_route(struct stats_registry *reg, const char *name);
+
+/* stats_registry_mirror_entry: the entry of the <occurrence>-th mirror with
+ * <url> in route <route>, created on first use. */
+struct stats_mirror_entry *stats_registry_mirror_entry(struct stats_registry *reg, const char *route,
+                                                       const char *url, unsigned occurrence);
 
 /* stats_registry_mirror: the per-worker blocks of the <occurrence>-th mirror
  * with <url> in route <route>, created on first use. */

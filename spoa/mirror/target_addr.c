@@ -22,6 +22,12 @@ void target_addr_destroy(struct target_addr *t)
     t->host = NULL;
 }
 
+static void count_failure(struct target_addr *t)
+{
+    if (t->failures)
+        atomic_fetch_add_explicit(t->failures, 1, memory_order_relaxed);
+}
+
 int target_addr_resolve(struct target_addr *t)
 {
     char port[8];
@@ -33,9 +39,8 @@ int target_addr_resolve(struct target_addr *t)
         hints.ai_flags = 0; /* AI_ADDRCONFIG hides loopback-only set-ups */
         rc = getaddrinfo(t->host, port, &hints, &res);
     }
-    counter_inc(&t->resolutions);
     if (rc != 0) {
-        counter_inc(&t->resolve_failures);
+        count_failure(t);
         return rc;
     }
     struct sockaddr_storage addrs[TARGET_ADDR_MAX];
@@ -50,7 +55,7 @@ int target_addr_resolve(struct target_addr *t)
     }
     freeaddrinfo(res);
     if (n == 0) {
-        counter_inc(&t->resolve_failures);
+        count_failure(t);
         return EAI_NONAME;
     }
     pthread_mutex_lock(&t->lock);

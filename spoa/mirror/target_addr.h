@@ -19,10 +19,11 @@ struct target_addr {
     pthread_mutex_t lock;
     struct sockaddr_storage addrs[TARGET_ADDR_MAX];
     socklen_t lens[TARGET_ADDR_MAX];
-    int count;                  /* 0 until resolved */
-    unsigned next;              /* round-robin cursor */
-    counter_t resolutions;      /* written by the resolver thread only */
-    counter_t resolve_failures; /* written by the resolver thread only */
+    int count;     /* 0 until resolved */
+    unsigned next; /* round-robin cursor */
+    /* Where failed resolutions are counted (atomic adds), or NULL: a
+     * per-mirror total that outlives the target and survives reloads. */
+    counter_t *failures;
 };
 
 /* target_addr_init: an unresolved target for <host> (copied) and <port>. */
@@ -33,7 +34,8 @@ void target_addr_destroy(struct target_addr *t);
 
 /* target_addr_resolve: resolves the host (getaddrinfo: blocking, so call it
  * off the event loops) and, on success, replaces the address set. On failure
- * the previous addresses stay in use. Returns 0 or a getaddrinfo error code. */
+ * the previous addresses stay in use and t->failures, when set, counts it.
+ * Returns 0 or a getaddrinfo error code. */
 int target_addr_resolve(struct target_addr *t);
 
 /* target_addr_pick: copies the next address in round-robin order into *ss.

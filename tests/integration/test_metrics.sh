@@ -7,7 +7,8 @@
 # Checks, each printed as "ok - ..." / "not ok - ...", then "N passed, M
 # failed"; exit status non-zero on any failure:
 #   a. GET /metrics passes `promtool check metrics` (no lint problem) and
-#      holds every metric family of spoa/admin/metrics.c;
+#      holds every metric family of spoa/admin/metrics.c, the mirror ones
+#      labelled route and mirror;
 #   b. /healthz and /readyz answer 200, an unknown path 404, a wrong method
 #      405, a request with more than 8 KiB of headers and a malformed
 #      request line 400;
@@ -94,6 +95,10 @@ check_eq "the ack latency histogram counts one ACK per request" \
     "$(metric "$WORK/scrape1.prom" spoa_shadow_ack_latency_seconds_count)" \
     "$(metric "$WORK/scrape1.prom" spoa_shadow_spop_acks_total)"
 check_eq "ready is 1" "$(metric "$WORK/scrape1.prom" spoa_shadow_ready)" 1
+# Resolve failures are labelled like every mirror series: route and mirror (not host).
+check_eq "mirror_resolve_failures_total is labelled route and mirror, and 0 for 127.0.0.1" \
+    "$(metric "$WORK/scrape1.prom" spoa_shadow_mirror_resolve_failures_total 'route="all"' \
+        "mirror=\"http://127.0.0.1:$MIRROR_PORT\"" '!host=')" 0
 
 # ---------------------------------------------------------------- b
 check_eq "GET /healthz answers 200" "$(admin_status /healthz)" 200

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "admin/metrics.h"
+#include "config/config_load.h"
 #include "core/version.h"
+#include "mirror/mirror_runtime.h"
 
 #define SPOP_FIXTURE "tests/fixtures/metrics/spop_families.prom"
 
@@ -100,6 +102,90 @@ START_TEST(test_process_families)
 }
 END_TEST
 
+/* A runtime of <yaml> with counters from <reg> (resolves nothing). */
+static struct mirror_runtime *runtime_of(const char *yaml, struct stats_registry *reg, uint64_t generation)
+{
+    struct config cfg;
+    struct config_errors errs = {0};
+    config_defaults(&cfg);
+    ck_assert_msg(config_load_string(&cfg, yaml, strlen(yaml), "m.yaml", &errs), "%s",
+                  errs.count ? errs.items[0] : "");
+    config_errors_free(&errs);
+    struct mirror_runtime *rt = mirror_runtime_new(&cfg, reg, NULL, generation);
+    config_free(&cfg);
+    return rt;
+}
+
+/* The exposition of <reg> and <rt>, NUL-terminated, on the heap. */
+static char *render_with(struct stats_registry *reg, struct mirror_runtime *rt)
+{
+    struct agent_stats st;
+    memset(&st, 0, sizeof(st));
+    struct metrics_process proc = {.start_time = 1};
+    struct buf out;
+    buf_init(&out, 1u << 20);
+    metrics_render(&out, &st, reg, rt, &proc);
+    char *text = malloc(out.len + 1);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, buf_peek(&out), out.len);
+    text[out.len] = '\0';
+    buf_free(&out);
+    return text;
+}
+
+#define RESOLVE_FAMILY "spoa_shadow_mirror_resolve_failures_total"
+
+/* Resolve failures are counted per mirror (labels route and mirror, like
+ * every mirror series), and a reload neither loses nor resets them. */
+START_TEST(test_resolve_failures_by_mirror)
+{
+    static const char two_mirrors[] = "routes:\n"
+                                      "  - name: r\n"
+                                      "    mirrors:\n"
+                                      "      - url: http://shadow-a:8000\n"
+                                      "      - url: http://shadow-a:8000\n"
+                                      "  - name: s\n"
+                                      "    mirrors: [{url: \"http://10.0.0.1:81\"}]\n"
+                                      "  - name: c\n"
+                                      "    mirrors: [{url: \"file:///tmp/spoa-check-metrics/c\"}]\n";
+    static const char one_mirror[] = "routes:\n"
+                                     "  - name: s\n"
+                                     "    mirrors: [{url: \"http://10.0.0.1:81\"}]\n";
+    struct stats_registry *reg = stats_registry_new(1);
+    struct mirror_runtime *rt = runtime_of(two_mirrors, reg, 1);
+    /* What the resolver thread does on failures. */
+    atomic_fetch_add(rt->routes[0][0].addr.failures, 3);
+    atomic_fetch_add(rt->routes[0][1].addr.failures, 1);
+    char *text = render_with(reg, rt);
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE " RESOLVE_FAMILY " counter\n"));
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"r\",mirror=\"http://shadow-a:8000\"} 3\n"));
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"r\",mirror=\"http://shadow-a:8000#1\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"s\",mirror=\"http://10.0.0.1:81\"} 0\n"));
+    ck_assert_ptr_null(strstr(text, "host=\""));
+    ck_assert_ptr_null(strstr(text, RESOLVE_FAMILY "{route=\"c\"")); /* a capture mirror has no host */
+    free(text);
+
+    /* A reload drops route r: its series stays, with its value. */
+    mirror_runtime_free(rt);
+    rt = runtime_of(one_mirror, reg, 2);
+    atomic_fetch_add(rt->routes[0][0].addr.failures, 2);
+    text = render_with(reg, rt);
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"r\",mirror=\"http://shadow-a:8000\"} 3\n"));
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"s\",mirror=\"http://10.0.0.1:81\"} 2\n"));
+    free(text);
+
+    /* Route r comes back: its counter goes on from where it was. */
+    mirror_runtime_free(rt);
+    rt = runtime_of(two_mirrors, reg, 3);
+    atomic_fetch_add(rt->routes[0][0].addr.failures, 1);
+    text = render_with(reg, rt);
+    ck_assert_ptr_nonnull(strstr(text, RESOLVE_FAMILY "{route=\"r\",mirror=\"http://shadow-a:8000\"} 4\n"));
+    free(text);
+    mirror_runtime_free(rt);
+    stats_registry_free(reg);
+}
+END_TEST
+
 Suite *metrics_suite(void);
 
 /* metrics_suite: the Check suite for admin/metrics.h. */
@@ -109,6 +195,7 @@ Suite *metrics_suite(void)
     TCase *tc = tcase_create("render");
     tcase_add_test(tc, test_spop_families_unchanged);
     tcase_add_test(tc, test_process_families);
+    tcase_add_test(tc, test_resolve_failures_by_mirror);
     suite_add_tcase(s, tc);
     return s;
 }

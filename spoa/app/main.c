@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/parse_num.h"
+#include "core/reaper.h"
 #include "capture/capture_hub.h"
 #include "capture/capture_dump.h"
 #include "config/config_load.h"
@@ -31,7 +32,9 @@
 #define EXIT_CONFIG 2
 /* Mirror host names are resolved again this often (Kubernetes Service IPs can change). */
 #define RESOLVE_PERIOD_MS 30000
-/* How long a new configuration waits for its first name resolution. */
+/* How long the first configuration waits, at start, for its first name
+ * resolution. A reload does not wait: it keeps the addresses the previous
+ * configuration resolved, and new host names are resolved in the background. */
 #define RESOLVE_FIRST_WAIT_MS 2000
 /* Period of the main loop's housekeeping: freeing old configurations, drain progress. */
 #define HOUSEKEEPING_S 0.1
@@ -47,6 +50,7 @@ struct app {
     struct ev_loop *loop;
     struct stats_registry *reg;
     struct capture_hub *hub;
+    struct reaper *reaper; /* frees old configurations off the main loop */
     struct server *server;
     struct admin *admin;
     struct mirror_runtime *current;
@@ -121,7 +125,14 @@ static void retire_runtime(struct app *app, struct mirror_runtime *rt)
     app->retired = r;
 }
 
-/* Frees the old configurations no worker uses any more. */
+static void free_runtime_job(void *rt)
+{
+    mirror_runtime_free(rt);
+}
+
+/* Hands the old configurations no worker uses any more to the reaper:
+ * freeing one stops its resolver and may flush capture files, which the
+ * main loop (signals, /healthz, /metrics, reloads) must never wait for. */
 static void free_unused_runtimes(struct app *app)
 {
     struct retired_runtime **link = &app->retired;
@@ -134,17 +145,29 @@ static void free_unused_runtimes(struct app *app)
         *link = r->next;
         log_event(&app->log, LOG_LVL_DEBUG, "config_released", "generation=%llu",
                   (unsigned long long)r->rt->generation);
-        mirror_runtime_free(r->rt);
+        reaper_submit(app->reaper, free_runtime_job, r->rt);
         free(r);
     }
 }
 
-static struct mirror_runtime *new_runtime(struct app *app, struct config *cfg)
+/* A runtime for <cfg> (emptied). At start (<old> NULL) it waits a little for
+ * the first name resolution; a reload never waits: hosts the running
+ * configuration already resolved keep their addresses, IP literals need no
+ * resolution, and new host names are resolved on the resolver thread
+ * (copies to them are dropped as connect_error until then). */
+static struct mirror_runtime *new_runtime(struct app *app, struct config *cfg, struct mirror_runtime *old)
 {
     struct mirror_runtime *rt = mirror_runtime_new(cfg, app->reg, app->hub, ++app->generation);
-    if (!mirror_runtime_start_resolver(rt, RESOLVE_PERIOD_MS, RESOLVE_FIRST_WAIT_MS, &app->log))
-        log_event(&app->log, LOG_LVL_WARN, "resolve_slow", "generation=%llu waited_ms=%d",
-                  (unsigned long long)rt->generation, RESOLVE_FIRST_WAIT_MS);
+    mirror_runtime_inherit_addrs(rt, old);
+    unsigned wait_ms = old ? 0 : RESOLVE_FIRST_WAIT_MS;
+    if (!mirror_runtime_start_resolver(rt, RESOLVE_PERIOD_MS, wait_ms, &app->log))
+        log_event(&app->log, LOG_LVL_WARN, "resolve_slow", "generation=%llu waited_ms=%u",
+                  (unsigned long long)rt->generation, wait_ms);
+    size_t pending = mirror_runtime_unresolved(rt);
+    if (pending > 0 && old)
+        log_event(&app->log, LOG_LVL_INFO, "resolve_pending",
+                  "generation=%llu targets=%zu reason=\"new host names, resolved in the background\"",
+                  (unsigned long long)rt->generation, pending);
     return rt;
 }
 
@@ -200,7 +223,7 @@ static bool app_reload(struct app *app, char *msg, size_t len)
     }
     config_errors_free(&errs);
     warn_static_changes(app, &cfg);
-    struct mirror_runtime *rt = new_runtime(app, &cfg);
+    struct mirror_runtime *rt = new_runtime(app, &cfg, app->current);
     config_free(&cfg); /* emptied by new_runtime */
     server_set_runtime(app->server, rt);
     retire_runtime(app, app->current);
@@ -295,7 +318,8 @@ static int run(struct app *app, struct config *cfg)
     char *admin_listen = strdup(cfg->admin_listen);
     if (!spop_listen || !admin_listen)
         abort();
-    app->current = new_runtime(app, cfg);
+    app->reaper = reaper_start();
+    app->current = new_runtime(app, cfg, NULL);
     const struct config *c = &app->current->cfg;
 
     struct server_settings set = {
@@ -354,13 +378,16 @@ out:
     if (app->server)
         server_stop(app->server); /* what is still in flight is counted as dropped: shutdown */
     admin_stop(app->admin);
+    /* The workers are gone: every configuration can go, after those already
+     * queued. A resolver stuck in getaddrinfo() is not waited for. */
     while (app->retired) {
         struct retired_runtime *r = app->retired;
         app->retired = r->next;
-        mirror_runtime_free(r->rt);
+        reaper_submit(app->reaper, free_runtime_job, r->rt);
         free(r);
     }
-    mirror_runtime_free(app->current);
+    reaper_submit(app->reaper, free_runtime_job, app->current);
+    reaper_stop(app->reaper);
     capture_hub_free(app->hub);
     stats_registry_free(app->reg);
     free(spop_listen);

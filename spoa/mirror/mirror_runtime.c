@@ -8,6 +8,9 @@
 #include "mirror/resolver.h"
 #include "core/xalloc.h"
 
+/* How long freeing a runtime waits for its resolver thread to end. */
+#define RESOLVER_STOP_WAIT_MS 200
+
 /* How many mirrors before <i> in route <r> share its URL. */
 static unsigned url_occurrence(const struct config_route *route, size_t i)
 {
@@ -53,10 +56,42 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             entry->has_host = true;
             target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             m->addr.failures = &entry->resolve_failures;
+            target_addr_resolve_numeric(&m->addr); /* an IP literal needs no resolver */
             rt->addrs[rt->n_addrs++] = &m->addr;
         }
     }
     return rt;
+}
+
+size_t mirror_runtime_inherit_addrs(struct mirror_runtime *rt, struct mirror_runtime *old)
+{
+    size_t copied = 0;
+    for (size_t i = 0; i < rt->n_addrs; i++) {
+        struct target_addr *t = rt->addrs[i];
+        pthread_mutex_lock(&t->lock);
+        bool resolved = t->count > 0; /* an IP literal */
+        pthread_mutex_unlock(&t->lock);
+        for (size_t k = 0; old && !resolved && k < old->n_addrs; k++) {
+            struct target_addr *o = old->addrs[k];
+            if (o->port == t->port && strcmp(o->host, t->host) == 0 && target_addr_copy(t, o)) {
+                copied++;
+                break;
+            }
+        }
+    }
+    return copied;
+}
+
+size_t mirror_runtime_unresolved(struct mirror_runtime *rt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rt->n_addrs; i++) {
+        struct target_addr *t = rt->addrs[i];
+        pthread_mutex_lock(&t->lock);
+        n += t->count == 0;
+        pthread_mutex_unlock(&t->lock);
+    }
+    return n;
 }
 
 /* Takes a reference to the writer of every capture mirror's directory. */
@@ -92,12 +127,14 @@ bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms
         return true;
     rt->resolver = resolver_start(rt->addrs, rt->n_addrs, period_ms, log);
     if (!rt->resolver) {
-        /* Without the thread, resolve once here so the mirrors still work. */
-        for (size_t i = 0; i < rt->n_addrs; i++)
+        log_event(log, LOG_LVL_ERROR, "resolver_start_failed", "generation=%llu",
+                  (unsigned long long)rt->generation);
+        /* Without the thread, resolve once here, when the caller may wait. */
+        for (size_t i = 0; wait_ms > 0 && i < rt->n_addrs; i++)
             target_addr_resolve(rt->addrs[i]);
         return true;
     }
-    return resolver_wait_first(rt->resolver, wait_ms);
+    return wait_ms == 0 || resolver_wait_first(rt->resolver, wait_ms);
 }
 
 void mirror_runtime_free(struct mirror_runtime *rt)
@@ -105,7 +142,7 @@ void mirror_runtime_free(struct mirror_runtime *rt)
     if (!rt)
         return;
     if (rt->resolver)
-        resolver_stop(rt->resolver);
+        resolver_stop(rt->resolver, RESOLVER_STOP_WAIT_MS); /* a hung getaddrinfo() is left behind */
     for (size_t r = 0; r < rt->cfg.n_routes; r++) {
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];

@@ -2,8 +2,8 @@
  * by every worker: each mirror's resolved addresses (refreshed by the
  * runtime's resolver thread), its per-agent rate limit and its counters.
  * A reload builds a new runtime; the old one is freed once no worker's
- * engine uses it (refs drops to zero). Only the main thread creates and
- * frees runtimes. */
+ * engine uses it (refs drops to zero). The main thread creates runtimes;
+ * it hands the ones to free to another thread (freeing may wait for disk). */
 #ifndef SPOA_MIRROR_RUNTIME_H
 #define SPOA_MIRROR_RUNTIME_H
 
@@ -46,23 +46,40 @@ struct mirror_runtime {
 
 /* mirror_runtime_new: takes the configuration out of *cfg (which is left
  * empty) and builds its runtime, with counters from <reg> (borrowed: it must
- * outlive the runtime). Resolves nothing yet. */
+ * outlive the runtime). Only mirrors whose host is an IP literal get their
+ * address now (no DNS); host names wait for the resolver. */
 struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
                                           struct capture_hub *hub, uint64_t generation);
+
+/* mirror_runtime_inherit_addrs: gives each of rt's targets the addresses
+ * that <old> (the configuration it replaces; NULL is fine) holds for the same
+ * host and port, so that a reload does not wait for DNS for hosts it keeps.
+ * IP literals are resolved by mirror_runtime_new() already. Returns the
+ * number of targets that got addresses. Call before starting the resolver. */
+size_t mirror_runtime_inherit_addrs(struct mirror_runtime *rt, struct mirror_runtime *old);
+
+/* mirror_runtime_unresolved: how many of rt's targets have no address yet
+ * (copies to them are dropped as connect_error until they do). Any thread. */
+size_t mirror_runtime_unresolved(struct mirror_runtime *rt);
 
 /* mirror_runtime_start_resolver: starts the runtime's threads. First the
  * capture writers: each capture mirror takes a reference to the
  * process-wide writer of its directory (capture_hub_acquire: a directory
  * kept across a reload keeps its writer; one that is dropped is drained when
- * the old runtime is freed). Then it starts resolving the mirror hosts now
- * and every <period_ms>, and waits up to <wait_ms> for the first pass.
- * Returns false when that pass did not finish in time (resolution goes on). */
+ * the old runtime is freed). Then it starts resolving the mirror hosts on
+ * the resolver thread, now (those without an address first) and every
+ * <period_ms>, and waits up to <wait_ms> for the first pass; 0 does not
+ * wait at all (a reload on the main loop). Returns false when that pass did
+ * not finish in time (resolution goes on). */
 bool mirror_runtime_start_resolver(struct mirror_runtime *rt, unsigned period_ms, unsigned wait_ms,
                                    const struct logger *log);
 
-/* mirror_runtime_free: stops the resolver, releases the capture writers (the
- * last reference to one stops it: it writes what is queued and finishes its
- * file) and releases the runtime and its configuration. */
+/* mirror_runtime_free: stops the resolver (waiting at most a fraction of a
+ * second: a getaddrinfo() that hangs is left to finish on its own, and its
+ * answer is dropped), releases the capture writers (the last reference to
+ * one stops it: it writes what is queued and finishes its file, which may
+ * take a while: call it off the event loops) and releases the runtime and
+ * its configuration. Any thread, once refs is zero. */
 void mirror_runtime_free(struct mirror_runtime *rt);
 
 #endif

@@ -22,48 +22,85 @@ void target_addr_destroy(struct target_addr *t)
     t->host = NULL;
 }
 
-static void count_failure(struct target_addr *t)
+void target_addr_count_failure(struct target_addr *t)
 {
     if (t->failures)
         atomic_fetch_add_explicit(t->failures, 1, memory_order_relaxed);
 }
 
-int target_addr_resolve(struct target_addr *t)
+/* getaddrinfo() for <host>:<port> with <flags>, into *out. */
+static int lookup(const char *host, uint16_t port, int flags, struct target_addr_set *out)
 {
-    char port[8];
-    snprintf(port, sizeof(port), "%u", t->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    char service[8];
+    snprintf(service, sizeof(service), "%u", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags};
     struct addrinfo *res;
-    int rc = getaddrinfo(t->host, port, &hints, &res);
-    if (rc == EAI_BADFLAGS || (rc != 0 && rc != EAI_AGAIN)) {
-        hints.ai_flags = 0; /* AI_ADDRCONFIG hides loopback-only set-ups */
-        rc = getaddrinfo(t->host, port, &hints, &res);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if ((flags & AI_ADDRCONFIG) && (rc == EAI_BADFLAGS || (rc != 0 && rc != EAI_AGAIN))) {
+        hints.ai_flags = flags & ~AI_ADDRCONFIG; /* AI_ADDRCONFIG hides loopback-only set-ups */
+        rc = getaddrinfo(host, service, &hints, &res);
     }
-    if (rc != 0) {
-        count_failure(t);
+    if (rc != 0)
         return rc;
-    }
-    struct sockaddr_storage addrs[TARGET_ADDR_MAX];
-    socklen_t lens[TARGET_ADDR_MAX];
-    int n = 0;
-    for (struct addrinfo *ai = res; ai && n < TARGET_ADDR_MAX; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof(addrs[0]))
+    out->count = 0;
+    for (struct addrinfo *ai = res; ai && out->count < TARGET_ADDR_MAX; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof(out->addrs[0]))
             continue;
-        memcpy(&addrs[n], ai->ai_addr, ai->ai_addrlen);
-        lens[n] = ai->ai_addrlen;
-        n++;
+        memcpy(&out->addrs[out->count], ai->ai_addr, ai->ai_addrlen);
+        out->lens[out->count] = ai->ai_addrlen;
+        out->count++;
     }
     freeaddrinfo(res);
-    if (n == 0) {
-        count_failure(t);
-        return EAI_NONAME;
-    }
+    return out->count > 0 ? 0 : EAI_NONAME;
+}
+
+int target_addr_lookup(const char *host, uint16_t port, struct target_addr_set *out)
+{
+    return lookup(host, port, AI_ADDRCONFIG, out);
+}
+
+void target_addr_store(struct target_addr *t, const struct target_addr_set *set)
+{
     pthread_mutex_lock(&t->lock);
-    memcpy(t->addrs, addrs, sizeof(addrs[0]) * (size_t)n);
-    memcpy(t->lens, lens, sizeof(lens[0]) * (size_t)n);
-    t->count = n;
+    memcpy(t->addrs, set->addrs, sizeof(set->addrs[0]) * (size_t)set->count);
+    memcpy(t->lens, set->lens, sizeof(set->lens[0]) * (size_t)set->count);
+    t->count = set->count;
     pthread_mutex_unlock(&t->lock);
+}
+
+int target_addr_resolve(struct target_addr *t)
+{
+    struct target_addr_set set;
+    int rc = target_addr_lookup(t->host, t->port, &set);
+    if (rc != 0) {
+        target_addr_count_failure(t);
+        return rc;
+    }
+    target_addr_store(t, &set);
     return 0;
+}
+
+bool target_addr_resolve_numeric(struct target_addr *t)
+{
+    struct target_addr_set set;
+    if (lookup(t->host, t->port, AI_NUMERICHOST | AI_NUMERICSERV, &set) != 0)
+        return false;
+    target_addr_store(t, &set);
+    return true;
+}
+
+bool target_addr_copy(struct target_addr *dst, struct target_addr *src)
+{
+    struct target_addr_set set;
+    pthread_mutex_lock(&src->lock);
+    set.count = src->count;
+    memcpy(set.addrs, src->addrs, sizeof(set.addrs[0]) * (size_t)set.count);
+    memcpy(set.lens, src->lens, sizeof(set.lens[0]) * (size_t)set.count);
+    pthread_mutex_unlock(&src->lock);
+    if (set.count == 0)
+        return false;
+    target_addr_store(dst, &set);
+    return true;
 }
 
 bool target_addr_pick(struct target_addr *t, struct sockaddr_storage *ss, socklen_t *len)

@@ -26,6 +26,13 @@ struct target_addr {
     counter_t *failures;
 };
 
+/* The result of one resolution, before it is stored. */
+struct target_addr_set {
+    struct sockaddr_storage addrs[TARGET_ADDR_MAX];
+    socklen_t lens[TARGET_ADDR_MAX];
+    int count;
+};
+
 /* target_addr_init: an unresolved target for <host> (copied) and <port>. */
 void target_addr_init(struct target_addr *t, const char *host, uint16_t port);
 
@@ -37,6 +44,27 @@ void target_addr_destroy(struct target_addr *t);
  * the previous addresses stay in use and t->failures, when set, counts it.
  * Returns 0 or a getaddrinfo error code. */
 int target_addr_resolve(struct target_addr *t);
+
+/* target_addr_lookup: resolves <host> and <port> into *out (getaddrinfo:
+ * blocking; touches no target, so it may run without any lock held).
+ * Returns 0 or a getaddrinfo error code (EAI_NONAME when no usable address). */
+int target_addr_lookup(const char *host, uint16_t port, struct target_addr_set *out);
+
+/* target_addr_store: makes <set> (count > 0) the target's address set. Any thread. */
+void target_addr_store(struct target_addr *t, const struct target_addr_set *set);
+
+/* target_addr_count_failure: counts one failed resolution in t->failures (when set). */
+void target_addr_count_failure(struct target_addr *t);
+
+/* target_addr_resolve_numeric: when the host is an IP literal, stores its
+ * address at once and returns true; never asks DNS, so it may run on an
+ * event loop. False for a host name (left to the resolver). */
+bool target_addr_resolve_numeric(struct target_addr *t);
+
+/* target_addr_copy: gives <dst> the addresses <src> holds, if any (a new
+ * configuration starts with what the previous one resolved for the same
+ * host and port). Returns true when it copied some. Any thread. */
+bool target_addr_copy(struct target_addr *dst, struct target_addr *src);
 
 /* target_addr_pick: copies the next address in round-robin order into *ss.
  * Returns false while the target has never been resolved. Any thread. */

@@ -2,11 +2,15 @@
  * the clock conversions (core/clock.h) and whole-number parsing
  * (core/parse_num.h). */
 #include <check.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/parse_num.h"
+#include "core/reaper.h"
 #include "core/utf8.h"
 
 /* utf8_sequence_len() at the start of <in> (its <len> bytes) must be <want>. */
@@ -128,6 +132,70 @@ START_TEST(test_parse_u64)
 }
 END_TEST
 
+/* ---- reaper ---- */
+
+struct reap_log {
+    pthread_mutex_t lock;
+    pthread_t main_thread;
+    int order[8];
+    int n;
+    bool off_thread; /* every job ran on another thread */
+    int gate;        /* job 0 waits until this is 1 */
+};
+
+struct reap_job {
+    struct reap_log *log;
+    int id;
+};
+
+static void reap_job_run(void *arg)
+{
+    struct reap_job *j = arg;
+    struct reap_log *l = j->log;
+    if (j->id == 0) {
+        for (int i = 0; i < 2000; i++) {
+            pthread_mutex_lock(&l->lock);
+            int open = l->gate;
+            pthread_mutex_unlock(&l->lock);
+            if (open)
+                break;
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        }
+    }
+    pthread_mutex_lock(&l->lock);
+    l->order[l->n++] = j->id;
+    l->off_thread = l->off_thread && !pthread_equal(pthread_self(), l->main_thread);
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* Jobs run on the reaper's thread, in order; submitting never waits for a
+ * job, even a slow one; stopping runs what is still queued. */
+START_TEST(test_reaper)
+{
+    struct reap_log l = {.main_thread = pthread_self(), .off_thread = true};
+    pthread_mutex_init(&l.lock, NULL);
+    struct reap_job jobs[4];
+    struct reaper *r = reaper_start();
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (struct reap_job){.log = &l, .id = i};
+        reaper_submit(r, reap_job_run, &jobs[i]);
+    }
+    /* Job 0 is still waiting for the gate: nothing has run. */
+    ck_assert_uint_eq(reaper_pending(r), 4);
+    pthread_mutex_lock(&l.lock);
+    ck_assert_int_eq(l.n, 0);
+    l.gate = 1;
+    pthread_mutex_unlock(&l.lock);
+    reaper_stop(r);
+    ck_assert_int_eq(l.n, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(l.order[i], i);
+    ck_assert(l.off_thread);
+    pthread_mutex_destroy(&l.lock);
+    reaper_stop(NULL);
+}
+END_TEST
+
 Suite *core_suite(void);
 
 /* core_suite: the Check suite for the core/ helpers without a suite of their own. */
@@ -143,6 +211,9 @@ Suite *core_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("parse_num");
     tcase_add_loop_test(tc, test_parse_u64, 0, (int)(sizeof(num_cases) / sizeof(num_cases[0])));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("reaper");
+    tcase_add_test(tc, test_reaper);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -39,19 +39,19 @@ static const char config_yaml[] = "routes:\n"
                                   "      hosts: [\"api.example.com\"]\n"
                                   "      path_prefix: /v1/\n"
                                   "    mirrors:\n"
-                                  "      - url: http://127.0.0.1:9/base\n"
-                                  "      - url: http://127.0.0.1:9\n"
+                                  "      - url: http://mirror.invalid-test:9/base\n"
+                                  "      - url: http://mirror.invalid-test:9\n"
                                   "        percent: 0\n"
-                                  "      - url: http://127.0.0.1:9\n"
+                                  "      - url: http://mirror.invalid-test:9\n"
                                   "        max_rps: 5\n"
-                                  "      - url: http://127.0.0.1:9\n"
+                                  "      - url: http://mirror.invalid-test:9\n"
                                   "        percent: 50\n"
                                   "        sample_by: header:x-user\n"
                                   "  - name: rest\n"
                                   "    match:\n"
                                   "      methods: [GET, POST]\n"
                                   "    mirrors:\n"
-                                  "      - url: http://127.0.0.1:9\n";
+                                  "      - url: http://mirror.invalid-test:9\n";
 
 enum { API, REST };
 

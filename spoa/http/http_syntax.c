@@ -99,3 +99,8 @@ bool http_method_has_body(const uint8_t *method, size_t n)
 {
     return bytes_eq(method, n, "POST") || bytes_eq(method, n, "PUT") || bytes_eq(method, n, "PATCH");
 }
+
+bool http_method_is_connect(const uint8_t *method, size_t n)
+{
+    return http_ieq(method, n, "CONNECT");
+}

@@ -60,4 +60,11 @@ bool http_token_list_has(const uint8_t *list, size_t list_len, const uint8_t *na
  * Content-Length, "0" when the body is empty. */
 bool http_method_has_body(const uint8_t *method, size_t n);
 
+/* http_method_is_connect: true for CONNECT, in any case (methods are
+ * case-sensitive, but a server that folds case must not see a tunnel either):
+ * it opens a tunnel, so its recipient does not read what follows its header
+ * section as a body framed by Content-Length (RFC 9110 9.3.6: a CONNECT has
+ * no content), and a copy of it can never be sent as an ordinary request. */
+bool http_method_is_connect(const uint8_t *method, size_t n);
+
 #endif

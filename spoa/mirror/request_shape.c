@@ -153,7 +153,9 @@ static enum shape_status validate(const struct config_mirror *m, const struct mi
                                   const struct authority *au)
 {
     const char *base = m->base_path != NULL ? m->base_path : "";
-    if (!http_is_token(a->method.ptr, a->method.len))
+    /* A CONNECT's body would not be read as one: it could reach the mirror
+     * (or a proxy before it) as a second request. A tunnel is not mirrored. */
+    if (!http_is_token(a->method.ptr, a->method.len) || http_method_is_connect(a->method.ptr, a->method.len))
         return SHAPE_BAD_REQUEST;
     /* Origin form only; "*" (OPTIONS) only when there is no base path to prepend. */
     if (http_check_target(a->path.ptr, a->path.len, base[0] == '\0') != HTTP_TARGET_OK ||

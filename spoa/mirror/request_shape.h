@@ -43,7 +43,8 @@ int shape_authority(const struct config_mirror *m, struct spop_bytes host, char 
  * the body; never Transfer-Encoding. Original header order and duplicates are
  * kept; headers.set entries come after them, in configured order (a hop-by-hop
  * name there is ignored). Checks, in order: body_size > body received ->
- * SHAPE_BODY_TRUNCATED; a method that is not a token, a path with controls or
+ * SHAPE_BODY_TRUNCATED; a method that is not a token or is CONNECT (a tunnel:
+ * its recipient would not read the body as one), a path with controls or
  * spaces, a path not starting with '/' (except "*" when the base path is
  * empty: absolute form is refused), a header name that is not a token, CR, LF
  * or NUL in a header value or the Host, a malformed hdrs block ->

@@ -70,6 +70,11 @@ static const struct syntax_case syntax_cases[] = {
     C(http_method_has_body, "GET", false),
     C(http_method_has_body, "POSTX", false),
     C(http_method_has_body, "", false),
+    C(http_method_is_connect, "CONNECT", true),
+    C(http_method_is_connect, "connect", true),
+    C(http_method_is_connect, "CONNECTX", false),
+    C(http_method_is_connect, "CONNEC", false),
+    C(http_method_is_connect, "", false),
 };
 
 START_TEST(test_syntax)

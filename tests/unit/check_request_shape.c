@@ -497,6 +497,32 @@ START_TEST(test_bad_request)
 }
 END_TEST
 
+/* CONNECT opens a tunnel: libhttp-parser, like many servers and proxies,
+ * does not read a body after it, so a copy with Content-Length would let the
+ * body reach the mirror (or a proxy in front of it) as a second request.
+ * Found by fuzz_request_shape ("CONNECT * HTTP/1.1" was shaped). */
+START_TEST(test_connect_refused)
+{
+    static const struct hdr h[] = {{"x-a", "1", 0}};
+    static const char *const methods[] = {"CONNECT", "connect", "Connect"};
+    static const char *const paths[] = {"*", "/", "/x"};
+    struct req *r = malloc(sizeof(*r));
+    struct config_mirror m = test_mirror();
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t k = 0; k < 3; k++) {
+            req_build(r, methods[i], paths[k], "svc", h, 1, "GET /admin HTTP/1.1\r\nHost: primary\r\n\r\n");
+            expect_refused(&m, r, SIZE_MAX, SHAPE_BAD_REQUEST, "CONNECT with a body");
+            req_build(r, methods[i], paths[k], "svc", h, 1, "");
+            expect_refused(&m, r, SIZE_MAX, SHAPE_BAD_REQUEST, "CONNECT without a body");
+        }
+    }
+    /* A method that merely starts like it is an ordinary extension method. */
+    req_build(r, "CONNECTX", "/", "svc", h, 1, "");
+    expect_shape(&m, r, "CONNECTX / HTTP/1.1\r\nHost: svc-shadow\r\nx-a: 1\r\n\r\n");
+    free(r);
+}
+END_TEST
+
 /* A hdrs block that is cut short or has bytes after its end marker. */
 START_TEST(test_bad_hdrs_block)
 {
@@ -785,6 +811,7 @@ Suite *request_shape_suite(void)
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_truncated_body);
     tcase_add_loop_test(tc, test_bad_request, 0, (int)N_BAD);
+    tcase_add_test(tc, test_connect_refused);
     tcase_add_test(tc, test_bad_hdrs_block);
     tcase_add_test(tc, test_too_large);
     suite_add_tcase(s, tc);

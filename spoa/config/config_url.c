@@ -90,11 +90,24 @@ static bool port_parse(const char *s, size_t len, bool zero_ok, uint16_t *out)
     return true;
 }
 
+/* config_quote() of the <n> bytes at <s>: a URL piece in a message, its
+ * control bytes escaped so that a message stays one line. */
+static const char *quote_piece(char *dst, size_t cap, const char *s, size_t n)
+{
+    char piece[64]; /* more than config_quote() shows, so that it marks a cut */
+    if (n >= sizeof(piece))
+        n = sizeof(piece) - 1;
+    memcpy(piece, s, n);
+    piece[n] = '\0';
+    return config_quote(dst, cap, piece);
+}
+
 /* Splits and checks the authority of <len> bytes at <s>. On success stores
  * where the host starts and its length (brackets excluded) and the port. */
 static bool authority_split(const char *s, size_t len, unsigned flags, const char **hs, size_t *hlen,
                             uint16_t *port, char *err, size_t errlen)
 {
+    char q[128];
     const char *colon;
     *port = 0;
     if (len == 0) {
@@ -110,7 +123,7 @@ static bool authority_split(const char *s, size_t len, unsigned flags, const cha
         *hs = s + 1;
         *hlen = (size_t)(close - s) - 1;
         if (!ipv6_valid(*hs, *hlen)) {
-            snprintf(err, errlen, "bad IPv6 address \"%.*s\"", (int)*hlen, *hs);
+            snprintf(err, errlen, "bad IPv6 address %s", quote_piece(q, sizeof(q), *hs, *hlen));
             return false;
         }
         size_t rest = len - (size_t)(close + 1 - s);
@@ -135,7 +148,7 @@ static bool authority_split(const char *s, size_t len, unsigned flags, const cha
             return false;
         }
         if (!config_host_valid(*hs, *hlen)) {
-            snprintf(err, errlen, "bad host name \"%.*s\"", (int)*hlen, *hs);
+            snprintf(err, errlen, "bad host name %s", quote_piece(q, sizeof(q), *hs, *hlen));
             return false;
         }
     }
@@ -143,8 +156,8 @@ static bool authority_split(const char *s, size_t len, unsigned flags, const cha
         const char *ps = colon + 1;
         size_t plen = len - (size_t)(ps - s);
         if (!port_parse(ps, plen, (flags & CONFIG_HP_PORT_ZERO) != 0, port)) {
-            snprintf(err, errlen, "bad port \"%.*s\": must be a number from %d to 65535", (int)plen, ps,
-                     (flags & CONFIG_HP_PORT_ZERO) ? 0 : 1);
+            snprintf(err, errlen, "bad port %s: must be a number from %d to 65535",
+                     quote_piece(q, sizeof(q), ps, plen), (flags & CONFIG_HP_PORT_ZERO) ? 0 : 1);
             return false;
         }
     } else if (flags & CONFIG_HP_PORT_REQUIRED) {

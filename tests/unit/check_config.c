@@ -143,6 +143,14 @@ static const struct bad_case bad_cases[] = {
     {R0 "      - url: http://m_ b\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"m_ b\""},
     {R0 "      - url: http://999.1.1.1\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"999.1.1.1\""},
     {R0 "      - url: http://[::g]:80\n", "t.yaml:5: routes[0].mirrors[1].url: bad IPv6 address \"::g\""},
+    /* Control bytes in a URL are escaped: a message stays one log line
+     * (found by fuzz_config_yaml). */
+    {R0 "      - url: \"http://m\\nx\"\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"m\\x0ax\""},
+    {R0 "      - url: \"http://m:8\\r\\n0\"\n",
+     "t.yaml:5: routes[0].mirrors[1].url: bad port \"8\\x0d\\x0a0\": must be a number from 1 to 65535"},
+    {R0 "      - url: \"http://[::1\\x01]\"\n",
+     "t.yaml:5: routes[0].mirrors[1].url: bad IPv6 address \"::1\\x01\""},
+    {R0 "      - url: \"http://a\\\"b\"\n", "t.yaml:5: routes[0].mirrors[1].url: bad host name \"a\\\"b\""},
     {R0 "      - url: http://[::1:80\n", "t.yaml:5: routes[0].mirrors[1].url: unterminated IPv6 literal"},
     {R0 "      - url: http://::1:80\n",
      "t.yaml:5: routes[0].mirrors[1].url: IPv6 addresses must be written in brackets"},
@@ -372,6 +380,9 @@ START_TEST(bad_config_reports)
         int line = 0, n = 0;
         ck_assert_msg(sscanf(errs.items[i], "t.yaml:%d: %*[^:]: %n", &line, &n) == 1 && line > 0 && n > 0,
                       "case %d: malformed message: %s", _i, errs.items[i]);
+        for (const unsigned char *p = (const unsigned char *)errs.items[i]; *p; p++)
+            ck_assert_msg(*p >= 0x20 && *p != 0x7f, "case %d: control byte 0x%02x in: %s", _i, *p,
+                          errs.items[i]);
     }
     free(all);
     config_free(&c);

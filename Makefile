@@ -106,7 +106,8 @@ fuzz: fuzz-build
 	$(Q)for f in $(FUZZ_BINS); do t=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 		echo "  RUN     $$t ($(FUZZ_SECONDS)s)"; dict=; \
 		case $$t in fuzz_spop_*) test -f tests/fuzz/spop.dict && dict=-dict=tests/fuzz/spop.dict;; \
-			fuzz_request_shape|fuzz_admin_request) dict=-dict=tests/fuzz/http.dict;; esac; \
+			fuzz_request_shape|fuzz_admin_request) dict=-dict=tests/fuzz/http.dict;; \
+			fuzz_config_yaml) dict=-dict=tests/fuzz/config.dict;; esac; \
 		$$f $$dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>$(BUILD)/fuzz/$$t.log \
 			|| { tail -50 $(BUILD)/fuzz/$$t.log; exit 1; }; \

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <ev.h>
-#include <http_parser.h>
 
+#include "admin/admin_request.h"
 #include "core/container_of.h"
 #include "core/list.h"
 #include "core/net.h"
@@ -18,6 +18,11 @@
 /* An admin client gets this long to send its request and read the answer. */
 #define ADMIN_TIMEOUT_S 5.0
 
+/* Each read asks for this much room in the input buffer (ADMIN_MAX_REQUEST
+ * bytes at most): a request still incomplete once more than
+ * ADMIN_MAX_REQUEST - ADMIN_READ_ROOM bytes have come is too large. */
+#define ADMIN_READ_ROOM 1024
+
 struct admin_conn {
     ev_io io;
     ev_timer timer;
@@ -25,11 +30,7 @@ struct admin_conn {
     struct list_node link; /* in admin.conns */
     int fd;
     bool responding;
-    bool complete;
-    char url[256];
-    size_t url_len;
-    bool url_too_long;
-    http_parser parser;
+    struct admin_request req;
     struct buf in;
     struct buf out;
 };
@@ -55,32 +56,6 @@ static void conn_free(struct admin_conn *c)
     free(c);
 }
 
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-    struct admin_conn *c = p->data;
-    if (c->url_len + len >= sizeof(c->url)) {
-        c->url_too_long = true;
-        return 0;
-    }
-    memcpy(c->url + c->url_len, at, len);
-    c->url_len += len;
-    c->url[c->url_len] = '\0';
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct admin_conn *c = p->data;
-    c->complete = true;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static const http_parser_settings admin_parser_settings = {
-    .on_url = on_url,
-    .on_message_complete = on_message_complete,
-};
-
 static void respond(struct admin_conn *c, int status, const char *reason, const char *type, const void *body,
                     size_t len)
 {
@@ -101,41 +76,42 @@ static void respond_text(struct admin_conn *c, int status, const char *reason, c
 static void dispatch(struct admin_conn *c)
 {
     struct admin *a = c->admin;
-    enum http_method method = (enum http_method)c->parser.method;
-    char path[256];
-    size_t plen = strcspn(c->url, "?");
-    memcpy(path, c->url, plen);
-    path[plen] = '\0';
-    bool get = method == HTTP_GET || method == HTTP_HEAD;
-    if (c->url_too_long) {
+    const struct admin_request *req = &c->req;
+    struct buf body;
+    char msg[4096];
+    switch (admin_request_route(req)) {
+    case ADMIN_ROUTE_URI_TOO_LONG:
         respond_text(c, 414, "URI Too Long", "URI too long\n");
-    } else if (strcmp(path, "/metrics") == 0 && get) {
-        struct buf body;
+        break;
+    case ADMIN_ROUTE_METRICS:
         buf_init(&body, 64u * 1024u * 1024u);
         a->h.metrics(a->h.ctx, &body);
         respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", buf_peek(&body), body.len);
         buf_free(&body);
-    } else if (strcmp(path, "/healthz") == 0 && get) {
+        break;
+    case ADMIN_ROUTE_HEALTHZ:
         respond_text(c, 200, "OK", "ok\n");
-    } else if (strcmp(path, "/readyz") == 0 && get) {
+        break;
+    case ADMIN_ROUTE_READYZ:
         if (a->h.ready(a->h.ctx))
             respond_text(c, 200, "OK", "ready\n");
         else
             respond_text(c, 503, "Service Unavailable", "not ready\n");
-    } else if (strcmp(path, "/-/reload") == 0 && method == HTTP_POST) {
-        char msg[4096];
-        bool ok = a->h.reload(a->h.ctx, msg, sizeof(msg));
-        if (ok)
+        break;
+    case ADMIN_ROUTE_RELOAD:
+        if (a->h.reload(a->h.ctx, msg, sizeof(msg)))
             respond_text(c, 200, "OK", msg);
         else
             respond_text(c, 400, "Bad Request", msg);
-    } else if (strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 ||
-               strcmp(path, "/readyz") == 0 || strcmp(path, "/-/reload") == 0) {
+        break;
+    case ADMIN_ROUTE_NOT_ALLOWED:
         respond_text(c, 405, "Method Not Allowed", "method not allowed\n");
-    } else {
+        break;
+    case ADMIN_ROUTE_NOT_FOUND:
         respond_text(c, 404, "Not Found", "not found\n");
+        break;
     }
-    if (method == HTTP_HEAD) {
+    if (admin_request_head_only(req)) {
         /* Keep the head only. */
         const uint8_t *d = buf_peek(&c->out);
         for (size_t i = 0; i + 3 < c->out.len; i++) {
@@ -145,8 +121,8 @@ static void dispatch(struct admin_conn *c)
             }
         }
     }
-    log_event(a->log, LOG_LVL_DEBUG, "admin_request", "method=%s path=%s", http_method_str(method),
-              c->url_too_long ? "(too long)" : path);
+    log_event(a->log, LOG_LVL_DEBUG, "admin_request", "method=%s path=%s",
+              http_method_str(admin_request_method(req)), req->url_too_long ? "(too long)" : req->path);
 }
 
 static void conn_write(struct admin_conn *c)
@@ -171,7 +147,8 @@ static void conn_write(struct admin_conn *c)
 static int conn_read(struct admin_conn *c)
 {
     for (;;) {
-        uint8_t *dst = buf_reserve(&c->in, 1024);
+        /* Cannot fail: the request is TOO_LARGE first. */
+        uint8_t *dst = buf_reserve(&c->in, ADMIN_READ_ROOM);
         if (!dst) {
             respond_text(c, 400, "Bad Request", "request too large\n");
             return 1;
@@ -190,14 +167,18 @@ static int conn_read(struct admin_conn *c)
             conn_free(c);
             return -1;
         }
-        size_t used = http_parser_execute(&c->parser, &admin_parser_settings, (const char *)dst, (size_t)n);
         buf_commit(&c->in, (size_t)n);
-        if (c->complete) {
+        switch (admin_request_feed(&c->req, dst, (size_t)n)) {
+        case ADMIN_REQUEST_INCOMPLETE:
+            break;
+        case ADMIN_REQUEST_COMPLETE:
             dispatch(c);
             return 1;
-        }
-        if (used != (size_t)n || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+        case ADMIN_REQUEST_BAD:
             respond_text(c, 400, "Bad Request", "malformed request\n");
+            return 1;
+        case ADMIN_REQUEST_TOO_LARGE:
+            respond_text(c, 400, "Bad Request", "request too large\n");
             return 1;
         }
     }
@@ -238,8 +219,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         c->fd = fd;
         buf_init(&c->in, ADMIN_MAX_REQUEST);
         buf_init(&c->out, 64u * 1024u * 1024u);
-        http_parser_init(&c->parser, HTTP_REQUEST);
-        c->parser.data = c;
+        admin_request_init(&c->req, ADMIN_MAX_REQUEST - ADMIN_READ_ROOM);
         list_push_front(&a->conns, &c->link);
         ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
         ev_timer_init(&c->timer, conn_timer_cb, ADMIN_TIMEOUT_S, 0.);

@@ -21,9 +21,13 @@
  * Every property is asserted with abort(); on every request the shaper
  * accepts:
  * - the bytes parse, with libhttp-parser, as exactly one HTTP/1.1 request
- *   with nothing left over (a method libhttp-parser does not know is replaced
- *   by GET for that parse: the shaper takes any token); its method, URL
- *   (base + path) and body are the ones given;
+ *   with nothing left over; its URL (base + path), headers and body are the
+ *   ones written. For that parse only, in the parser's copy: a method
+ *   libhttp-parser does not know becomes GET (the shaper takes any token),
+ *   control bytes in header values other than CR, LF and NUL become '?' (the
+ *   shaper forwards them; libhttp-parser refuses them), and a header name
+ *   that only starts with "transfer-encoding" starts with 'X' (libhttp-parser
+ *   2.9 takes it for Transfer-Encoding);
  * - the request line is "<method> <base><path> HTTP/1.1" and holds no CR or
  *   LF; every header line is "<token>: <value>" with no CR, LF or NUL in the
  *   value, and CR appears only in CRLF line ends;
@@ -365,6 +369,17 @@ static void check_output(const struct job *j, const uint8_t *out, size_t len)
         /* "GET" in place of a method libhttp-parser does not know. */
         memcpy(copy, "GET", 3);
         memcpy(copy + 3, out + a->method.len, len - a->method.len);
+    }
+    /* libhttp-parser 2.9 sets its Transfer-Encoding flag as soon as a header
+     * name starts with "transfer-encoding" and keeps it when the name goes
+     * on ("transfer-encodingx" is another header), then refuses the request
+     * for a Transfer-Encoding without chunked: such a name starts with 'X'
+     * in its copy. */
+    size_t tel = strlen("transfer-encoding");
+    for (size_t i = line_len; i + tel < body_off; i++) {
+        size_t at = known ? i : i + 3 - a->method.len;
+        if (copy[at - 1] == '\n' && http_ieq(copy + at, tel, "transfer-encoding") && copy[at + tel] != ':')
+            copy[at] = 'X';
     }
     for (size_t i = line_len; i < body_off; i++) {
         size_t at = known ? i : i + 3 - a->method.len;

@@ -94,7 +94,7 @@ unit: $(BUILD)/unit/check_spoa
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(BUILD)/unit/check_spoa
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(CSTD) -O1 -g $(WARN) -Ispoa $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
 

@@ -20,14 +20,7 @@
 
 #include "capture/capture_reader.h"
 #include "capture/capture_record.h"
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "fuzz_check.h"
 
 /* Prefixes checked per record: all of them for small records, else a sample. */
 #define PREFIX_CHECKS 64u

@@ -32,14 +32,7 @@
 #include "mirror/mirror_args.h"
 #include "mirror/request_shape.h"
 #include "spop/spop_proto.h"
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "fuzz_check.h"
 
 #define NAME "fuzz.yaml"
 

@@ -34,19 +34,12 @@
 #include "spop/spop_hello.h"
 #include "spop/spop_proto.h"
 #include "spop/spop_varint.h"
+#include "fuzz_check.h"
 
 #define FUZZ_MAX_FRAME   16380u
 #define FUZZ_MAX_FRAME_2 65536u
 #define RAW_OFFSETS      8u
 #define NO_TYPE_BYTE     SIZE_MAX
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -45,14 +45,7 @@
 #include "spop/spop_notify.h"
 #include "spop/spop_proto.h"
 #include "spop/spop_session.h"
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "fuzz_check.h"
 
 #define MAX_CUTS 16
 

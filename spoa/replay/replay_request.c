@@ -46,6 +46,10 @@ static const char *check(const struct replay_shape *s, const struct capture_reco
 {
     if (!http_is_token(r->method.ptr, r->method.len))
         return "method is not a token";
+    /* What follows a CONNECT is tunnel data to many servers: its body could
+     * reach them as a second request. Mirroring never sends one either. */
+    if (http_method_is_connect(r->method.ptr, r->method.len))
+        return "method is CONNECT";
     switch (http_check_target(r->path.ptr, r->path.len, s->base_path[0] == '\0')) {
     case HTTP_TARGET_NOT_ORIGIN:
         return "path does not start with '/'";

@@ -116,7 +116,8 @@ static const struct {
     {"GET", "p", "a", "b", "h"},         {"GET", "/a b", "a", "b", "h"},
     {"GET", "/a\x01", "a", "b", "h"},    {"GET", "/", "a b", "b", "h"},
     {"GET", "/", "a", "b\r\nx: y", "h"}, {"GET", "/", "a", "b", "h\r\nx: y"},
-    {"GET", "", "a", "b", "h"},
+    {"GET", "", "a", "b", "h"},          {"CONNECT", "/", "a", "b", "h"},
+    {"connect", "/", "a", "b", "h"},
 };
 
 START_TEST(test_build_refused)

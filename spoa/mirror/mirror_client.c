@@ -49,6 +49,7 @@ struct mirror_client {
     uint32_t queued;
     uint32_t failures;
     uint64_t circuit_until_ns;
+    bool pump_deferred; /* defer() was called; its sweep has not come yet */
 };
 
 static uint64_t now_ns(const struct mirror_client *c)
@@ -140,10 +141,16 @@ static void conn_fail(struct mirror_client *c, struct mirror_conn *m);
 /* Writes what the connection takes of the current request. */
 static void conn_send(struct mirror_client *c, struct mirror_conn *m)
 {
+    size_t budget = MIRROR_WRITE_BUDGET;
     while (!http_exchange_sent(&m->x)) {
+        if (budget == 0) {
+            /* Fair share spent: the rest goes at the next writable event. */
+            c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_WRITE);
+            return;
+        }
         size_t left;
         const uint8_t *p = http_exchange_unsent(&m->x, &left);
-        ssize_t n = c->tr->send(c->tr_ctx, m, p, left);
+        ssize_t n = c->tr->send(c->tr_ctx, m, p, left < budget ? left : budget);
         if (n == MIRROR_IO_AGAIN) {
             c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_WRITE);
             return;
@@ -153,6 +160,7 @@ static void conn_send(struct mirror_client *c, struct mirror_conn *m)
             return;
         }
         http_exchange_wrote(&m->x, (size_t)n);
+        budget -= (size_t)n;
     }
     if (!m->req->counted_sent) {
         m->req->counted_sent = true;
@@ -303,8 +311,10 @@ static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
 static void conn_read(struct mirror_client *c, struct mirror_conn *m)
 {
     uint8_t buf[READ_CHUNK];
-    for (;;) {
-        ssize_t n = c->tr->recv(c->tr_ctx, m, buf, sizeof(buf));
+    /* Fair share: what is left is read at the next readable event, after the
+     * thread's other watchers ran. */
+    for (size_t budget = MIRROR_READ_BUDGET; budget > 0;) {
+        ssize_t n = c->tr->recv(c->tr_ctx, m, buf, budget < sizeof(buf) ? budget : sizeof(buf));
         if (n == MIRROR_IO_AGAIN)
             return;
         if (n < 0) {
@@ -319,6 +329,7 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
             conn_close(c, m, MIRROR_DROP_NONE);
             return;
         }
+        budget -= (size_t)n;
         switch (http_exchange_feed(&m->x, buf, (size_t)n)) {
         case HTTP_EXCHANGE_MORE:
             break;
@@ -332,19 +343,37 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
     }
 }
 
+/* Asks the transport for a sweep soon (once until it comes). */
+static void defer_pump(struct mirror_client *c)
+{
+    if (c->tr->defer && !c->pump_deferred) {
+        c->pump_deferred = true;
+        c->tr->defer(c->tr_ctx);
+    }
+}
+
 /* Moves queued requests onto connections while there is room; drops those
- * that waited too long, and all of them while the circuit is open. */
+ * that waited too long, and all of them while the circuit is open. At most
+ * MIRROR_PUMP_MAX_STARTS starts and MIRROR_PUMP_MAX_DROPS drops per call:
+ * beyond them, the rest is deferred to a sweep. */
 static void pump(struct mirror_client *c)
 {
     uint64_t now = now_ns(c);
     uint64_t max_wait = (uint64_t)c->set.timeout_ms * 1000000ull;
+    unsigned starts = 0, drops = 0;
     while (c->qhead) {
+        if (starts >= MIRROR_PUMP_MAX_STARTS || drops >= MIRROR_PUMP_MAX_DROPS) {
+            defer_pump(c);
+            return;
+        }
         if (circuit_open(c, now)) {
             drop(c, queue_pop(c), MIRROR_DROP_CIRCUIT_OPEN);
+            drops++;
             continue;
         }
         if (now - c->qhead->queued_ns > max_wait) {
             drop(c, queue_pop(c), MIRROR_DROP_INFLIGHT_LIMIT);
+            drops++;
             continue;
         }
         struct mirror_conn *idle = idle_conn(c);
@@ -355,6 +384,7 @@ static void pump(struct mirror_client *c)
         } else {
             break;
         }
+        starts++;
     }
 }
 
@@ -404,6 +434,7 @@ void mirror_client_on_timeout(struct mirror_conn *m)
 
 void mirror_client_sweep(struct mirror_client *c)
 {
+    c->pump_deferred = false;
     pump(c);
 }
 

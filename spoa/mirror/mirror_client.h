@@ -9,7 +9,15 @@
  * (struct mirror_transport) given at creation, and the transport drives it
  * through the mirror_client_on_*() entry points and mirror_client_sweep().
  * mirror_client_ev.h is the transport over libev and real sockets; the unit
- * tests use one in memory. One thread owns a client and its transport. */
+ * tests use one in memory. One thread owns a client and its transport.
+ *
+ * No entry point holds the thread for long, whatever the mirror does: one
+ * readiness reads at most MIRROR_READ_BUDGET bytes and writes at most
+ * MIRROR_WRITE_BUDGET bytes on its connection, and one call moves at most
+ * MIRROR_PUMP_MAX_STARTS queued requests onto connections and drops at most
+ * MIRROR_PUMP_MAX_DROPS expired ones. The rest waits for the next readiness
+ * (the transport's readiness is level-triggered) or for the sweep the client
+ * asks for with mirror_transport.defer(). */
 #ifndef SPOA_MIRROR_CLIENT_H
 #define SPOA_MIRROR_CLIENT_H
 
@@ -22,6 +30,15 @@
 #include "core/log.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
+
+/* Bytes read from one connection per readable event, at most. */
+#define MIRROR_READ_BUDGET (64u * 1024u)
+/* Bytes written to one connection per writable event (or start), at most. */
+#define MIRROR_WRITE_BUDGET (64u * 1024u)
+/* Queued requests started (sent or connected) by one call, at most. */
+#define MIRROR_PUMP_MAX_STARTS 16u
+/* Queued requests dropped (expired, circuit open) by one call, at most. */
+#define MIRROR_PUMP_MAX_DROPS 256u
 
 struct mirror_client_settings {
     uint32_t connect_timeout_ms;
@@ -86,7 +103,9 @@ struct mirror_transport {
     /* watch: from now on, report exactly the readiness in <events>
      * (MIRROR_WATCH_*) through mirror_client_on_readable/_writable().
      * While a connect is under way the client watches WRITE and expects
-     * mirror_client_on_connected() instead. */
+     * mirror_client_on_connected() instead. Readiness is level-triggered:
+     * a connection still readable (writable) after a call is reported
+     * again, once the transport has served its other work. */
     void (*watch)(void *ctx, struct mirror_conn *conn, unsigned events);
     /* arm_timer: (re)arms the connection's one timer to call
      * mirror_client_on_timeout() in <ms> milliseconds, replacing any armed. */
@@ -94,6 +113,11 @@ struct mirror_transport {
     /* close: stops watching and timing <conn> and closes its socket; the
      * client frees <conn> right after. */
     void (*close)(void *ctx, struct mirror_conn *conn);
+    /* defer: optional; asks for one mirror_client_sweep() call soon, after
+     * the other ready work of the thread (libev: the next loop iteration).
+     * The client calls it when a call left queued work undone for fairness;
+     * without it, that work waits for the periodic sweep. */
+    void (*defer)(void *ctx);
     /* now_ns: a monotonic clock in nanoseconds. */
     uint64_t (*now_ns)(void *ctx);
     /* release: optional; called last by mirror_client_free(), when the client
@@ -141,9 +165,10 @@ void mirror_client_on_readable(struct mirror_conn *conn);
 /* mirror_client_on_timeout: the timer armed by arm_timer() expired. */
 void mirror_client_on_timeout(struct mirror_conn *conn);
 
-/* mirror_client_sweep: expires queued requests that waited too long (and
- * drops them all while the circuit is open). The transport calls it
- * periodically (every 250 ms for the libev one). */
+/* mirror_client_sweep: expires queued requests that waited too long (drops
+ * them all while the circuit is open) and starts those that fit, within the
+ * per-call bounds. The transport calls it periodically (every 250 ms for the
+ * libev one) and once after each defer(). */
 void mirror_client_sweep(struct mirror_client *c);
 
 /* mirror_conn_data: the transport's conn_size bytes of <conn> (aligned for

@@ -20,6 +20,7 @@
 struct ev_transport {
     struct ev_loop *loop;
     ev_timer sweep;
+    ev_timer kick; /* a zero timer: the sweep defer() asks for, next iteration */
     struct mirror_client *client;
 };
 
@@ -143,6 +144,15 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
     close(e->fd);
 }
 
+static void tr_defer(void *ctx)
+{
+    struct ev_transport *t = ctx;
+    if (!ev_is_active(&t->kick)) {
+        ev_timer_set(&t->kick, 0., 0.);
+        ev_timer_start(t->loop, &t->kick);
+    }
+}
+
 static uint64_t tr_now_ns(void *ctx)
 {
     (void)ctx;
@@ -153,6 +163,7 @@ static void tr_release(void *ctx)
 {
     struct ev_transport *t = ctx;
     ev_timer_stop(t->loop, &t->sweep);
+    ev_timer_stop(t->loop, &t->kick);
     free(t);
 }
 
@@ -164,6 +175,7 @@ static const struct mirror_transport ev_transport_ops = {
     .watch = tr_watch,
     .arm_timer = tr_arm_timer,
     .close = tr_close,
+    .defer = tr_defer,
     .now_ns = tr_now_ns,
     .release = tr_release,
 };
@@ -176,12 +188,21 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     mirror_client_sweep(t->client);
 }
 
+static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, kick);
+    (void)loop;
+    (void)revents;
+    mirror_client_sweep(t->client);
+}
+
 struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
                                         struct target_addr *addr, struct mirror_counters *ctr,
                                         const struct logger *log)
 {
     struct ev_transport *t = xcalloc(1, sizeof(*t));
     t->loop = loop;
+    ev_timer_init(&t->kick, kick_cb, 0., 0.);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

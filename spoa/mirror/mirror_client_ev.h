@@ -2,7 +2,9 @@
  * transport (mirror_client.h) that the agent's workers and the replay tool
  * use. Per connection: one socket (TCP_NODELAY, close-on-exec), one ev_io
  * and one ev_timer, allocated with the connection; per client: the timer of
- * the periodic sweep. This header does not include <ev.h>. */
+ * the periodic sweep and a zero timer for the sweeps the client defers to
+ * the next loop iteration (mirror_transport.defer). This header does not
+ * include <ev.h>. */
 #ifndef SPOA_MIRROR_CLIENT_EV_H
 #define SPOA_MIRROR_CLIENT_EV_H
 

@@ -19,9 +19,9 @@
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
 
-#define MAX_CONNS 32
+#define MAX_CONNS 64
 #define MAX_IN    512
-#define MAX_DONE  64
+#define MAX_DONE  1024
 #define MS        1000000ull
 
 /* ---- the in-memory transport ---- */
@@ -42,12 +42,17 @@ struct fconn {
     bool timer_armed;
     uint32_t timer_ms;
     uint64_t timer_at;
-    char out[4096]; /* what the client wrote */
+    char out[4096]; /* what the client wrote, as far as it fits */
     size_t out_len;
+    size_t out_total;   /* bytes the client wrote */
+    size_t send_calls;  /* send() calls that wrote bytes */
     size_t send_budget; /* bytes send() takes before it would block */
     bool send_fails;
     struct in_item in[MAX_IN]; /* what recv() returns, in order; then would-block */
     size_t n_in, pos_in;
+    size_t off_in;     /* bytes of in[pos_in] already returned (a read smaller than the item) */
+    size_t in_total;   /* bytes recv() returned */
+    size_t recv_calls; /* recv() calls */
 };
 
 struct done {
@@ -63,6 +68,7 @@ struct fake {
     enum mirror_connect connect_result; /* of the next connects */
     int connect_err;
     size_t connect_calls, close_calls;
+    size_t defers; /* defer() calls */
     bool released;
     struct done done[MAX_DONE];
     size_t n_done, submitted;
@@ -112,9 +118,12 @@ static ssize_t t_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, siz
     if (fc->send_budget == 0)
         return MIRROR_IO_AGAIN;
     size_t n = len < fc->send_budget ? len : fc->send_budget;
-    ck_assert_uint_le(fc->out_len + n, sizeof(fc->out));
-    memcpy(fc->out + fc->out_len, p, n);
-    fc->out_len += n;
+    if (fc->out_len == fc->out_total && fc->out_len + n <= sizeof(fc->out)) {
+        memcpy(fc->out + fc->out_len, p, n);
+        fc->out_len += n;
+    }
+    fc->out_total += n;
+    fc->send_calls++;
     if (fc->send_budget != SIZE_MAX)
         fc->send_budget -= n;
     return (ssize_t)n;
@@ -123,14 +132,26 @@ static ssize_t t_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, siz
 static ssize_t t_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t cap)
 {
     struct fconn *fc = fc_of(ctx, conn);
+    ck_assert(cap > 0);
+    fc->recv_calls++;
     if (fc->pos_in == fc->n_in)
         return MIRROR_IO_AGAIN;
-    const struct in_item *it = &fc->in[fc->pos_in++];
+    const struct in_item *it = &fc->in[fc->pos_in];
+    if (it->kind == IN_DATA) {
+        size_t n = it->len - fc->off_in < cap ? it->len - fc->off_in : cap;
+        memcpy(buf, it->data + fc->off_in, n);
+        fc->off_in += n;
+        fc->in_total += n;
+        if (fc->off_in == it->len) {
+            fc->off_in = 0;
+            fc->pos_in++;
+        }
+        return (ssize_t)n;
+    }
+    fc->pos_in++;
     switch (it->kind) {
     case IN_DATA:
-        ck_assert_uint_le(it->len, cap);
-        memcpy(buf, it->data, it->len);
-        return (ssize_t)it->len;
+        break;
     case IN_AGAIN:
         return MIRROR_IO_AGAIN;
     case IN_EOF:
@@ -167,6 +188,11 @@ static void t_close(void *ctx, struct mirror_conn *conn)
     f->close_calls++;
 }
 
+static void t_defer(void *ctx)
+{
+    ((struct fake *)ctx)->defers++;
+}
+
 static uint64_t t_now_ns(void *ctx)
 {
     return ((struct fake *)ctx)->now;
@@ -187,6 +213,7 @@ static const struct mirror_transport fake_ops = {
     .watch = t_watch,
     .arm_timer = t_arm_timer,
     .close = t_close,
+    .defer = t_defer,
     .now_ns = t_now_ns,
     .release = t_release,
 };
@@ -1007,6 +1034,138 @@ START_TEST(test_response_shapes)
 }
 END_TEST
 
+/* ---- fairness: bounded work per event and per call ---- */
+
+static char big[16384]; /* zeros: body bytes and request filler */
+
+/* Pushes <total> body bytes onto connection <i>, in items of sizeof(big). */
+static void push_body(struct fake *f, size_t i, size_t total)
+{
+    for (size_t left = total; left > 0;) {
+        size_t n = left < sizeof(big) ? left : sizeof(big);
+        push_in(conn(f, i), IN_DATA, big, n);
+        left -= n;
+    }
+}
+
+/* A mirror that has a lot to say gets MIRROR_READ_BUDGET bytes read per
+ * readable event; the rest waits for the next one. */
+START_TEST(test_read_budget)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n";
+    struct fake *f = f_new();
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    struct fconn *c0 = conn(f, 0);
+    push_in(c0, IN_DATA, head, strlen(head));
+    push_body(f, 0, 200000);
+    size_t total = strlen(head) + 200000, events = 0;
+    while (c0->in_total < total) {
+        size_t before = c0->in_total;
+        readable(f, 0);
+        events++;
+        ck_assert_uint_le(c0->in_total - before, MIRROR_READ_BUDGET);
+        if (c0->in_total < total) /* no short turn while bytes wait */
+            ck_assert_uint_eq(c0->in_total - before, MIRROR_READ_BUDGET);
+    }
+    ck_assert_uint_eq(events, (total + MIRROR_READ_BUDGET - 1) / MIRROR_READ_BUDGET);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    ck_assert(!c0->closed);
+    f_free(f);
+}
+END_TEST
+
+/* A large request goes out MIRROR_WRITE_BUDGET bytes per writable event,
+ * even when the socket would take it all at once. */
+START_TEST(test_write_budget)
+{
+    static const char head[] = "POST /x HTTP/1.1\r\nHost: m\r\nContent-Length: 200000\r\n\r\n";
+    size_t hlen = strlen(head), len = hlen + 200000;
+    uint8_t *req = calloc(1, len);
+    ck_assert_ptr_nonnull(req);
+    memcpy(req, head, hlen);
+    struct fake *f = f_new();
+    f->submitted++;
+    ck_assert_int_eq(mirror_client_submit(f->c, req, len, false), MIRROR_DROP_NONE);
+    struct fconn *c0 = conn(f, 0);
+    connected(f, 0);
+    size_t events = 1;
+    ck_assert_uint_eq(c0->out_total, MIRROR_WRITE_BUDGET);
+    while (c0->out_total < len) {
+        ck_assert_uint_eq(c0->watch, MIRROR_WATCH_WRITE);
+        ck_assert_uint_eq(CTR(f, sent), 0);
+        size_t before = c0->out_total;
+        mirror_client_on_writable(c0->conn);
+        events++;
+        ck_assert_uint_le(c0->out_total - before, MIRROR_WRITE_BUDGET);
+    }
+    ck_assert_uint_eq(events, (len + MIRROR_WRITE_BUDGET - 1) / MIRROR_WRITE_BUDGET);
+    ck_assert_uint_eq(c0->watch, MIRROR_WATCH_READ);
+    ck_assert_uint_eq(CTR(f, sent), 1);
+    serve(f, 0, ok_resp);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    f_free(f);
+}
+END_TEST
+
+/* Connects that fail at once free their slot for the next queued request:
+ * one call starts at most MIRROR_PUMP_MAX_STARTS of them, then asks for a
+ * sweep (defer) to go on. */
+START_TEST(test_pump_bounded_starts)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_inflight = 1;
+    set.max_queue = 100;
+    set.circuit_failures = 0; /* no circuit: every request gets its attempt */
+    struct fake *f = f_new_with(&set, true);
+    const size_t queued = 2 * MIRROR_PUMP_MAX_STARTS + 8;
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* connecting */
+    for (size_t i = 0; i < queued; i++)
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    ck_assert_uint_eq(CTR(f, queued), queued);
+    f->connect_result = MIRROR_CONNECT_FAILED;
+    f->connect_err = ECONNREFUSED;
+    mirror_client_on_connected(conn(f, 0)->conn, ECONNREFUSED);
+    ck_assert_uint_eq(f->connect_calls, 1 + MIRROR_PUMP_MAX_STARTS);
+    ck_assert_uint_eq(CTR(f, queued), queued - MIRROR_PUMP_MAX_STARTS);
+    ck_assert_uint_eq(f->defers, 1);
+    mirror_client_sweep(f->c); /* what the transport does for defer() */
+    ck_assert_uint_eq(f->connect_calls, 1 + 2 * MIRROR_PUMP_MAX_STARTS);
+    ck_assert_uint_eq(f->defers, 2);
+    mirror_client_sweep(f->c);
+    ck_assert_uint_eq(f->connect_calls, 1 + queued);
+    ck_assert_uint_eq(CTR(f, queued), 0);
+    ck_assert_uint_eq(f->defers, 2); /* nothing left: no more sweeps asked for */
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_CONNECT_ERROR), 1 + queued);
+    f_free(f);
+}
+END_TEST
+
+/* Expired queued requests: one sweep drops at most MIRROR_PUMP_MAX_DROPS
+ * and asks for another sweep; the circuit's drops are bounded the same. */
+START_TEST(test_pump_bounded_drops)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_inflight = 1;
+    set.max_queue = 1000;
+    struct fake *f = f_new_with(&set, true);
+    const size_t queued = MIRROR_PUMP_MAX_DROPS + 44;
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* connecting, never answered */
+    for (size_t i = 0; i < queued; i++)
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    f->now += 1001 * MS; /* past timeout_ms; no timer fired yet */
+    mirror_client_sweep(f->c);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_INFLIGHT_LIMIT), MIRROR_PUMP_MAX_DROPS);
+    ck_assert_uint_eq(CTR(f, queued), queued - MIRROR_PUMP_MAX_DROPS);
+    ck_assert_uint_eq(f->defers, 1);
+    mirror_client_sweep(f->c);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_INFLIGHT_LIMIT), queued);
+    ck_assert_uint_eq(CTR(f, queued), 0);
+    ck_assert_uint_eq(f->defers, 1);
+    f_free(f);
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1042,6 +1201,13 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_stale_retry_connect_timeout);
     tcase_add_test(tc, test_idle_closed_by_server);
     tcase_add_test(tc, test_idle_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fairness");
+    tcase_add_test(tc, test_read_budget);
+    tcase_add_test(tc, test_write_budget);
+    tcase_add_test(tc, test_pump_bounded_starts);
+    tcase_add_test(tc, test_pump_bounded_drops);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -246,13 +246,23 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
     }
 
     static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    prom_family(out, P "mirror_responses_total", "counter", "Responses from the mirror, by status class.");
+    prom_family(out, P "mirror_responses_total", "counter",
+                "Responses from the mirror, by status class, counted when their headers arrived.");
     for (k = 0; k < n; k++) {
         mirror_labels(lbl, sizeof(lbl), entries[k]);
         for (int c = 1; c <= 6; c++) {
             int slot = c % 6;
             snprintf(l2, sizeof(l2), "%s,class=\"%s\"", lbl, classes[slot]);
             prom_u64(out, P "mirror_responses_total", l2, counter_get(&sums[k].responses[slot]));
+        }
+    }
+    prom_family(out, P "mirror_responses_cut_total", "counter",
+                "Responses whose body was not read to its end (its connection closed), by reason.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        for (int c = 0; c < MIRROR_CUT_ENTRIES; c++) {
+            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_cut_str((enum mirror_cut)c));
+            prom_u64(out, P "mirror_responses_cut_total", l2, counter_get(&sums[k].responses_cut[c]));
         }
     }
     prom_family(out, P "mirror_dropped_total", "counter", "Sampled copies not delivered, by reason.");
@@ -273,7 +283,7 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
         }
     }
     prom_family(out, P "mirror_latency_seconds", "histogram",
-                "From the start of a request on its connection to the end of the mirror's response.");
+                "From the start of a request on its connection to the mirror's response headers.");
     for (k = 0; k < n; k++) {
         mirror_labels(lbl, sizeof(lbl), entries[k]);
         prom_histogram(out, P "mirror_latency_seconds", lbl, &sums[k].latency, mirror_latency_bounds);

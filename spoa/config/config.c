@@ -35,6 +35,7 @@ void config_mirror_defaults(struct config_mirror *m)
     m->max_inflight = 256;
     m->max_queue = 1024;
     m->max_rps = 0;
+    m->max_response_bytes = CONFIG_DEFAULT_MAX_RESPONSE_BYTES;
 }
 
 struct config_capture *config_capture_new(void)

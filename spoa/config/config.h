@@ -66,6 +66,7 @@ struct config_mirror {
     uint32_t max_inflight;       /* per thread; default 256 */
     uint32_t max_queue;          /* per thread; default 1024 */
     uint32_t max_rps;            /* per agent; 0 = no limit */
+    uint32_t max_response_bytes; /* response body read at most; default 65536 */
     struct config_header_set *headers_set;
     size_t n_headers_set;
     char **headers_remove; /* lowercase names */
@@ -73,6 +74,10 @@ struct config_mirror {
     struct config_capture *capture; /* set for a capture mirror (scheme "file"), NULL for http */
     int line;                       /* where it was defined, for messages */
 };
+
+/* Default and largest max_response_bytes of a mirror. */
+#define CONFIG_DEFAULT_MAX_RESPONSE_BYTES 65536u
+#define CONFIG_MAX_RESPONSE_BYTES         (1u << 30)
 
 /* Mirrors one route may list (the sampling decision is a 64-bit mask). */
 #define CONFIG_MAX_MIRRORS_PER_ROUTE 64
@@ -113,7 +118,8 @@ void config_defaults(struct config *c);
 
 /* config_mirror_defaults: fills *m with the defaults of a mirror (100%,
  * authority shadow, random sampling, timeouts 1000/500 ms, 256 in flight,
- * queue 1024, no rps limit) and no URL, headers or strings. */
+ * queue 1024, no rps limit, response bodies read up to 64 KiB) and no URL,
+ * headers or strings. */
 void config_mirror_defaults(struct config_mirror *m);
 
 /* config_find_route: the route named <name>, or NULL. */

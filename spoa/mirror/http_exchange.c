@@ -1,9 +1,20 @@
 #include "mirror/http_exchange.h"
 
+static bool is_interim(unsigned status)
+{
+    return status >= 100 && status < 200 && status != 101;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     struct http_exchange *x = p->data;
-    x->status = (int)p->status_code;
+    if (!is_interim(p->status_code)) {
+        x->status = (int)p->status_code;
+        x->headers = true;
+        /* Stop on the headers' last byte, so that feed() knows where the body
+         * starts; the parser takes that byte again when it resumes. */
+        http_parser_pause(p, 1);
+    }
     /* A response to HEAD, and a 1xx, 204 or 304 response, has no body,
      * whatever its headers say (RFC 9112 section 6.3); libhttp-parser would
      * otherwise wait for the bytes a Content-Length announces. */
@@ -17,7 +28,7 @@ static int on_headers_complete(http_parser *p)
 static int on_message_complete(http_parser *p)
 {
     struct http_exchange *x = p->data;
-    if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101)
+    if (is_interim(p->status_code))
         return 0; /* an interim response: the final one follows */
     x->complete = true;
     /* After a 101 the connection no longer speaks HTTP: never reuse it. */
@@ -31,34 +42,79 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
-void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head)
+void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head,
+                         uint64_t max_body)
 {
     x->req = req;
     x->len = len;
     x->written = 0;
     x->head = head;
     x->got_bytes = false;
+    x->headers = false;
     x->complete = false;
     x->keep_alive = false;
     x->extra_bytes = false;
+    x->lf_pending = false;
     x->status = 0;
+    x->max_body = max_body;
+    x->body = 0;
     http_parser_init(&x->parser, HTTP_RESPONSE);
     x->parser.data = x;
 }
 
+/* Counts the <used> bytes just parsed after the headers into x->body. */
+static void count_body(struct http_exchange *x, size_t used)
+{
+    if (x->lf_pending && used > 0) {
+        x->lf_pending = false;
+        used--;
+    }
+    x->body += used;
+}
+
 enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint8_t *p, size_t n)
 {
-    if (n > 0)
-        x->got_bytes = true;
-    size_t used = http_parser_execute(&x->parser, &parser_settings, (const char *)p, n);
-    if (x->complete) {
-        if (used != n) {
-            x->extra_bytes = true;
-            x->keep_alive = false; /* bytes beyond the response: do not trust the connection */
-        }
-        return HTTP_EXCHANGE_COMPLETE;
+    if (n == 0) {
+        http_parser_execute(&x->parser, &parser_settings, (const char *)p, 0);
+        return x->complete ? HTTP_EXCHANGE_COMPLETE : HTTP_EXCHANGE_FAILED;
     }
-    if (n == 0 || used != n || HTTP_PARSER_ERRNO(&x->parser) != HPE_OK)
-        return HTTP_EXCHANGE_FAILED;
+    x->got_bytes = true;
+    size_t off = 0;
+    while (off < n) {
+        bool in_body = x->headers;
+        size_t take = n - off;
+        if (in_body) {
+            /* Never parse further than one byte past the limit. */
+            size_t lf = x->lf_pending ? 1 : 0;
+            uint64_t left = x->max_body - x->body;
+            if ((uint64_t)(take - lf) > left)
+                take = (size_t)left + 1 + lf;
+        }
+        size_t used = http_parser_execute(&x->parser, &parser_settings, (const char *)p + off, take);
+        enum http_errno err = HTTP_PARSER_ERRNO(&x->parser);
+        if (in_body)
+            count_body(x, used);
+        off += used;
+        if (x->headers && x->body > x->max_body) {
+            x->complete = false; /* even when it just ended: a byte past the limit */
+            x->keep_alive = false;
+            return HTTP_EXCHANGE_TOO_LARGE;
+        }
+        if (x->complete) {
+            if (off != n) {
+                x->extra_bytes = true;
+                x->keep_alive = false; /* bytes beyond the response: do not trust the connection */
+            }
+            return HTTP_EXCHANGE_COMPLETE;
+        }
+        if (err == HPE_PAUSED && !in_body && x->headers) {
+            /* Stopped at the end of the final response's headers: go on with its body. */
+            http_parser_pause(&x->parser, 0);
+            x->lf_pending = true;
+            continue;
+        }
+        if (err != HPE_OK || used != take)
+            return HTTP_EXCHANGE_FAILED;
+    }
     return HTTP_EXCHANGE_MORE;
 }

@@ -1,11 +1,14 @@
 /* One HTTP/1.1 request/response exchange on a mirror connection, without any
  * I/O: it holds the request bytes (borrowed) and how many were written, and
  * feeds the response bytes read into libhttp-parser until the response is
- * whole. The response itself is discarded; only its status and whether the
- * connection may carry another request are kept. Bodyless responses (to a
- * HEAD, 1xx, 204, 304) end at their headers whatever they announce; 1xx
- * interim responses (not 101) are skipped; a body delimited by the end of
- * the connection ends with the EOF (a feed of 0 bytes). */
+ * whole. The response itself is discarded; only its status, whether its
+ * headers are in, and whether the connection may carry another request are
+ * kept. Bodyless responses (to a HEAD, 1xx, 204, 304) end at their headers
+ * whatever they announce; 1xx interim responses (not 101) are skipped; a
+ * body delimited by the end of the connection ends with the EOF (a feed of 0
+ * bytes). The body is read up to a limit: the bytes after the final
+ * response's headers (a chunked body's framing included) may not exceed
+ * max_body. */
 #ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
 #define SPOA_MIRROR_HTTP_EXCHANGE_H
 
@@ -16,28 +19,35 @@
 #include <http_parser.h>
 
 enum http_exchange_result {
-    HTTP_EXCHANGE_MORE,     /* the response is not whole yet: feed more */
-    HTTP_EXCHANGE_COMPLETE, /* the response is whole: see status, keep_alive, extra_bytes */
-    HTTP_EXCHANGE_FAILED,   /* EOF before the response was whole, or bytes that are not HTTP */
+    HTTP_EXCHANGE_MORE,      /* the response is not whole yet: feed more */
+    HTTP_EXCHANGE_COMPLETE,  /* the response is whole: see status, keep_alive, extra_bytes */
+    HTTP_EXCHANGE_FAILED,    /* EOF before the response was whole, or bytes that are not HTTP */
+    HTTP_EXCHANGE_TOO_LARGE, /* the body went past max_body bytes (headers are in) */
 };
 
 /* Read the fields, write them only through the functions below. */
 struct http_exchange {
-    const uint8_t *req; /* the request's bytes, borrowed for the exchange's life */
+    const uint8_t *req; /* the request's bytes, borrowed until the whole request is written */
     size_t len;
     size_t written; /* of <len>, handed to the connection so far */
     bool head;      /* a HEAD request: its response has no body */
     bool got_bytes; /* at least one response byte was fed */
+    bool headers;   /* the final response's headers are in: status is set */
     bool complete;
     bool keep_alive;  /* on COMPLETE: the connection may carry another request */
     bool extra_bytes; /* on COMPLETE: bytes followed the response (then keep_alive is false) */
+    bool lf_pending;  /* the parser stopped on the headers' last byte: it is parsed again */
     int status;       /* the final response's status, once its headers are in */
+    uint64_t max_body;
+    uint64_t body; /* bytes after the final response's headers parsed so far */
     http_parser parser;
 };
 
 /* http_exchange_start: (re)starts *x for the request <req> (<len> bytes,
- * borrowed until the exchange ends), a HEAD request when <head>. */
-void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head);
+ * borrowed until the exchange ends), a HEAD request when <head>, reading at
+ * most <max_body> bytes of the response after its headers. */
+void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head,
+                         uint64_t max_body);
 
 /* http_exchange_unsent: the request bytes not written yet (*len of them; 0
  * when the whole request was written). */
@@ -61,9 +71,13 @@ static inline bool http_exchange_sent(const struct http_exchange *x)
 }
 
 /* http_exchange_feed: parses <n> response bytes at <p>; <n> == 0 means the
- * connection reached EOF. Returns MORE, COMPLETE (once: do not feed again)
- * or FAILED (do not feed again). Bytes after the response are not parsed:
- * they make it COMPLETE with extra_bytes set and keep_alive false. */
+ * connection reached EOF. Returns MORE, COMPLETE (once: do not feed again),
+ * FAILED or TOO_LARGE (do not feed again). After any return, x->headers
+ * tells whether the final response's headers are in (with FAILED, the body
+ * broke off; TOO_LARGE always has them). Bytes after the response are not
+ * parsed: they make it COMPLETE with extra_bytes set and keep_alive false.
+ * The verdict does not depend on how the bytes are split into feeds: the
+ * body is parsed up to max_body + 1 bytes, never further. */
 enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint8_t *p, size_t n);
 
 #endif

@@ -22,16 +22,20 @@ struct mreq {
     uint64_t queued_ns;
 };
 
-enum mconn_state { MC_CONNECTING, MC_IDLE, MC_SENDING, MC_RECEIVING };
+/* A connection carries at most one request at a time: CONNECTING (with its
+ * first request), SENDING it, RECEIVING its response up to the headers,
+ * then DRAINING the rest of the body (the request has ended, delivered) and
+ * IDLE until the next one. */
+enum mconn_state { MC_CONNECTING, MC_IDLE, MC_SENDING, MC_RECEIVING, MC_DRAINING };
 
 struct mirror_conn {
     struct list_node node; /* in client->conns */
     struct mirror_client *client;
     enum mconn_state state;
-    struct mreq *req;
-    bool reused; /* a response was already completed on this connection */
+    struct mreq *req; /* CONNECTING, SENDING, RECEIVING: the request; else NULL */
+    bool reused;      /* a response was already completed on this connection */
     uint64_t start_ns;
-    struct http_exchange x; /* of <req> */
+    struct http_exchange x; /* of the current or last request */
     /* The transport's conn_size bytes. */
     alignas(max_align_t) unsigned char data[];
 };
@@ -175,7 +179,7 @@ static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct m
 {
     m->req = r;
     m->start_ns = now_ns(c);
-    http_exchange_start(&m->x, r->data, r->len, r->head);
+    http_exchange_start(&m->x, r->data, r->len, r->head, c->set.max_response_bytes);
     m->state = MC_SENDING;
     if (m->reused)
         counter_inc(&c->ctr->reused);
@@ -258,8 +262,9 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     return true;
 }
 
-/* The response is complete: count it, then keep or close the connection. */
-static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
+/* The final response's headers are in: the copy is delivered. It is counted
+ * and ends here; the connection goes on reading the body (DRAINING). */
+static void conn_deliver(struct mirror_client *c, struct mirror_conn *m)
 {
     uint64_t elapsed = now_ns(c) - m->start_ns;
     latency_observe(&c->ctr->latency, elapsed);
@@ -269,6 +274,24 @@ static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
         c->set.on_done(c->set.on_done_ctx, m->x.status, elapsed, MIRROR_DROP_NONE);
     req_free(m->req);
     m->req = NULL;
+    m->x.req = NULL; /* written whole: the exchange no longer needs it */
+    m->state = MC_DRAINING;
+}
+
+/* The body of a delivered response was not read to its end: the connection
+ * cannot carry another request. */
+static void conn_cut(struct mirror_client *c, struct mirror_conn *m, enum mirror_cut why)
+{
+    counter_inc(&c->ctr->responses_cut[why]);
+    log_event(c->log, LOG_LVL_DEBUG, "response_cut", "mirror=%s status=%d reason=%s body_bytes=%llu",
+              c->set.name, m->x.status, mirror_cut_str(why), (unsigned long long)m->x.body);
+    conn_close(c, m, MIRROR_DROP_NONE);
+}
+
+/* The response was read whole: keep the connection for the next request, or
+ * close it. */
+static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
+{
     if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);
         return;
@@ -308,6 +331,16 @@ static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
         conn_close(c, m, MIRROR_DROP_IO_ERROR);
 }
 
+/* The exchange on <m> ended without a whole response: before its headers,
+ * the request failed (conn_fail); after them, the body was cut. */
+static void conn_broke(struct mirror_client *c, struct mirror_conn *m)
+{
+    if (m->state == MC_DRAINING)
+        conn_cut(c, m, MIRROR_CUT_IO_ERROR);
+    else
+        conn_fail(c, m);
+}
+
 static void conn_read(struct mirror_client *c, struct mirror_conn *m)
 {
     uint8_t buf[READ_CHUNK];
@@ -321,7 +354,7 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
             if (m->state == MC_IDLE)
                 conn_close(c, m, MIRROR_DROP_NONE);
             else
-                conn_fail(c, m);
+                conn_broke(c, m);
             return;
         }
         if (m->state == MC_IDLE) {
@@ -330,14 +363,20 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
             return;
         }
         budget -= (size_t)n;
-        switch (http_exchange_feed(&m->x, buf, (size_t)n)) {
+        enum http_exchange_result r = http_exchange_feed(&m->x, buf, (size_t)n);
+        if (m->state == MC_RECEIVING && m->x.headers)
+            conn_deliver(c, m);
+        switch (r) {
         case HTTP_EXCHANGE_MORE:
             break;
         case HTTP_EXCHANGE_COMPLETE:
             conn_finish(c, m);
             return;
         case HTTP_EXCHANGE_FAILED:
-            conn_fail(c, m); /* without response bytes, only an EOF gets here */
+            conn_broke(c, m); /* without response bytes, only an EOF gets here */
+            return;
+        case HTTP_EXCHANGE_TOO_LARGE:
+            conn_cut(c, m, MIRROR_CUT_TOO_LARGE);
             return;
         }
     }
@@ -409,7 +448,7 @@ void mirror_client_on_writable(struct mirror_conn *m)
 void mirror_client_on_readable(struct mirror_conn *m)
 {
     struct mirror_client *c = m->client;
-    if (m->state == MC_RECEIVING || m->state == MC_IDLE)
+    if (m->state == MC_RECEIVING || m->state == MC_DRAINING || m->state == MC_IDLE)
         conn_read(c, m);
     pump(c);
 }
@@ -424,6 +463,9 @@ void mirror_client_on_timeout(struct mirror_conn *m)
     case MC_SENDING:
     case MC_RECEIVING:
         conn_close(c, m, MIRROR_DROP_TIMEOUT);
+        break;
+    case MC_DRAINING:
+        conn_cut(c, m, MIRROR_CUT_TIMEOUT);
         break;
     case MC_IDLE:
         conn_close(c, m, MIRROR_DROP_NONE);
@@ -493,9 +535,11 @@ bool mirror_client_busy(const struct mirror_client *c)
 {
     if (c->qhead)
         return true;
-    for (const struct list_node *n = c->conns.next; n != &c->conns; n = n->next)
-        if (list_entry(n, const struct mirror_conn, node)->req)
+    for (const struct list_node *n = c->conns.next; n != &c->conns; n = n->next) {
+        const struct mirror_conn *m = list_entry(n, const struct mirror_conn, node);
+        if (m->req || m->state == MC_DRAINING)
             return true;
+    }
     return false;
 }
 

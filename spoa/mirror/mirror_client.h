@@ -1,6 +1,7 @@
 /* The HTTP/1.1 client of one mirror: a bounded pool of keep-alive
  * connections, a bounded queue, connect and request timeouts, a circuit
- * breaker, responses parsed (http_exchange.h) and discarded. Every request
+ * breaker, responses parsed (http_exchange.h) and discarded, their bodies
+ * read up to a bound. Every request
  * that is not delivered is counted by reason; none waits for anything on the
  * SPOP side.
  *
@@ -42,7 +43,12 @@
 
 struct mirror_client_settings {
     uint32_t connect_timeout_ms;
-    uint32_t timeout_ms;       /* from the request's start on a connection to its whole response */
+    uint32_t timeout_ms; /* from the request's start on a connection to its whole response */
+    /* Response body bytes read at most (after the headers, chunk framing
+     * included). A body beyond it, or still unread at timeout_ms, closes its
+     * connection (counted in ctr->responses_cut); the copy was already
+     * delivered with the headers. */
+    uint32_t max_response_bytes;
     uint32_t max_inflight;     /* connections, hence requests in flight, at most */
     uint32_t max_queue;        /* requests waiting for a connection, at most */
     uint32_t idle_timeout_ms;  /* an idle kept-alive connection is closed after this */
@@ -51,13 +57,14 @@ struct mirror_client_settings {
     const char *name;          /* for logs: "route/mirror-index" */
     /* Optional (NULL: none): called once for every request given to
      * mirror_client_submit(), when it ends: <status> is the response's HTTP
-     * status and <why> MIRROR_DROP_NONE, or <status> is 0 and <why> says
-     * why it was dropped. <latency_ns> is, for a response, the latency the
-     * client counts in ctr->latency (from the request's start on its
-     * connection to the whole response); for a drop, the time since
-     * submit(). It may run inside submit() (a request refused or failing at
-     * once) and inside mirror_client_free(); it must not call mirror_client
-     * functions. */
+     * status and <why> MIRROR_DROP_NONE (the request ends, delivered, when
+     * the final response's headers are in; its body is read afterwards), or
+     * <status> is 0 and <why> says why it was dropped. <latency_ns> is, for a
+     * response, the latency the client counts in ctr->latency (from the
+     * request's start on its connection to the response's headers); for a
+     * drop, the time since submit(). It may run inside submit() (a request
+     * refused or failing at once) and inside mirror_client_free(); it must
+     * not call mirror_client functions. */
     void (*on_done)(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why);
     void *on_done_ctx;
 };
@@ -140,11 +147,14 @@ struct mirror_client *mirror_client_create(const struct mirror_client_settings *
  * except through the settings' on_done hook. */
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request);
 
-/* mirror_client_busy: true while requests are queued or in flight. */
+/* mirror_client_busy: true while requests are queued or in flight, or a
+ * response body is still being read after its headers (bounded by
+ * timeout_ms). */
 bool mirror_client_busy(const struct mirror_client *c);
 
 /* mirror_client_free: closes every connection; requests still queued or in
- * flight are counted as dropped (shutdown). Then releases the transport
+ * flight are counted as dropped (shutdown); bodies still being read after
+ * their headers are not counted. Then releases the transport
  * (its release hook) and frees <c>. NULL is a no-op. */
 void mirror_client_free(struct mirror_client *c);
 

@@ -68,6 +68,7 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
             struct mirror_client_settings set = {
                 .connect_timeout_ms = m->cfg->connect_timeout_ms,
                 .timeout_ms = m->cfg->timeout_ms,
+                .max_response_bytes = m->cfg->max_response_bytes,
                 .max_inflight = m->cfg->max_inflight,
                 .max_queue = m->cfg->max_queue,
                 .idle_timeout_ms = MIRROR_IDLE_TIMEOUT_MS,

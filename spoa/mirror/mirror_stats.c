@@ -31,6 +31,20 @@ const char *mirror_skip_str(enum mirror_skip s)
     return "unknown";
 }
 
+const char *mirror_cut_str(enum mirror_cut c)
+{
+    switch (c) {
+#define MIRROR_CUT_CASE(name, text)                                                                          \
+    case MIRROR_CUT_##name:                                                                                  \
+        return text;
+        MIRROR_CUT_REASONS(MIRROR_CUT_CASE)
+#undef MIRROR_CUT_CASE
+    case MIRROR_CUT_ENTRIES:
+        break;
+    }
+    return "unknown";
+}
+
 void latency_observe(struct latency_histogram *h, uint64_t ns)
 {
     histogram_observe(h, mirror_latency_bounds, ns, 1);

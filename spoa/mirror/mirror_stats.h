@@ -41,6 +41,22 @@ enum mirror_skip {
         MIRROR_SKIP_ENTRIES
 };
 
+/* Why the body of a response counted as delivered was not read to its end:
+ * its connection was closed instead of being kept for the next copy. */
+/* clang-format off */
+#define MIRROR_CUT_REASONS(X) \
+    X(TOO_LARGE, "too_large") /* the body went past max_response_bytes */         \
+    X(TIMEOUT,   "timeout")   /* the body was not whole within timeout_ms */       \
+    X(IO_ERROR,  "io_error")  /* closed, reset or malformed in the middle of it */
+/* clang-format on */
+
+enum mirror_cut {
+#define MIRROR_CUT_ENUM(name, text) MIRROR_CUT_##name,
+    MIRROR_CUT_REASONS(MIRROR_CUT_ENUM)
+#undef MIRROR_CUT_ENUM
+        MIRROR_CUT_ENTRIES
+};
+
 #include "core/histogram.h"
 
 /* Upper bounds (seconds) of the mirror latency buckets; +Inf is implied. */
@@ -52,7 +68,8 @@ struct mirror_counters {
     counter_t not_sampled;    /* requests of the route the draw left out */
     counter_t sampled_by_key; /* of sampled + not_sampled: decided by header/cookie hash */
     counter_t sent;           /* requests written completely to the mirror */
-    counter_t responses[6];   /* by status class: 1xx..5xx, [0] = other */
+    counter_t responses[6];   /* by status class: 1xx..5xx, [0] = other; counted at the headers */
+    counter_t responses_cut[MIRROR_CUT_ENTRIES]; /* of those, bodies not read to their end */
     counter_t dropped[MIRROR_DROP_ENTRIES];
     counter_t skipped[MIRROR_SKIP_ENTRIES];
     counter_t connects; /* connections opened */
@@ -60,7 +77,7 @@ struct mirror_counters {
     counter_t reused;                 /* requests sent on a kept-alive connection */
     counter_t inflight;               /* gauge */
     counter_t queued;                 /* gauge */
-    struct latency_histogram latency; /* request written -> response complete */
+    struct latency_histogram latency; /* request's start on its connection -> response headers */
 };
 
 /* Per route: what happened before any mirror was involved. */
@@ -78,9 +95,11 @@ struct engine_counters {
     counter_t unknown_route; /* `route` argument naming no configured route */
 };
 
-/* mirror_drop_str / mirror_skip_str: the snake_case reason names above. */
+/* mirror_drop_str / mirror_skip_str / mirror_cut_str: the snake_case
+ * reason names above. */
 const char *mirror_drop_str(enum mirror_drop d);
 const char *mirror_skip_str(enum mirror_skip s);
+const char *mirror_cut_str(enum mirror_cut c);
 
 /* latency_observe: counts one mirror latency of <ns> nanoseconds. Owner thread only. */
 void latency_observe(struct latency_histogram *h, uint64_t ns);

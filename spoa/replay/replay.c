@@ -27,6 +27,8 @@
 /* The client's queue: generous, requests wait there for a free connection. */
 #define QUEUE_MIN      10000
 #define QUEUE_PER_CONN 100
+/* Response bodies are read whole up to this, so that connections are reused. */
+#define REPLAY_MAX_RESPONSE_BYTES (1u << 30)
 
 struct replay {
     struct replay_opts opts;
@@ -174,6 +176,7 @@ static int setup(struct replay *rp)
     struct mirror_client_settings set = {
         .connect_timeout_ms = o->timeout_ms,
         .timeout_ms = o->timeout_ms,
+        .max_response_bytes = REPLAY_MAX_RESPONSE_BYTES,
         .max_inflight = o->concurrency,
         .max_queue =
             o->concurrency * QUEUE_PER_CONN > QUEUE_MIN ? o->concurrency * QUEUE_PER_CONN : QUEUE_MIN,

@@ -183,6 +183,8 @@ static const struct bad_case bad_cases[] = {
     {RF "        connect_timeout_ms: 100\n",
      "t.yaml:5: routes[0].mirrors[0].connect_timeout_ms: not used by capture (file://) mirrors"},
     {RF "        max_inflight: 1\n", "t.yaml:5: routes[0].mirrors[0].max_inflight: not used by capture"},
+    {RF "        max_response_bytes: 1\n",
+     "t.yaml:5: routes[0].mirrors[0].max_response_bytes: not used by capture (file://) mirrors"},
     {RF "        max_queue: 1\n", "t.yaml:5: routes[0].mirrors[0].max_queue: not used by capture (file://) "
                                   "mirrors (use capture.max_queue)"},
     {RF "        headers: {remove: [x-a]}\n",
@@ -348,6 +350,11 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:1: spop.idle_timeout_ms: must be an integer from 0 to 2147483647"},
     {R0 "        max_rps: 1000000001\n",
      "t.yaml:5: routes[0].mirrors[0].max_rps: must be an integer from 0 to 1000000000"},
+    {R0 "        max_response_bytes: 1073741825\n",
+     "t.yaml:5: routes[0].mirrors[0].max_response_bytes: must be an integer from 0 to 1073741824, got "
+     "\"1073741825\""},
+    {R0 "        max_response_bytes: -1\n",
+     "t.yaml:5: routes[0].mirrors[0].max_response_bytes: must be an integer from 0 to 1073741824"},
     {R0 "        max_inflight: 0x10\n",
      "t.yaml:5: routes[0].mirrors[0].max_inflight: must be an integer from 1 to 1000000, got \"0x10\""},
     {R0 "        max_queue: 1.5\n",
@@ -446,6 +453,7 @@ START_TEST(minimal_file_defaults)
     ck_assert_uint_eq(m->max_inflight, 256);
     ck_assert_uint_eq(m->max_queue, 1024);
     ck_assert_uint_eq(m->max_rps, 0);
+    ck_assert_uint_eq(m->max_response_bytes, 65536);
     ck_assert_uint_eq(m->n_headers_set, 0);
     ck_assert_uint_eq(m->n_headers_remove, 0);
     config_free(&c);
@@ -502,6 +510,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->max_inflight, 64);
     ck_assert_uint_eq(m->max_queue, 128);
     ck_assert_uint_eq(m->max_rps, 50);
+    ck_assert_uint_eq(m->max_response_bytes, 4096);
     ck_assert_uint_eq(m->n_headers_set, 2);
     ck_assert_str_eq(m->headers_set[0].name, "x-shadow");
     ck_assert_str_eq(m->headers_set[0].value, "1");
@@ -512,7 +521,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 32);
+    ck_assert_int_eq(m->line, 33);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");

@@ -2,9 +2,11 @@
  * the request's write cursor, and responses fed whole, one byte at a time and
  * split at every offset: keep-alive and close, HTTP/1.0, 1xx interim then
  * final, 101, 204/304 and HEAD with a Content-Length, chunked, EOF-delimited
- * bodies, EOF before or inside a response, garbage, and bytes after it. */
+ * bodies, EOF before or inside a response, garbage, and bytes after it; when
+ * the final headers are known; the body limit, at and around its bound. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mirror/http_exchange.h"
@@ -54,7 +56,7 @@ static const struct resp_case cases[] = {
 
 static void start(struct http_exchange *x, bool head)
 {
-    http_exchange_start(x, request, sizeof(request) - 1, head);
+    http_exchange_start(x, request, sizeof(request) - 1, head, UINT64_MAX);
 }
 
 /* Feeds <c>'s bytes in pieces of <step> (0: whole), then EOF when the case
@@ -78,6 +80,7 @@ static void run_case(const struct resp_case *c, size_t step)
         r = http_exchange_feed(&x, (const uint8_t *)"", 0);
     }
     ck_assert_msg(r == HTTP_EXCHANGE_COMPLETE, "%s (step %zu): result %d", c->name, step, r);
+    ck_assert(x.headers);
     ck_assert_int_eq(x.status, c->status);
     ck_assert_msg(x.keep_alive == c->keep_alive, "%s: keep_alive %d", c->name, x.keep_alive);
     ck_assert(!x.extra_bytes);
@@ -184,6 +187,130 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+/* The final response's headers are known as soon as they are in, before the
+ * body; an interim response's are not the final ones. */
+START_TEST(test_headers_before_body)
+{
+    struct http_exchange x;
+    start(&x, false);
+    const char *interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)interim, strlen(interim)), HTTP_EXCHANGE_MORE);
+    ck_assert(!x.headers);
+    ck_assert_int_eq(x.status, 0);
+    const char *head = "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\n";
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)head, strlen(head)), HTTP_EXCHANGE_MORE);
+    ck_assert(x.headers);
+    ck_assert_int_eq(x.status, 404);
+    ck_assert_uint_eq(x.body, 0);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"01234", 5), HTTP_EXCHANGE_MORE);
+    ck_assert_uint_eq(x.body, 5);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"56789", 5), HTTP_EXCHANGE_COMPLETE);
+    ck_assert_uint_eq(x.body, 10);
+    ck_assert(x.keep_alive);
+}
+END_TEST
+
+/* EOF in the middle of a body whose headers are in: FAILED, headers kept. */
+START_TEST(test_eof_inside_body)
+{
+    struct http_exchange x;
+    start(&x, false);
+    const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)part, strlen(part)), HTTP_EXCHANGE_MORE);
+    ck_assert(x.headers);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+    ck_assert(x.headers);
+    ck_assert_int_eq(x.status, 200);
+}
+END_TEST
+
+/* A response with a body of <body> bytes (as sent) and what it must give. */
+struct limit_case {
+    const char *name;
+    const char *bytes;
+    size_t body; /* bytes after the final headers, chunk framing included */
+    bool needs_eof;
+};
+
+static const struct limit_case limit_cases[] = {
+    {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 10, false},
+    {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 15, false},
+    {"chunked trailers",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n", 20, false},
+    {"eof-delimited", "HTTP/1.1 200 OK\r\n\r\nto the end", 10, true},
+    {"after 1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nabc", 3,
+     false},
+    {"no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, false},
+};
+#define N_LIMIT_CASES (sizeof(limit_cases) / sizeof(limit_cases[0]))
+
+/* Feeds <c> with limit <max> in pieces of <step> (0: whole), EOF when it
+ * needs one; returns the verdict. */
+static enum http_exchange_result run_limit(const struct limit_case *c, uint64_t max, size_t step,
+                                           struct http_exchange *x)
+{
+    http_exchange_start(x, request, sizeof(request) - 1, false, max);
+    size_t len = strlen(c->bytes), off = 0;
+    enum http_exchange_result r = HTTP_EXCHANGE_MORE;
+    while (off < len && r == HTTP_EXCHANGE_MORE) {
+        size_t n = step && len - off > step ? step : len - off;
+        r = http_exchange_feed(x, (const uint8_t *)c->bytes + off, n);
+        off += n;
+    }
+    if (r == HTTP_EXCHANGE_MORE && c->needs_eof)
+        r = http_exchange_feed(x, (const uint8_t *)"", 0);
+    return r;
+}
+
+/* A body of exactly max bytes is read whole; one byte more is TOO_LARGE,
+ * with the headers in; the same whatever the split. */
+START_TEST(test_body_limit)
+{
+    const struct limit_case *c = &limit_cases[_i];
+    for (size_t step = 0; step <= 3; step++) {
+        struct http_exchange x;
+        ck_assert_int_eq(run_limit(c, c->body, step, &x), HTTP_EXCHANGE_COMPLETE);
+        ck_assert_uint_eq(x.body, c->body);
+        ck_assert(x.headers);
+        ck_assert(!x.extra_bytes);
+        if (c->body == 0)
+            continue;
+        enum http_exchange_result r = run_limit(c, c->body - 1, step, &x);
+        ck_assert_msg(r == HTTP_EXCHANGE_TOO_LARGE, "%s (step %zu): result %d", c->name, step, r);
+        ck_assert(x.headers);
+        ck_assert_int_ne(x.status, 0);
+        ck_assert_uint_eq(x.body, c->body); /* max + 1: parsing stopped there */
+        ck_assert(!x.complete);
+        ck_assert_int_eq(run_limit(c, 0, step, &x), HTTP_EXCHANGE_TOO_LARGE);
+        ck_assert_uint_eq(x.body, 1);
+    }
+}
+END_TEST
+
+/* A large body in one read: the parser stops one byte past the limit. */
+START_TEST(test_body_limit_large_read)
+{
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+    size_t hlen = strlen(head), len = hlen + 1000000;
+    uint8_t *buf = calloc(1, len);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, head, hlen);
+    struct http_exchange x;
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
+    ck_assert_int_eq(http_exchange_feed(&x, buf, len), HTTP_EXCHANGE_TOO_LARGE);
+    ck_assert_uint_eq(x.body, 65537);
+    ck_assert_int_eq(x.status, 200);
+    /* Headers in one read, the body in the next ones. */
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
+    ck_assert_int_eq(http_exchange_feed(&x, buf, hlen), HTTP_EXCHANGE_MORE);
+    ck_assert(x.headers);
+    ck_assert_int_eq(http_exchange_feed(&x, buf + hlen, 65536), HTTP_EXCHANGE_MORE);
+    ck_assert_int_eq(http_exchange_feed(&x, buf + hlen + 65536, 16384), HTTP_EXCHANGE_TOO_LARGE);
+    ck_assert_uint_eq(x.body, 65537);
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_request_cursor)
 {
     struct http_exchange x;
@@ -216,7 +343,8 @@ START_TEST(test_restart)
     ck_assert_int_eq(x.status, 500);
     start(&x, true); /* HEAD: the 9 announced bytes never come */
     ck_assert_uint_eq(x.written, 0);
-    ck_assert(!x.got_bytes && !x.complete);
+    ck_assert(!x.got_bytes && !x.complete && !x.headers);
+    ck_assert_uint_eq(x.body, 0);
     ck_assert_int_eq(x.status, 0);
     ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)r2, strlen(r2)), HTTP_EXCHANGE_COMPLETE);
     ck_assert_int_eq(x.status, 200);
@@ -236,6 +364,12 @@ Suite *http_exchange_suite(void)
     tcase_add_test(tc, test_eof_before_response);
     tcase_add_test(tc, test_eof_inside_response);
     tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_headers_before_body);
+    tcase_add_test(tc, test_eof_inside_body);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("body limit");
+    tcase_add_loop_test(tc, test_body_limit, 0, (int)N_LIMIT_CASES);
+    tcase_add_test(tc, test_body_limit_large_read);
     suite_add_tcase(s, tc);
     tc = tcase_create("request");
     tcase_add_test(tc, test_request_cursor);

@@ -3,8 +3,10 @@
  * "server" returns, would-block, resets and EOF, and a clock the test moves.
  * Covered: keep-alive reuse, every drop reason the client counts, connect
  * and request timeouts, the queue and its expiry, the circuit breaker, the
- * stale keep-alive retry, partial writes, idle connections, and responses of
- * every shape fed whole, as one-byte reads and as one byte per readiness.
+ * stale keep-alive retry, partial writes, idle connections, responses of
+ * every shape fed whole, as one-byte reads and as one byte per readiness,
+ * delivery at the response headers and bodies cut by size, time or the
+ * connection, and the bounds on the work of one event or call.
  * Every test ends by checking that each request submitted ended in exactly
  * one on_done call and that the gauges are back to zero. */
 #include <check.h>
@@ -232,6 +234,7 @@ static struct mirror_client_settings default_settings(void)
     return (struct mirror_client_settings){
         .connect_timeout_ms = 100,
         .timeout_ms = 1000,
+        .max_response_bytes = 1u << 20,
         .max_inflight = 2,
         .max_queue = 2,
         .idle_timeout_ms = 5000,
@@ -717,6 +720,8 @@ END_TEST
 /* A failure in the middle of an exchange on a fresh connection: io_error. */
 enum mid_failure { MID_RESET, MID_EOF, MID_GARBAGE, MID_SEND_ERROR, MID_RESET_BEFORE_BYTES, MID_FAILURES };
 
+/* The failures of test_drop_io_error all come before the response headers. */
+
 START_TEST(test_drop_io_error)
 {
     struct fake *f = f_new();
@@ -731,7 +736,7 @@ START_TEST(test_drop_io_error)
         serve_kind(f, 0, IN_ERROR);
         break;
     case MID_EOF:
-        push_in(c0, IN_DATA, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", 41);
+        push_in(c0, IN_DATA, "HTTP/1.1 200 OK\r\nContent-Len", 28);
         serve_kind(f, 0, IN_EOF);
         break;
     case MID_GARBAGE:
@@ -1003,7 +1008,7 @@ static void run_shape(const struct shape_case *s, enum feed_mode mode)
             readable(f, 0);
         }
         if (s->needs_eof) {
-            ck_assert_uint_eq(f->n_done, 0);
+            ck_assert(!c0->closed); /* delivered at the headers; the body goes on to the EOF */
             serve_kind(f, 0, IN_EOF);
         }
         break;
@@ -1166,6 +1171,184 @@ START_TEST(test_pump_bounded_drops)
 }
 END_TEST
 
+/* ---- delivery at the headers, bodies read up to a bound ---- */
+
+static uint64_t cut(const struct fake *f, enum mirror_cut why)
+{
+    return counter_get(&f->ctr.responses_cut[why]);
+}
+
+static uint64_t cut_total(const struct fake *f)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < MIRROR_CUT_ENTRIES; i++)
+        n += counter_get(&f->ctr.responses_cut[i]);
+    return n;
+}
+
+static const char head_1000[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+
+/* The copy ends, delivered, when the final headers are in: counted, timed
+ * and reported then, while the body is still read; a body read whole keeps
+ * the connection for the next copy. */
+START_TEST(test_delivered_at_headers)
+{
+    struct fake *f = f_new();
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    f->now += 7 * MS;
+    serve(f, 0, head_1000);
+    ck_assert_uint_eq(f->n_done, 1);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(f->done[0].latency_ns, 7 * MS);
+    ck_assert_uint_eq(CTR(f, responses[2]), 1);
+    ck_assert_uint_eq(CTR(f, latency.count), 1);
+    ck_assert_uint_eq(CTR(f, inflight), 0);
+    ck_assert(mirror_client_busy(f->c)); /* the body is still being read */
+    struct fconn *c0 = conn(f, 0);
+    ck_assert(!c0->closed);
+    ck_assert_uint_eq(c0->watch, MIRROR_WATCH_READ);
+    /* A copy submitted meanwhile does not wait for a body nobody needs: it
+     * gets a connection of its own. */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    ck_assert_uint_eq(f->connect_calls, 2);
+    push_body(f, 0, 1000);
+    readable(f, 0);
+    ck_assert(!c0->closed); /* read whole: kept */
+    connected(f, 1);
+    serve(f, 1, ok_resp);
+    ck_assert(!mirror_client_busy(f->c));
+    ck_assert_uint_eq(c0->timer_ms, 5000);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* on an idle one */
+    ck_assert_uint_eq(f->connect_calls, 2);
+    ck_assert_uint_eq(CTR(f, reused), 1);
+    ck_assert_uint_eq(cut_total(f), 0);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    f_free(f);
+}
+END_TEST
+
+/* A body of exactly max_response_bytes is read whole; one byte more ends the
+ * connection: too_large. The copy was delivered either way. */
+START_TEST(test_cut_too_large)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_response_bytes = 1000;
+    struct fake *f = f_new_with(&set, true);
+    exchange_on_new(f, 0);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    push_in(conn(f, 0), IN_DATA, head_1000, strlen(head_1000));
+    push_body(f, 0, 1000);
+    readable(f, 0);
+    ck_assert(!conn(f, 0)->closed);
+    ck_assert_uint_eq(cut_total(f), 0);
+
+    static const char head_1001[] = "HTTP/1.1 503 Busy\r\nContent-Length: 1001\r\n\r\n";
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    push_in(conn(f, 0), IN_DATA, head_1001, strlen(head_1001));
+    push_body(f, 0, 1001);
+    readable(f, 0);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(cut(f, MIRROR_CUT_TOO_LARGE), 1);
+    assert_done(f, 2, 503, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(CTR(f, responses[5]), 1);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    /* Never reused: the next copy opens a new connection. */
+    exchange_on_new(f, 1);
+    ck_assert_uint_eq(CTR(f, reused), 2);
+    f_free(f);
+}
+END_TEST
+
+/* An endless body is read no further than the limit, even in one event. */
+START_TEST(test_cut_endless_body)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_response_bytes = 100;
+    struct fake *f = f_new_with(&set, true);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    struct fconn *c0 = conn(f, 0);
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\n\r\n";
+    push_in(c0, IN_DATA, head, strlen(head));
+    push_body(f, 0, 10 * sizeof(big));
+    readable(f, 0);
+    ck_assert(c0->closed);
+    ck_assert_uint_le(c0->in_total, strlen(head) + sizeof(big));
+    ck_assert_uint_eq(cut(f, MIRROR_CUT_TOO_LARGE), 1);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    f_free(f);
+}
+END_TEST
+
+/* A body still unread at timeout_ms (from the copy's start) ends the
+ * connection: timeout, counted as a cut, not as a drop. */
+START_TEST(test_cut_timeout)
+{
+    struct fake *f = f_new();
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    advance(f, 300);
+    serve(f, 0, head_1000);
+    serve(f, 0, "some of it");
+    advance(f, 699);
+    ck_assert(!conn(f, 0)->closed);
+    advance(f, 1);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(cut(f, MIRROR_CUT_TIMEOUT), 1);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(f->done[0].latency_ns, 300 * MS);
+    f_free(f);
+}
+END_TEST
+
+/* Closed, reset or malformed in the middle of the body: io_error, counted as
+ * a cut; never retried (the mirror answered). */
+START_TEST(test_cut_io_error)
+{
+    static const char *const tails[] = {NULL, NULL, "5\r\nabc"};
+    const enum in_kind kinds[] = {IN_EOF, IN_ERROR, IN_DATA};
+    for (size_t k = 0; k < 3; k++) {
+        struct fake *f = f_new();
+        exchange_on_new(f, 0); /* reused next: the stale retry must not apply */
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+        if (kinds[k] == IN_DATA) {
+            serve(f, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            serve(f, 0, tails[k]);
+            serve(f, 0, "xyz\r\n");
+        } else {
+            serve(f, 0, head_1000);
+            serve(f, 0, "0123456789");
+            serve_kind(f, 0, kinds[k]);
+        }
+        ck_assert_msg(conn(f, 0)->closed, "case %zu", k);
+        ck_assert_uint_eq(cut(f, MIRROR_CUT_IO_ERROR), 1);
+        ck_assert_uint_eq(dropped_total(f), 0);
+        ck_assert_uint_eq(f->connect_calls, 1);
+        assert_done(f, 1, 200, MIRROR_DROP_NONE);
+        f_free(f);
+    }
+}
+END_TEST
+
+/* Stopping with a body being read: the copy already ended; nothing is
+ * counted as dropped. */
+START_TEST(test_shutdown_while_draining)
+{
+    struct fake *f = f_new();
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    serve(f, 0, head_1000);
+    f_free_client(f);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    ck_assert_uint_eq(cut_total(f), 0);
+    ck_assert_uint_eq(f->n_done, 1);
+    f_free(f);
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1201,6 +1384,15 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_stale_retry_connect_timeout);
     tcase_add_test(tc, test_idle_closed_by_server);
     tcase_add_test(tc, test_idle_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("bounded responses");
+    tcase_add_test(tc, test_delivered_at_headers);
+    tcase_add_test(tc, test_cut_too_large);
+    tcase_add_test(tc, test_cut_endless_body);
+    tcase_add_test(tc, test_cut_timeout);
+    tcase_add_test(tc, test_cut_io_error);
+    tcase_add_test(tc, test_shutdown_while_draining);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("fairness");

@@ -80,6 +80,9 @@ static const struct counter_family mirror_families[] = {
     {P "mirror_connect_failures_total", "counter", "Failed connection attempts to the mirror.",
      MIRROR_FIELD(connect_failures)},
     {P "mirror_reused_total", "counter", "Requests sent on a kept-alive connection.", MIRROR_FIELD(reused)},
+    {P "mirror_retries_refused_total", "counter",
+     "Non-idempotent requests written whole on a kept-alive connection that failed, not sent twice.",
+     MIRROR_FIELD(retries_refused)},
     {P "mirror_inflight", "gauge", "Requests in flight to the mirror.", MIRROR_FIELD(inflight)},
     {P "mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", MIRROR_FIELD(queued)},
 };

@@ -17,6 +17,7 @@ struct mreq {
     uint8_t *data;
     size_t len;
     bool head;
+    bool idempotent; /* may be written whole twice */
     bool retried;
     bool counted_sent; /* already counted in ctr->sent (a retry is not counted again) */
     uint64_t queued_ns;
@@ -322,13 +323,20 @@ static void conn_retry(struct mirror_client *c, struct mirror_conn *m)
 
 /* The exchange on <m> failed (write error, reset, early EOF, bad response):
  * retried once when it was a reused connection that sent no response byte,
- * dropped as an I/O error otherwise. <m> is gone on return. */
+ * unless the whole request was written and may not be sent twice; dropped as
+ * an I/O error otherwise. <m> is gone on return. */
 static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
 {
-    if (m->reused && !m->x.got_bytes && !m->req->retried)
-        conn_retry(c, m);
-    else
+    if (!m->reused || m->x.got_bytes || m->req->retried) {
         conn_close(c, m, MIRROR_DROP_IO_ERROR);
+    } else if (http_exchange_sent(&m->x) && !m->req->idempotent) {
+        /* The server may have received it whole and acted on it: a second
+         * copy of a POST could do twice what production did once. */
+        counter_inc(&c->ctr->retries_refused);
+        conn_close(c, m, MIRROR_DROP_IO_ERROR);
+    } else {
+        conn_retry(c, m);
+    }
 }
 
 /* The exchange on <m> ended without a whole response: before its headers,
@@ -504,13 +512,31 @@ struct mirror_client *mirror_client_create(const struct mirror_client_settings *
     return c;
 }
 
-enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request)
+unsigned mirror_method_flags(const uint8_t *method, size_t len)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        unsigned flags;
+    } methods[] = {
+        {"GET", 3, MIRROR_REQ_IDEMPOTENT},     {"HEAD", 4, MIRROR_REQ_HEAD | MIRROR_REQ_IDEMPOTENT},
+        {"PUT", 3, MIRROR_REQ_IDEMPOTENT},     {"DELETE", 6, MIRROR_REQ_IDEMPOTENT},
+        {"OPTIONS", 7, MIRROR_REQ_IDEMPOTENT}, {"TRACE", 5, MIRROR_REQ_IDEMPOTENT},
+    };
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (len == methods[i].len && memcmp(method, methods[i].name, len) == 0)
+            return methods[i].flags;
+    return 0;
+}
+
+enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, unsigned flags)
 {
     uint64_t now = now_ns(c);
     struct mreq *r = xcalloc(1, sizeof(*r));
     r->data = req;
     r->len = len;
-    r->head = head_request;
+    r->head = (flags & MIRROR_REQ_HEAD) != 0;
+    r->idempotent = (flags & MIRROR_REQ_IDEMPOTENT) != 0;
     r->queued_ns = now;
     if (circuit_open(c, now)) {
         drop(c, r, MIRROR_DROP_CIRCUIT_OPEN);

@@ -140,12 +140,28 @@ struct mirror_client *mirror_client_create(const struct mirror_client_settings *
                                            struct mirror_counters *ctr, const struct logger *log,
                                            const struct mirror_transport *tr, void *tr_ctx);
 
+/* What the client must know of a request's method (mirror_client_submit). */
+#define MIRROR_REQ_HEAD       1u /* a HEAD: its response has no body */
+#define MIRROR_REQ_IDEMPOTENT 2u /* idempotent (RFC 9110 section 9.2.2): it may be sent twice */
+
+/* mirror_method_flags: the MIRROR_REQ_* flags of the request method <method>
+ * (<len> bytes, not NUL-terminated; methods are case-sensitive): IDEMPOTENT
+ * for GET, HEAD, OPTIONS, TRACE, PUT and DELETE, HEAD for HEAD, none for
+ * POST, PATCH and any other. Allocates nothing. */
+unsigned mirror_method_flags(const uint8_t *method, size_t len);
+
 /* mirror_client_submit: takes ownership of the request bytes <req> (<len>
  * bytes, heap) and sends them at once on an idle or new connection, or queues
- * them. Returns MIRROR_DROP_NONE when accepted; otherwise the request is freed,
- * counted as dropped and the reason returned. Never calls back into the caller,
- * except through the settings' on_done hook. */
-enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, bool head_request);
+ * them; <flags> (MIRROR_REQ_*, see mirror_method_flags()) describe its
+ * method. A request whose bytes were all written on a kept-alive connection
+ * that then failed without a response byte (the server closed it as it was
+ * reused) is sent once more on a new connection only when IDEMPOTENT;
+ * otherwise it is dropped (io_error) and counted in ctr->retries_refused. A
+ * request not fully written may always go once more. Returns
+ * MIRROR_DROP_NONE when accepted; otherwise the request is freed, counted as
+ * dropped and the reason returned. Never calls back into the caller, except
+ * through the settings' on_done hook. */
+enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, unsigned flags);
 
 /* mirror_client_busy: true while requests are queued or in flight, or a
  * response body is still being read after its headers (bounded by

@@ -223,7 +223,7 @@ void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
     (void)n;
     if (!d->targets)
         return;
-    bool head = spop_bytes_eq(d->args.method, "HEAD");
+    unsigned flags = mirror_method_flags(d->args.method.ptr, d->args.method.len);
     for (size_t i = 0; i < route_mirrors(e, d->route); i++) {
         if (!(d->targets & (1ull << i)))
             continue;
@@ -239,7 +239,7 @@ void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
             counter_inc(&mirror_ctr(e, d->route, i)->skipped[skip_of(st)]);
             continue;
         }
-        mirror_client_submit(e->clients[d->route][i], req, len, head);
+        mirror_client_submit(e->clients[d->route][i], req, len, flags);
     }
 }
 

@@ -114,7 +114,8 @@ static void send_next(struct replay *rp, uint64_t now)
     rp->stats.last_submit_ns = now;
     rp->stats.submitted++;
     rp->outstanding++;
-    mirror_client_submit(rp->client, req, len, spop_bytes_eq(r->method, "HEAD")); /* ends in on_done */
+    mirror_client_submit(rp->client, req, len,
+                         mirror_method_flags(r->method.ptr, r->method.len)); /* ends in on_done */
 }
 
 static void on_send_timer(struct ev_loop *loop, ev_timer *w, int revents)

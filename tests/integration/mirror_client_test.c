@@ -289,7 +289,8 @@ static enum mirror_drop submit(struct harness *h, const char *method, const char
     size_t len;
     uint8_t *req = build_request(method, target, NULL, 0, 0, &len);
     ev_now_update(h->loop); /* as in a callback of the worker, the loop clock is current */
-    return mirror_client_submit(h->cli, req, len, strcmp(method, "HEAD") == 0);
+    return mirror_client_submit(h->cli, req, len,
+                                mirror_method_flags((const uint8_t *)method, strlen(method)));
 }
 
 static enum mirror_drop get(struct harness *h, const char *target)

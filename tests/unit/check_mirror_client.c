@@ -294,19 +294,20 @@ static const char get_req[] = "GET /x HTTP/1.1\r\nHost: m\r\n\r\n";
 static const char head_req[] = "HEAD /x HTTP/1.1\r\nHost: m\r\n\r\n";
 static const char ok_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-static enum mirror_drop submit_req(struct fake *f, const char *text, bool head)
+/* Submits <text> with the flags of its method (the first word). */
+static enum mirror_drop submit_req(struct fake *f, const char *text)
 {
     size_t len = strlen(text);
     uint8_t *req = malloc(len);
     ck_assert_ptr_nonnull(req);
     memcpy(req, text, len);
     f->submitted++;
-    return mirror_client_submit(f->c, req, len, head);
+    return mirror_client_submit(f->c, req, len, mirror_method_flags(req, strcspn(text, " ")));
 }
 
 static enum mirror_drop submit(struct fake *f)
 {
-    return submit_req(f, get_req, false);
+    return submit_req(f, get_req);
 }
 
 static struct fconn *conn(struct fake *f, size_t i)
@@ -982,7 +983,7 @@ enum feed_mode { FEED_WHOLE, FEED_BYTES_ONE_READ, FEED_BYTE_PER_READINESS, FEED_
 static void run_shape(const struct shape_case *s, enum feed_mode mode)
 {
     struct fake *f = f_new();
-    ck_assert_int_eq(submit_req(f, s->head ? head_req : get_req, s->head), MIRROR_DROP_NONE);
+    ck_assert_int_eq(submit_req(f, s->head ? head_req : get_req), MIRROR_DROP_NONE);
     connected(f, 0);
     struct fconn *c0 = conn(f, 0);
     size_t len = strlen(s->resp);
@@ -1091,7 +1092,7 @@ START_TEST(test_write_budget)
     memcpy(req, head, hlen);
     struct fake *f = f_new();
     f->submitted++;
-    ck_assert_int_eq(mirror_client_submit(f->c, req, len, false), MIRROR_DROP_NONE);
+    ck_assert_int_eq(mirror_client_submit(f->c, req, len, 0), MIRROR_DROP_NONE);
     struct fconn *c0 = conn(f, 0);
     connected(f, 0);
     size_t events = 1;
@@ -1349,6 +1350,112 @@ START_TEST(test_shutdown_while_draining)
 }
 END_TEST
 
+/* ---- no duplicate side effects ---- */
+
+static const char post_req[] = "POST /x HTTP/1.1\r\nHost: m\r\nContent-Length: 2\r\n\r\nhi";
+
+START_TEST(test_method_flags)
+{
+    static const struct {
+        const char *method;
+        unsigned flags;
+    } cases[] = {
+        {"GET", MIRROR_REQ_IDEMPOTENT},
+        {"HEAD", MIRROR_REQ_HEAD | MIRROR_REQ_IDEMPOTENT},
+        {"OPTIONS", MIRROR_REQ_IDEMPOTENT},
+        {"TRACE", MIRROR_REQ_IDEMPOTENT},
+        {"PUT", MIRROR_REQ_IDEMPOTENT},
+        {"DELETE", MIRROR_REQ_IDEMPOTENT},
+        {"POST", 0},
+        {"PATCH", 0},
+        {"CONNECT", 0},
+        {"PROPFIND", 0},
+        {"get", 0}, /* methods are case-sensitive */
+        {"GETX", 0},
+        {"GE", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(mirror_method_flags((const uint8_t *)cases[i].method, strlen(cases[i].method)) ==
+                          cases[i].flags,
+                      "%s", cases[i].method);
+    ck_assert_uint_eq(mirror_method_flags((const uint8_t *)"GET /", 3), MIRROR_REQ_IDEMPOTENT);
+}
+END_TEST
+
+/* A POST written whole on a kept-alive connection that then fails without a
+ * response byte may have been received and acted on: it is not sent again,
+ * but dropped (io_error) and counted as a refused retry. */
+START_TEST(test_post_not_retried)
+{
+    const enum in_kind kinds[] = {IN_EOF, IN_ERROR};
+    for (size_t k = 0; k < 2; k++) {
+        struct fake *f = f_new();
+        exchange_on_new(f, 0);
+        ck_assert_int_eq(submit_req(f, post_req), MIRROR_DROP_NONE);
+        ck_assert_uint_eq(CTR(f, sent), 2);
+        serve_kind(f, 0, kinds[k]);
+        ck_assert(conn(f, 0)->closed);
+        ck_assert_uint_eq(f->connect_calls, 1);
+        ck_assert_uint_eq(CTR(f, retries_refused), 1);
+        ck_assert_uint_eq(dropped(f, MIRROR_DROP_IO_ERROR), 1);
+        assert_done(f, 1, 0, MIRROR_DROP_IO_ERROR);
+        ck_assert_uint_eq(CTR(f, inflight), 0);
+        f_free(f);
+    }
+}
+END_TEST
+
+/* A request not fully written cannot have reached the server whole: a POST
+ * may go once more, like any request. */
+START_TEST(test_post_unsent_retried)
+{
+    struct fake *f = f_new();
+    exchange_on_new(f, 0);
+    conn(f, 0)->send_budget = 10; /* part of it, then the reset */
+    ck_assert_int_eq(submit_req(f, post_req), MIRROR_DROP_NONE);
+    ck_assert_uint_eq(conn(f, 0)->watch, MIRROR_WATCH_WRITE);
+    conn(f, 0)->send_fails = true;
+    mirror_client_on_writable(conn(f, 0)->conn);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(f->connect_calls, 2);
+    ck_assert_uint_eq(CTR(f, retries_refused), 0);
+    connected(f, 1);
+    ck_assert_uint_eq(conn(f, 1)->out_len, strlen(post_req));
+    ck_assert_mem_eq(conn(f, 1)->out, post_req, strlen(post_req));
+    serve(f, 1, ok_resp);
+    assert_done(f, 1, 200, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    ck_assert_uint_eq(CTR(f, sent), 2);
+    f_free(f);
+}
+END_TEST
+
+/* The idempotent methods are retried when written whole, as before. */
+START_TEST(test_idempotent_retried)
+{
+    static const char *const reqs[] = {
+        "PUT /x HTTP/1.1\r\nHost: m\r\nContent-Length: 2\r\n\r\nhi",
+        "DELETE /x HTTP/1.1\r\nHost: m\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: m\r\n\r\n",
+        "TRACE /x HTTP/1.1\r\nHost: m\r\n\r\n",
+        "HEAD /x HTTP/1.1\r\nHost: m\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        struct fake *f = f_new();
+        exchange_on_new(f, 0);
+        ck_assert_int_eq(submit_req(f, reqs[i]), MIRROR_DROP_NONE);
+        serve_kind(f, 0, IN_EOF);
+        ck_assert_msg(f->connect_calls == 2, "%s", reqs[i]);
+        connected(f, 1);
+        serve(f, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+        assert_done(f, 1, 204, MIRROR_DROP_NONE);
+        ck_assert_uint_eq(CTR(f, retries_refused), 0);
+        f_free(f);
+    }
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1384,6 +1491,13 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_stale_retry_connect_timeout);
     tcase_add_test(tc, test_idle_closed_by_server);
     tcase_add_test(tc, test_idle_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("retries");
+    tcase_add_test(tc, test_method_flags);
+    tcase_add_test(tc, test_post_not_retried);
+    tcase_add_test(tc, test_post_unsent_retried);
+    tcase_add_test(tc, test_idempotent_retried);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bounded responses");

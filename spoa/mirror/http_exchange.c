@@ -8,6 +8,8 @@ static bool is_interim(unsigned status)
 static int on_headers_complete(http_parser *p)
 {
     struct http_exchange *x = p->data;
+    if (is_interim(p->status_code) && ++x->interim > HTTP_EXCHANGE_MAX_INTERIM)
+        return -1; /* a flood of interim responses: a parser error */
     if (!is_interim(p->status_code)) {
         x->status = (int)p->status_code;
         x->headers = true;
@@ -56,6 +58,7 @@ void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len
     x->extra_bytes = false;
     x->lf_pending = false;
     x->status = 0;
+    x->interim = 0;
     x->max_body = max_body;
     x->body = 0;
     http_parser_init(&x->parser, HTTP_RESPONSE);
@@ -76,7 +79,7 @@ enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint
 {
     if (n == 0) {
         http_parser_execute(&x->parser, &parser_settings, (const char *)p, 0);
-        return x->complete ? HTTP_EXCHANGE_COMPLETE : HTTP_EXCHANGE_FAILED;
+        return x->complete ? HTTP_EXCHANGE_COMPLETE : HTTP_EXCHANGE_CLOSED;
     }
     x->got_bytes = true;
     size_t off = 0;
@@ -114,7 +117,7 @@ enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint
             continue;
         }
         if (err != HPE_OK || used != take)
-            return HTTP_EXCHANGE_FAILED;
+            return HTTP_EXCHANGE_BAD;
     }
     return HTTP_EXCHANGE_MORE;
 }

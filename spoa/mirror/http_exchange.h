@@ -6,7 +6,8 @@
  * kept. Bodyless responses (to a HEAD, 1xx, 204, 304) end at their headers
  * whatever they announce; 1xx interim responses (not 101) are skipped; a
  * body delimited by the end of the connection ends with the EOF (a feed of 0
- * bytes). The body is read up to a limit: the bytes after the final
+ * bytes). More than HTTP_EXCHANGE_MAX_INTERIM interim responses make the
+ * response bad, like bytes that are not HTTP. The body is read up to a limit: the bytes after the final
  * response's headers (a chunked body's framing included) may not exceed
  * max_body. */
 #ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
@@ -18,10 +19,14 @@
 
 #include <http_parser.h>
 
+/* Interim (1xx) responses accepted before the final one. */
+#define HTTP_EXCHANGE_MAX_INTERIM 16
+
 enum http_exchange_result {
     HTTP_EXCHANGE_MORE,      /* the response is not whole yet: feed more */
     HTTP_EXCHANGE_COMPLETE,  /* the response is whole: see status, keep_alive, extra_bytes */
-    HTTP_EXCHANGE_FAILED,    /* EOF before the response was whole, or bytes that are not HTTP */
+    HTTP_EXCHANGE_CLOSED,    /* EOF before the response was whole */
+    HTTP_EXCHANGE_BAD,       /* bytes that are not HTTP, or more than HTTP_EXCHANGE_MAX_INTERIM 1xx */
     HTTP_EXCHANGE_TOO_LARGE, /* the body went past max_body bytes (headers are in) */
 };
 
@@ -38,6 +43,7 @@ struct http_exchange {
     bool extra_bytes; /* on COMPLETE: bytes followed the response (then keep_alive is false) */
     bool lf_pending;  /* the parser stopped on the headers' last byte: it is parsed again */
     int status;       /* the final response's status, once its headers are in */
+    unsigned interim; /* interim (1xx) responses skipped so far */
     uint64_t max_body;
     uint64_t body; /* bytes after the final response's headers parsed so far */
     http_parser parser;
@@ -72,9 +78,9 @@ static inline bool http_exchange_sent(const struct http_exchange *x)
 
 /* http_exchange_feed: parses <n> response bytes at <p>; <n> == 0 means the
  * connection reached EOF. Returns MORE, COMPLETE (once: do not feed again),
- * FAILED or TOO_LARGE (do not feed again). After any return, x->headers
- * tells whether the final response's headers are in (with FAILED, the body
- * broke off; TOO_LARGE always has them). Bytes after the response are not
+ * CLOSED, BAD or TOO_LARGE (do not feed again; complete is false). After any
+ * return, x->headers tells whether the final response's headers are in
+ * (with CLOSED or BAD, the body broke off; TOO_LARGE always has them). Bytes after the response are not
  * parsed: they make it COMPLETE with extra_bytes set and keep_alive false.
  * The verdict does not depend on how the bytes are split into feeds: the
  * body is parsed up to max_body + 1 bytes, never further. */

@@ -340,11 +340,14 @@ static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
 }
 
 /* The exchange on <m> ended without a whole response: before its headers,
- * the request failed (conn_fail); after them, the body was cut. */
-static void conn_broke(struct mirror_client *c, struct mirror_conn *m)
+ * the request failed (conn_fail), or the mirror answered something that is
+ * not an HTTP response when <bad>; after them, the body was cut. */
+static void conn_broke(struct mirror_client *c, struct mirror_conn *m, bool bad)
 {
     if (m->state == MC_DRAINING)
         conn_cut(c, m, MIRROR_CUT_IO_ERROR);
+    else if (bad)
+        conn_close(c, m, MIRROR_DROP_BAD_RESPONSE);
     else
         conn_fail(c, m);
 }
@@ -362,7 +365,7 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
             if (m->state == MC_IDLE)
                 conn_close(c, m, MIRROR_DROP_NONE);
             else
-                conn_broke(c, m);
+                conn_broke(c, m, false);
             return;
         }
         if (m->state == MC_IDLE) {
@@ -380,8 +383,11 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
         case HTTP_EXCHANGE_COMPLETE:
             conn_finish(c, m);
             return;
-        case HTTP_EXCHANGE_FAILED:
-            conn_broke(c, m); /* without response bytes, only an EOF gets here */
+        case HTTP_EXCHANGE_CLOSED:
+            conn_broke(c, m, false);
+            return;
+        case HTTP_EXCHANGE_BAD:
+            conn_broke(c, m, true);
             return;
         case HTTP_EXCHANGE_TOO_LARGE:
             conn_cut(c, m, MIRROR_CUT_TOO_LARGE);

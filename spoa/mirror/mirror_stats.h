@@ -15,6 +15,7 @@
     X(TIMEOUT,        "timeout")         /* no whole response within timeout_ms */         \
     X(CIRCUIT_OPEN,   "circuit_open")    /* the mirror failed repeatedly: resting */       \
     X(IO_ERROR,       "io_error")        /* the connection failed mid-exchange */          \
+    X(BAD_RESPONSE,   "bad_response")    /* not HTTP, or endless interim responses */      \
     X(SHUTDOWN,       "shutdown")        /* the agent stopped before it was sent */
 /* clang-format on */
 

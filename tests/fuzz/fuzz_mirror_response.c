@@ -12,15 +12,17 @@
  *
  * Each read is copied to a heap block of its own size, so ASan sees any read
  * past it. Every property is asserted with abort():
- * - a feed returns MORE until one COMPLETE, FAILED or TOO_LARGE, and nothing
- *   is fed after that verdict; COMPLETE needs a response byte;
+ * - a feed returns MORE until one COMPLETE, CLOSED, BAD or TOO_LARGE, and
+ *   nothing is fed after that verdict; COMPLETE and BAD need a response
+ *   byte, CLOSED an EOF; no more than HTTP_EXCHANGE_MAX_INTERIM + 1 interim
+ *   responses are parsed;
  * - the final headers, once in, stay in with a final status (not 1xx,
  *   except 101; libhttp-parser also takes one or two digits);
  * - on COMPLETE: the headers are in, the body is within the limit; a 101 is
  *   never kept; extra bytes never leave the connection kept; got_bytes is set;
  * - on TOO_LARGE: the headers are in, and the body was parsed exactly one
  *   byte past the limit (never further);
- * - on FAILED without any response byte, the stream was empty (only then may
+ * - on CLOSED without any response byte, the stream was empty (only then may
  *   the client retry a stale keep-alive connection);
  * - split invariance: the verdict, whether the headers are in, the status,
  *   the body bytes parsed, and whether the connection stays usable (kept
@@ -107,8 +109,14 @@ static struct outcome run(const uint8_t *stream, size_t len, const size_t *cuts,
         CHECK(x.headers);
         CHECK(max_body != UINT64_MAX && x.body == max_body + 1);
     }
-    if (r == HTTP_EXCHANGE_FAILED && !x.got_bytes)
-        CHECK(len == 0);
+    if (r == HTTP_EXCHANGE_CLOSED) {
+        CHECK(eof);
+        if (!x.got_bytes) /* only then may the client retry a stale keep-alive connection */
+            CHECK(len == 0);
+    }
+    if (r == HTTP_EXCHANGE_BAD)
+        CHECK(x.got_bytes);
+    CHECK(x.interim <= HTTP_EXCHANGE_MAX_INTERIM + 1);
     return (struct outcome){r, x.headers, x.status, x.body,
                             r == HTTP_EXCHANGE_COMPLETE && x.keep_alive && !x.extra_bytes && !rest_after};
 }

@@ -2,7 +2,8 @@
  * the request's write cursor, and responses fed whole, one byte at a time and
  * split at every offset: keep-alive and close, HTTP/1.0, 1xx interim then
  * final, 101, 204/304 and HEAD with a Content-Length, chunked, EOF-delimited
- * bodies, EOF before or inside a response, garbage, and bytes after it; when
+ * bodies, EOF before or inside a response, garbage, floods of interim
+ * responses, oversized headers, and bytes after it; when
  * the final headers are known; the body limit, at and around its bound. */
 #include <check.h>
 #include <stdio.h>
@@ -144,7 +145,7 @@ START_TEST(test_eof_before_response)
 {
     struct http_exchange x;
     start(&x, false);
-    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_CLOSED);
     ck_assert(!x.got_bytes); /* what the stale keep-alive retry rule looks at */
     ck_assert(!x.complete);
 }
@@ -163,7 +164,7 @@ START_TEST(test_eof_inside_response)
         start(&x, false);
         ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)parts[i], strlen(parts[i])),
                          HTTP_EXCHANGE_MORE);
-        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_CLOSED);
         ck_assert(x.got_bytes);
     }
 }
@@ -180,8 +181,7 @@ START_TEST(test_garbage)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct http_exchange x;
         start(&x, false);
-        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)bad[i], strlen(bad[i])),
-                         HTTP_EXCHANGE_FAILED);
+        ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)bad[i], strlen(bad[i])), HTTP_EXCHANGE_BAD);
         ck_assert(x.got_bytes);
     }
 }
@@ -210,7 +210,7 @@ START_TEST(test_headers_before_body)
 }
 END_TEST
 
-/* EOF in the middle of a body whose headers are in: FAILED, headers kept. */
+/* EOF in the middle of a body whose headers are in: CLOSED, headers kept. */
 START_TEST(test_eof_inside_body)
 {
     struct http_exchange x;
@@ -218,7 +218,7 @@ START_TEST(test_eof_inside_body)
     const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
     ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)part, strlen(part)), HTTP_EXCHANGE_MORE);
     ck_assert(x.headers);
-    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_FAILED);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)"", 0), HTTP_EXCHANGE_CLOSED);
     ck_assert(x.headers);
     ck_assert_int_eq(x.status, 200);
 }
@@ -311,6 +311,51 @@ START_TEST(test_body_limit_large_read)
 }
 END_TEST
 
+/* Up to HTTP_EXCHANGE_MAX_INTERIM interim responses are skipped; one more is
+ * a bad response, however it is split. */
+START_TEST(test_interim_flood)
+{
+    static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    static const char final[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    char buf[(HTTP_EXCHANGE_MAX_INTERIM + 1) * sizeof(interim) + sizeof(final)];
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t len = 0;
+        for (int i = 0; i < HTTP_EXCHANGE_MAX_INTERIM + extra; i++) {
+            memcpy(buf + len, interim, sizeof(interim) - 1);
+            len += sizeof(interim) - 1;
+        }
+        memcpy(buf + len, final, sizeof(final) - 1);
+        len += sizeof(final) - 1;
+        for (size_t step = 0; step <= 7; step += 7) {
+            struct http_exchange x;
+            start(&x, false);
+            enum http_exchange_result r = HTTP_EXCHANGE_MORE;
+            for (size_t off = 0; off < len && r == HTTP_EXCHANGE_MORE;) {
+                size_t n = step && len - off > step ? step : len - off;
+                r = http_exchange_feed(&x, (const uint8_t *)buf + off, n);
+                off += n;
+            }
+            ck_assert_int_eq(r, extra ? HTTP_EXCHANGE_BAD : HTTP_EXCHANGE_COMPLETE);
+            ck_assert(x.headers == !extra);
+        }
+    }
+}
+END_TEST
+
+/* Headers beyond libhttp-parser's bound are a bad response, not a wait. */
+START_TEST(test_header_overflow)
+{
+    static char buf[100 * 1024];
+    static const char head[] = "HTTP/1.1 200 OK\r\nX-Big: ";
+    memcpy(buf, head, sizeof(head) - 1);
+    memset(buf + sizeof(head) - 1, 'a', sizeof(buf) - (sizeof(head) - 1));
+    struct http_exchange x;
+    start(&x, false);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)buf, sizeof(buf)), HTTP_EXCHANGE_BAD);
+    ck_assert(!x.headers);
+}
+END_TEST
+
 START_TEST(test_request_cursor)
 {
     struct http_exchange x;
@@ -364,6 +409,8 @@ Suite *http_exchange_suite(void)
     tcase_add_test(tc, test_eof_before_response);
     tcase_add_test(tc, test_eof_inside_response);
     tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_interim_flood);
+    tcase_add_test(tc, test_header_overflow);
     tcase_add_test(tc, test_headers_before_body);
     tcase_add_test(tc, test_eof_inside_body);
     suite_add_tcase(s, tc);

@@ -719,7 +719,7 @@ START_TEST(test_circuit_breaker)
 END_TEST
 
 /* A failure in the middle of an exchange on a fresh connection: io_error. */
-enum mid_failure { MID_RESET, MID_EOF, MID_GARBAGE, MID_SEND_ERROR, MID_RESET_BEFORE_BYTES, MID_FAILURES };
+enum mid_failure { MID_RESET, MID_EOF, MID_SEND_ERROR, MID_RESET_BEFORE_BYTES, MID_FAILURES };
 
 /* The failures of test_drop_io_error all come before the response headers. */
 
@@ -740,9 +740,6 @@ START_TEST(test_drop_io_error)
         push_in(c0, IN_DATA, "HTTP/1.1 200 OK\r\nContent-Len", 28);
         serve_kind(f, 0, IN_EOF);
         break;
-    case MID_GARBAGE:
-        serve(f, 0, "SSH-2.0-OpenSSH_9.6\r\n");
-        break;
     case MID_SEND_ERROR:
         break;
     case MID_RESET_BEFORE_BYTES: /* a fresh connection is not retried */
@@ -758,6 +755,41 @@ START_TEST(test_drop_io_error)
     ck_assert_uint_eq(CTR(f, sent), _i == MID_SEND_ERROR ? 0 : 1);
     assert_done(f, 0, 0, MIRROR_DROP_IO_ERROR);
     f_free(f);
+}
+END_TEST
+
+/* Bytes that are not an HTTP response, and a flood of interim responses,
+ * end the connection: bad_response, never retried. */
+START_TEST(test_drop_bad_response)
+{
+    static char flood[(16 + 1) * 25 + 1];
+    size_t len = 0;
+    for (int i = 0; i <= 16; i++) {
+        memcpy(flood + len, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        len += 25;
+    }
+    static const char nul[] = "\x00\x01\x02 not HTTP\r\n\r\n";
+    const char *const bad[] = {"SSH-2.0-OpenSSH_9.6\r\n", nul, flood,
+                               "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n"};
+    const size_t lens[] = {strlen(bad[0]), sizeof(nul) - 1, len, strlen(bad[3])};
+    for (size_t k = 0; k < 4; k++) {
+        for (int reused = 0; reused <= 1; reused++) {
+            struct fake *f = f_new();
+            if (reused)
+                exchange_on_new(f, 0);
+            ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+            if (!reused)
+                connected(f, 0);
+            push_in(conn(f, 0), IN_DATA, bad[k], lens[k]);
+            readable(f, 0);
+            ck_assert_msg(conn(f, 0)->closed, "case %zu", k);
+            ck_assert_uint_eq(dropped(f, MIRROR_DROP_BAD_RESPONSE), 1);
+            ck_assert_uint_eq(dropped_total(f), 1);
+            ck_assert_uint_eq(f->connect_calls, 1);
+            assert_done(f, (size_t)reused, 0, MIRROR_DROP_BAD_RESPONSE);
+            f_free(f);
+        }
+    }
 }
 END_TEST
 
@@ -1481,6 +1513,7 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_timeout_while_sending);
     tcase_add_test(tc, test_circuit_breaker);
     tcase_add_loop_test(tc, test_drop_io_error, 0, MID_FAILURES);
+    tcase_add_test(tc, test_drop_bad_response);
     tcase_add_test(tc, test_drop_shutdown);
     suite_add_tcase(s, tc);
 

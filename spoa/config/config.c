@@ -36,6 +36,7 @@ void config_mirror_defaults(struct config_mirror *m)
     m->max_queue = 1024;
     m->max_rps = 0;
     m->max_response_bytes = CONFIG_DEFAULT_MAX_RESPONSE_BYTES;
+    m->max_connection_age_ms = 60000;
 }
 
 struct config_capture *config_capture_new(void)

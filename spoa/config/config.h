@@ -60,13 +60,14 @@ struct config_mirror {
     enum authority_mode authority;
     char *authority_literal; /* AUTHORITY_LITERAL only */
     enum sample_mode sample_by;
-    char *sample_key;            /* header name (lowercase) or cookie name; NULL for random */
-    uint32_t timeout_ms;         /* whole exchange with the mirror; default 1000 */
-    uint32_t connect_timeout_ms; /* default: min(timeout_ms, 500) */
-    uint32_t max_inflight;       /* per thread; default 256 */
-    uint32_t max_queue;          /* per thread; default 1024 */
-    uint32_t max_rps;            /* per agent; 0 = no limit */
-    uint32_t max_response_bytes; /* response body read at most; default 65536 */
+    char *sample_key;               /* header name (lowercase) or cookie name; NULL for random */
+    uint32_t timeout_ms;            /* whole exchange with the mirror; default 1000 */
+    uint32_t connect_timeout_ms;    /* default: min(timeout_ms, 500) */
+    uint32_t max_inflight;          /* per thread; default 256 */
+    uint32_t max_queue;             /* per thread; default 1024 */
+    uint32_t max_rps;               /* per agent; 0 = no limit */
+    uint32_t max_response_bytes;    /* response body read at most; default 65536 */
+    uint32_t max_connection_age_ms; /* older kept-alive connections are not reused; 0 = none; default 60000 */
     struct config_header_set *headers_set;
     size_t n_headers_set;
     char **headers_remove; /* lowercase names */
@@ -118,8 +119,8 @@ void config_defaults(struct config *c);
 
 /* config_mirror_defaults: fills *m with the defaults of a mirror (100%,
  * authority shadow, random sampling, timeouts 1000/500 ms, 256 in flight,
- * queue 1024, no rps limit, response bodies read up to 64 KiB) and no URL,
- * headers or strings. */
+ * queue 1024, no rps limit, response bodies read up to 64 KiB, connections
+ * reused for 60 s at most) and no URL, headers or strings. */
 void config_mirror_defaults(struct config_mirror *m);
 
 /* config_find_route: the route named <name>, or NULL. */

@@ -274,6 +274,7 @@ enum {
     MF_MAX_QUEUE,
     MF_MAX_RPS,
     MF_MAX_RESPONSE_BYTES,
+    MF_MAX_CONNECTION_AGE,
     MF_HEADERS,
     MF_CAPTURE,
     MF_COUNT
@@ -295,6 +296,7 @@ static const struct cw_field mirror_fields[MF_COUNT] = {
     [MF_MAX_QUEUE] = MF_U32("max_queue", max_queue, 1, 1000000),
     [MF_MAX_RPS] = MF_U32("max_rps", max_rps, 0, 1000000000),
     [MF_MAX_RESPONSE_BYTES] = MF_U32("max_response_bytes", max_response_bytes, 0, CONFIG_MAX_RESPONSE_BYTES),
+    [MF_MAX_CONNECTION_AGE] = MF_U32("max_connection_age_ms", max_connection_age_ms, 0, MS_MAX),
     [MF_HEADERS] = {.key = "headers", .kind = CW_FN, .fn = fn_headers},
     [MF_CAPTURE] = {.key = "capture", .kind = CW_FN, .fn = config_capture_walk},
 };
@@ -323,6 +325,7 @@ static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror
         {MF_MAX_INFLIGHT, ""},
         {MF_MAX_QUEUE, " (use capture.max_queue)"},
         {MF_MAX_RESPONSE_BYTES, ""},
+        {MF_MAX_CONNECTION_AGE, ""},
         {MF_HEADERS, " (records keep the original headers; use capture.redact_headers)"},
     };
     bool file = m->scheme && strcmp(m->scheme, "file") == 0;

@@ -36,6 +36,7 @@ struct mirror_conn {
     struct mreq *req; /* CONNECTING, SENDING, RECEIVING: the request; else NULL */
     bool reused;      /* a response was already completed on this connection */
     uint64_t start_ns;
+    uint64_t connected_ns;  /* when the connect succeeded: its age counts from there */
     struct http_exchange x; /* of the current or last request */
     /* The transport's conn_size bytes. */
     alignas(max_align_t) unsigned char data[];
@@ -217,6 +218,7 @@ static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
     }
     c->failures = 0;
     counter_inc(&c->ctr->connects);
+    m->connected_ns = now_ns(c);
     struct mreq *r = m->req;
     m->req = NULL;
     counter_add(&c->ctr->inflight, (uint64_t)-1); /* conn_assign counts it again */
@@ -289,19 +291,46 @@ static void conn_cut(struct mirror_client *c, struct mirror_conn *m, enum mirror
     conn_close(c, m, MIRROR_DROP_NONE);
 }
 
+/* Milliseconds <m> may still be kept alive (its max_connection_age_ms minus
+ * its age), at most <cap>: 0 once it is too old. */
+static uint32_t conn_life_left_ms(const struct mirror_client *c, const struct mirror_conn *m, uint32_t cap)
+{
+    if (c->set.max_connection_age_ms == 0)
+        return cap;
+    uint64_t age_ms = (now_ns(c) - m->connected_ns) / 1000000u;
+    if (age_ms >= c->set.max_connection_age_ms)
+        return 0;
+    uint64_t left = c->set.max_connection_age_ms - age_ms;
+    return left < cap ? (uint32_t)left : cap;
+}
+
+/* <m> reached max_connection_age_ms: closed instead of being reused, so that
+ * the next connection goes to the mirror's current address. */
+static void conn_expire(struct mirror_client *c, struct mirror_conn *m)
+{
+    counter_inc(&c->ctr->expired);
+    conn_close(c, m, MIRROR_DROP_NONE);
+}
+
 /* The response was read whole: keep the connection for the next request, or
- * close it. */
+ * close it (not kept alive, or too old). */
 static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
     if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);
         return;
     }
+    uint32_t left_ms = conn_life_left_ms(c, m, c->set.idle_timeout_ms);
+    if (left_ms == 0) {
+        conn_expire(c, m);
+        return;
+    }
     m->reused = true;
     m->state = MC_IDLE;
     list_remove(&m->node);
     list_push_front(&c->conns, &m->node);
-    c->tr->arm_timer(c->tr_ctx, m, c->set.idle_timeout_ms);
+    /* Closed when idle too long, or when too old if that comes first. */
+    c->tr->arm_timer(c->tr_ctx, m, left_ms);
     c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ); /* to notice the server closing it */
 }
 
@@ -482,7 +511,10 @@ void mirror_client_on_timeout(struct mirror_conn *m)
         conn_cut(c, m, MIRROR_CUT_TIMEOUT);
         break;
     case MC_IDLE:
-        conn_close(c, m, MIRROR_DROP_NONE);
+        if (conn_life_left_ms(c, m, 1) == 0)
+            conn_expire(c, m);
+        else
+            conn_close(c, m, MIRROR_DROP_NONE);
         break;
     }
     pump(c);

@@ -49,9 +49,13 @@ struct mirror_client_settings {
      * connection (counted in ctr->responses_cut); the copy was already
      * delivered with the headers. */
     uint32_t max_response_bytes;
-    uint32_t max_inflight;     /* connections, hence requests in flight, at most */
-    uint32_t max_queue;        /* requests waiting for a connection, at most */
-    uint32_t idle_timeout_ms;  /* an idle kept-alive connection is closed after this */
+    uint32_t max_inflight;    /* connections, hence requests in flight, at most */
+    uint32_t max_queue;       /* requests waiting for a connection, at most */
+    uint32_t idle_timeout_ms; /* an idle kept-alive connection is closed after this */
+    /* A kept-alive connection this old (from its connect) is closed when it
+     * becomes idle, or while idle, instead of being reused (counted in
+     * ctr->expired); 0 = no limit. */
+    uint32_t max_connection_age_ms;
     uint32_t circuit_failures; /* consecutive connect failures that open the circuit */
     uint32_t circuit_open_ms;  /* how long the circuit stays open */
     const char *name;          /* for logs: "route/mirror-index" */

@@ -185,6 +185,8 @@ static const struct bad_case bad_cases[] = {
     {RF "        max_inflight: 1\n", "t.yaml:5: routes[0].mirrors[0].max_inflight: not used by capture"},
     {RF "        max_response_bytes: 1\n",
      "t.yaml:5: routes[0].mirrors[0].max_response_bytes: not used by capture (file://) mirrors"},
+    {RF "        max_connection_age_ms: 1\n",
+     "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: not used by capture (file://) mirrors"},
     {RF "        max_queue: 1\n", "t.yaml:5: routes[0].mirrors[0].max_queue: not used by capture (file://) "
                                   "mirrors (use capture.max_queue)"},
     {RF "        headers: {remove: [x-a]}\n",
@@ -355,6 +357,10 @@ static const struct bad_case bad_cases[] = {
      "\"1073741825\""},
     {R0 "        max_response_bytes: -1\n",
      "t.yaml:5: routes[0].mirrors[0].max_response_bytes: must be an integer from 0 to 1073741824"},
+    {R0 "        max_connection_age_ms: 2147483648\n",
+     "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must be an integer from 0 to 2147483647"},
+    {R0 "        max_connection_age_ms: 1m\n", "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must "
+                                               "be an integer from 0 to 2147483647, got \"1m\""},
     {R0 "        max_inflight: 0x10\n",
      "t.yaml:5: routes[0].mirrors[0].max_inflight: must be an integer from 1 to 1000000, got \"0x10\""},
     {R0 "        max_queue: 1.5\n",
@@ -454,6 +460,7 @@ START_TEST(minimal_file_defaults)
     ck_assert_uint_eq(m->max_queue, 1024);
     ck_assert_uint_eq(m->max_rps, 0);
     ck_assert_uint_eq(m->max_response_bytes, 65536);
+    ck_assert_uint_eq(m->max_connection_age_ms, 60000);
     ck_assert_uint_eq(m->n_headers_set, 0);
     ck_assert_uint_eq(m->n_headers_remove, 0);
     config_free(&c);
@@ -511,6 +518,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->max_queue, 128);
     ck_assert_uint_eq(m->max_rps, 50);
     ck_assert_uint_eq(m->max_response_bytes, 4096);
+    ck_assert_uint_eq(m->max_connection_age_ms, 0);
     ck_assert_uint_eq(m->n_headers_set, 2);
     ck_assert_str_eq(m->headers_set[0].name, "x-shadow");
     ck_assert_str_eq(m->headers_set[0].value, "1");
@@ -521,7 +529,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 33);
+    ck_assert_int_eq(m->line, 34);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");

@@ -6,7 +6,9 @@
  * stale keep-alive retry, partial writes, idle connections, responses of
  * every shape fed whole, as one-byte reads and as one byte per readiness,
  * delivery at the response headers and bodies cut by size, time or the
- * connection, and the bounds on the work of one event or call.
+ * connection, refused retries of non-idempotent methods, bad responses,
+ * connections retired by age, and the bounds on the work of one event or
+ * call.
  * Every test ends by checking that each request submitted ended in exactly
  * one on_done call and that the gauges are back to zero. */
 #include <check.h>
@@ -1488,6 +1490,83 @@ START_TEST(test_idempotent_retried)
 }
 END_TEST
 
+/* ---- connection age ---- */
+
+/* A kept-alive connection that reached max_connection_age_ms is closed when
+ * it becomes idle instead of being reused: the next copy opens a new one
+ * (to the address the resolver holds now). */
+START_TEST(test_age_closes_when_idle)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_connection_age_ms = 1000;
+    struct fake *f = f_new_with(&set, true);
+    exchange_on_new(f, 0);
+    ck_assert_uint_eq(conn(f, 0)->timer_ms, 1000); /* idle: closed at its age, before idle_timeout_ms */
+    f->now += 900 * MS;
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* still young enough: reused */
+    ck_assert_uint_eq(CTR(f, reused), 1);
+    f->now += 100 * MS;
+    serve(f, 0, ok_resp); /* answered at its age: not reused again */
+    assert_done(f, 1, 200, MIRROR_DROP_NONE);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(CTR(f, expired), 1);
+    exchange_on_new(f, 1);
+    ck_assert_uint_eq(CTR(f, connects), 2);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    f_free(f);
+}
+END_TEST
+
+/* An idle connection is closed at its age (counted) or after idle_timeout_ms
+ * (not counted), whichever comes first. */
+START_TEST(test_age_while_idle)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_connection_age_ms = 3000; /* idle_timeout_ms is 5000 */
+    struct fake *f = f_new_with(&set, true);
+    exchange_on_new(f, 0);
+    f->now += 1000 * MS;
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    serve(f, 0, ok_resp);
+    ck_assert_uint_eq(conn(f, 0)->timer_ms, 2000);
+    advance(f, 1999);
+    ck_assert(!conn(f, 0)->closed);
+    advance(f, 1);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(CTR(f, expired), 1);
+
+    f_free(f);
+
+    set.max_connection_age_ms = 10000; /* idle_timeout_ms comes first: not an expiry */
+    f = f_new_with(&set, true);
+    exchange_on_new(f, 0);
+    ck_assert_uint_eq(conn(f, 0)->timer_ms, 5000);
+    advance(f, 5000);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(CTR(f, expired), 0);
+    f_free(f);
+}
+END_TEST
+
+/* 0 = no limit: a connection is reused for as long as it lives. */
+START_TEST(test_age_unlimited)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_connection_age_ms = 0;
+    struct fake *f = f_new_with(&set, true);
+    exchange_on_new(f, 0);
+    for (int i = 0; i < 10; i++) {
+        f->now += 4000 * MS;
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+        serve(f, 0, ok_resp);
+        ck_assert_uint_eq(conn(f, 0)->timer_ms, 5000);
+    }
+    ck_assert_uint_eq(CTR(f, reused), 10);
+    ck_assert_uint_eq(CTR(f, expired), 0);
+    f_free(f);
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1540,6 +1619,12 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_cut_timeout);
     tcase_add_test(tc, test_cut_io_error);
     tcase_add_test(tc, test_shutdown_while_draining);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("connection age");
+    tcase_add_test(tc, test_age_closes_when_idle);
+    tcase_add_test(tc, test_age_while_idle);
+    tcase_add_test(tc, test_age_unlimited);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("fairness");

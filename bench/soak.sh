@@ -131,7 +131,7 @@ non2xx = num(r"Non-2xx or 3xx responses: (\d+)")
 sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
 drops = 0
 for line in open(prom):
-    if line.startswith("spoa_shadow_mirror_dropped_total{"):
+    if line.startswith(("spoa_shadow_mirror_dropped_total{", "spoa_shadow_mirror_responses_cut_total{")):
         drops += float(line.rsplit(" ", 1)[1])
 cpu = 100.0 * int(ticks) / int(tck) / float(slice_s)
 print("\t".join(map(str, [m, fault, reload, reqs, non2xx + sock, int(spoe), int(rss), int(fds), "%.1f" % cpu,
@@ -172,7 +172,7 @@ with open(out + "/soak.md", "w") as f:
     f.write("# Soak run: %s minutes at %s req/s, HAProxy %s, the mirror switched by a reload every minute\n\n"
             % (minutes, rate, hap))
     f.write("| minute | mirror | reload | requests | client errors | SPOE errors | agent RSS (MB) | open fds "
-            "| agent CPU | drops (total) |\n")
+            "| agent CPU | drops + cut bodies (total) |\n")
     f.write("|---|---|---|---|---|---|---|---|---|---|\n")
     for d in data:
         f.write("| %d | %s | %d | %d | %d | %d | %.1f | %d | %.1f %% | %d |\n" % (

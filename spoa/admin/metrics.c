@@ -33,6 +33,42 @@ struct counter_family {
 };
 
 /* The field <f> of the stats struct at <stats>. */
+/* A mirror counter family labelled by reason: <count> counters from
+ * offset <off> of struct mirror_counters, reason r named by reason(r). */
+struct reason_family {
+    const char *name;
+    const char *help;
+    size_t off;
+    int count;
+    const char *(*reason)(int r);
+};
+
+static const char *cut_reason(int r)
+{
+    return mirror_cut_str((enum mirror_cut)r);
+}
+
+static const char *drop_reason(int r)
+{
+    return mirror_drop_str((enum mirror_drop)r);
+}
+
+static const char *skip_reason(int r)
+{
+    return mirror_skip_str((enum mirror_skip)r);
+}
+
+static const struct reason_family mirror_reason_families[] = {
+    {P "mirror_responses_cut_total",
+     "Responses whose body was not read to its end (its connection closed), by reason.",
+     offsetof(struct mirror_counters, responses_cut), MIRROR_CUT_ENTRIES, cut_reason},
+    {P "mirror_dropped_total", "Sampled copies not delivered, by reason.",
+     offsetof(struct mirror_counters, dropped), MIRROR_DROP_ENTRIES, drop_reason},
+    {P "mirror_skipped_total",
+     "Sampled copies that were never sent because of the request itself, by reason.",
+     offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason},
+};
+
 static uint64_t family_value(const struct counter_family *f, const void *stats)
 {
     return counter_get((const counter_t *)((const char *)stats + f->off));
@@ -262,30 +298,16 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
             prom_u64(out, P "mirror_responses_total", l2, counter_get(&sums[k].responses[slot]));
         }
     }
-    prom_family(out, P "mirror_responses_cut_total", "counter",
-                "Responses whose body was not read to its end (its connection closed), by reason.");
-    for (k = 0; k < n; k++) {
-        mirror_labels(lbl, sizeof(lbl), entries[k]);
-        for (int c = 0; c < MIRROR_CUT_ENTRIES; c++) {
-            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_cut_str((enum mirror_cut)c));
-            prom_u64(out, P "mirror_responses_cut_total", l2, counter_get(&sums[k].responses_cut[c]));
-        }
-    }
-    prom_family(out, P "mirror_dropped_total", "counter", "Sampled copies not delivered, by reason.");
-    for (k = 0; k < n; k++) {
-        mirror_labels(lbl, sizeof(lbl), entries[k]);
-        for (int d = 0; d < MIRROR_DROP_ENTRIES; d++) {
-            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_drop_str((enum mirror_drop)d));
-            prom_u64(out, P "mirror_dropped_total", l2, counter_get(&sums[k].dropped[d]));
-        }
-    }
-    prom_family(out, P "mirror_skipped_total", "counter",
-                "Sampled copies that were never sent because of the request itself, by reason.");
-    for (k = 0; k < n; k++) {
-        mirror_labels(lbl, sizeof(lbl), entries[k]);
-        for (int s = 0; s < MIRROR_SKIP_ENTRIES; s++) {
-            snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, mirror_skip_str((enum mirror_skip)s));
-            prom_u64(out, P "mirror_skipped_total", l2, counter_get(&sums[k].skipped[s]));
+    for (size_t i = 0; i < N_OF(mirror_reason_families); i++) {
+        const struct reason_family *f = &mirror_reason_families[i];
+        prom_family(out, f->name, "counter", f->help);
+        for (k = 0; k < n; k++) {
+            mirror_labels(lbl, sizeof(lbl), entries[k]);
+            const counter_t *slots = (const counter_t *)((const char *)&sums[k] + f->off);
+            for (int r = 0; r < f->count; r++) {
+                snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, f->reason(r));
+                prom_u64(out, f->name, l2, counter_get(&slots[r]));
+            }
         }
     }
     prom_family(out, P "mirror_latency_seconds", "histogram",

@@ -4,7 +4,8 @@
 #   make test       deps + format and layering checks + gcc and clang builds + unit tests under ASan+UBSan
 #                   + fuzz smoke run + integration tests
 #   make demo       deps + a local demo: real HAProxy, the agent and real backends
-#   make fuzz       libFuzzer targets (clang), run for FUZZ_SECONDS each
+#   make fuzz       libFuzzer targets (clang), run for FUZZ_SECONDS each;
+#                   FUZZ_TARGETS="fuzz_a fuzz_b" runs only those
 #   make bench      benchmarks (not part of `make test`)
 #   make deps       install the Debian packages the project needs (only those missing)
 #   make format     clang-format every C file; `make format-check` only checks
@@ -40,6 +41,8 @@ UNIT_SRCS := $(UNIT_CHECKS) tests/unit/test_util.c
 UNIT_SUITES := $(filter-out main,$(UNIT_CHECKS:tests/unit/check_%.c=%))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_TARGETS ?= $(notdir $(FUZZ_BINS))
+FUZZ_RUN  := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 INTEGRATION_SRCS := $(sort $(wildcard tests/integration/*.c))
 INTEGRATION_BINS := $(INTEGRATION_SRCS:tests/integration/%.c=$(BUILD)/itest/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -102,8 +105,8 @@ fuzz-build: $(FUZZ_BINS)
 
 # Runs every fuzz target from its seed corpus (tests/fuzz/corpus/<target>) for
 # FUZZ_SECONDS; new inputs go to $(BUILD)/fuzz/corpus-<target>, not to the repo.
-fuzz: fuzz-build
-	$(Q)for f in $(FUZZ_BINS); do t=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+fuzz: $(FUZZ_RUN)
+	$(Q)for f in $(FUZZ_RUN); do t=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 		echo "  RUN     $$t ($(FUZZ_SECONDS)s)"; dict=; \
 		case $$t in fuzz_spop_*) test -f tests/fuzz/spop.dict && dict=-dict=tests/fuzz/spop.dict;; \
 			fuzz_request_shape|fuzz_admin_request) dict=-dict=tests/fuzz/http.dict;; \

@@ -177,10 +177,27 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 # SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
-# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3).
+# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes a version; QUICK=1 for
+# ~3) on Debian's HAProxy and on HAProxy 3.4 (built from HAPROXY3_SRC; skipped
+# with a loud line when the tarball is missing), side by side in
+# bench/results/e2e-versions.md; then capture and replay.
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
-	$(Q)bash bench/run_e2e.sh
+	$(Q)v=$$($${HAPROXY:-haproxy} -v | head -1 | cut -d' ' -f3 | cut -d. -f1,2); \
+		E2E_NAME=e2e-haproxy$$v HAPROXY=$${HAPROXY:-haproxy} bash bench/run_e2e.sh || exit 1; \
+		if [ -f "$(HAPROXY3_SRC)" ]; then \
+			$(MAKE) --no-print-directory $(HAPROXY3) || exit 1; \
+			v3=$$($(HAPROXY3) -v | head -1 | cut -d' ' -f3 | cut -d. -f1,2); \
+			E2E_NAME=e2e-haproxy$$v3 HAPROXY=$(abspath $(HAPROXY3)) bash bench/run_e2e.sh || exit 1; \
+			python3 bench/e2e/versions_md.py bench/results/e2e-haproxy$$v-results.json \
+				bench/results/e2e-haproxy$$v3-results.json >bench/results/e2e-versions.md || exit 1; \
+			cat bench/results/e2e-versions.md; \
+		else \
+			echo "################################################################"; \
+			echo "# SKIPPED: the HAProxy 3.4 benchmark ($(HAPROXY3_SRC) not found;"; \
+			echo "# set HAPROXY3_SRC=/path/to/haproxy-3.4.0.tar.gz)."; \
+			echo "################################################################"; \
+		fi
 	$(Q)bash bench/capture_bench.sh
 
 # The same sources must build warning-free with clang as well as gcc.

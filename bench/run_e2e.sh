@@ -27,7 +27,9 @@
 # catch-all route in a YAML file, its mirror with "max_response_bytes: 65536"
 # when the agent accepts that key (asked once with --check-config).
 #
-# Writes bench/results/e2e-results.json, e2e-results.md, e2e-chart.svg.
+# Writes bench/results/<E2E_NAME>-results.json, -results.md, -chart.svg (and
+# -profile.txt when it profiles); E2E_NAME is "e2e" unless set (`make bench`
+# names each HAProxy version's run: e2e-haproxy2.6, e2e-haproxy3.4).
 # Bounded: 9 to 13 minutes by default (runs are no longer repeated after
 # RETRY_UNTIL_S), about 3 minutes with QUICK=1. The faulty mirror exits by
 # itself after a bound derived from these (FAULTY_MAX_SECONDS).
@@ -38,7 +40,8 @@
 # BENCH_NICE (-20 as root, 0 disables), PROFILE (1: profile the agent with perf
 # in one more s3 run, the default; auto: only when a CPU or throughput target
 # is missed, the default with QUICK; 0: never),
-# HAPROXY, NGINX, WRK, AGENT_BIN (binaries), KEEP_WORK=1 (keep the temp dir),
+# HAPROXY, NGINX, WRK, AGENT_BIN (binaries), E2E_NAME (result file prefix),
+# KEEP_WORK=1 (keep the temp dir),
 # ATTEMPTS (3), DISTURBED_PCT (10), RETRY_UNTIL_S (420; QUICK 90): a run
 # during which other load took more than DISTURBED_PCT % of the CPUs is run
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
@@ -50,6 +53,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 E2E=$ROOT/bench/e2e
 RESULTS=$ROOT/bench/results
+E2E_NAME=${E2E_NAME:-e2e}
+OUT_JSON=$RESULTS/$E2E_NAME-results.json
+OUT_MD=$RESULTS/$E2E_NAME-results.md
+OUT_SVG=$RESULTS/$E2E_NAME-chart.svg
+OUT_PROFILE=$RESULTS/$E2E_NAME-profile.txt
 
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
@@ -387,7 +395,7 @@ measure() {
 
 T_START=$(date +%s)
 mkdir -p "$WORK/runs" "$RESULTS"
-rm -f "$RESULTS/e2e-profile.txt" # written again only when this run profiles
+rm -f "$OUT_PROFILE" # written again only when this run profiles
 HALF_GET="" HALF_POST=""
 reverse() { printf '%s\n' "$@" | tac | tr '\n' ' '; }
 
@@ -443,18 +451,18 @@ cat >"$WORK/env.json" <<EOF
  "agent_mirror_keys": "$AGENT_MIRROR_KEYS", "faulty_max_seconds": $FAULTY_MAX_SECONDS,
  "faulty_mirror": {$faulty_json}}
 EOF
-python3 "$E2E/summarize.py" "$WORK/env.json" "$WORK/runs" "$WORK/discarded" >"$RESULTS/e2e-results.json" || exit 1
+python3 "$E2E/summarize.py" "$WORK/env.json" "$WORK/runs" "$WORK/discarded" >"$OUT_JSON" || exit 1
 
-if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && python3 "$E2E/summarize.py" --cpu-missed "$RESULTS/e2e-results.json"; }; then
-    profile_agent "$RESULTS/e2e-profile.txt" || echo "e2e: profiling failed" >&2
+if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && python3 "$E2E/summarize.py" --cpu-missed "$OUT_JSON"; }; then
+    profile_agent "$OUT_PROFILE" || echo "e2e: profiling failed" >&2
 fi
-python3 "$E2E/report_md.py" "$RESULTS/e2e-results.json" "$RESULTS/e2e-profile.txt" >"$RESULTS/e2e-results.md" || exit 1
-if python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" sat | grep . >/dev/null &&
-    python3 "$E2E/chart_data.py" "$RESULTS/e2e-results.json" half | grep . >/dev/null; then
-    gnuplot -e "data='$RESULTS/e2e-results.json'" -e "out='$RESULTS/e2e-chart.svg'" \
+python3 "$E2E/report_md.py" "$OUT_JSON" "$OUT_PROFILE" >"$OUT_MD" || exit 1
+if python3 "$E2E/chart_data.py" "$OUT_JSON" sat | grep . >/dev/null &&
+    python3 "$E2E/chart_data.py" "$OUT_JSON" half | grep . >/dev/null; then
+    gnuplot -e "data='$OUT_JSON'" -e "out='$OUT_SVG'" \
         -e "helper='$E2E/chart_data.py'" "$E2E/chart.gp" || exit 1
 else
     echo "e2e: no chart: both load modes are needed" >&2
 fi
-cat "$RESULTS/e2e-results.md"
-echo "e2e: wrote $RESULTS/e2e-results.{json,md} and e2e-chart.svg in $(($(date +%s) - T_START)) s" >&2
+cat "$OUT_MD"
+echo "e2e: wrote $OUT_JSON, $OUT_MD and $OUT_SVG in $(($(date +%s) - T_START)) s" >&2

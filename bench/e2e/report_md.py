@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Renders bench/results/e2e-results.json as the markdown report.
+"""Renders bench/results/<name>-results.json as the markdown report.
 
-    report_md.py RESULTS_JSON [PROFILE_TXT] > e2e-results.md
+    report_md.py RESULTS_JSON [PROFILE_TXT] > <name>-results.md
 
-PROFILE_TXT (bench/results/e2e-profile.txt, written by the harness when it
+PROFILE_TXT (bench/results/<name>-profile.txt, written by the harness when it
 profiled the agent) is summarised when it exists. bench/e2e/README.md
 explains every column.
 """
@@ -115,7 +115,7 @@ def print_faults(p, sc, env):
 
 
 def profile_sections(path):
-    """bench/results/e2e-profile.txt split at its "# <Title>..." headers:
+    """A profile file (<name>-profile.txt) split at its "# <Title>..." headers:
     {"System calls": [lines], "CPU time by object": [...], ...}."""
     sections, cur = {}, None
     if not path or not os.path.exists(path):
@@ -139,7 +139,7 @@ def print_profile(p, path):
         return
     p("## Where the agent's CPU goes (perf, one more scenario 3 run, saturation)")
     p()
-    p("From bench/results/e2e-profile.txt, which has the full lists:")
+    p(f"From bench/results/{os.path.basename(path)}, which has the full lists:")
     p()
     p("```")
     for title, pick, limit in (("System calls", lambda l: True, 10),

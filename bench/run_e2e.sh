@@ -136,6 +136,11 @@ if [ "$(nproc)" -ge 2 ]; then
 else
     echo "e2e: fewer than 2 CPUs: running unpinned" >&2
 fi
+# The faulty mirror (s8, s9) runs on the load CPU at the normal priority,
+# below wrk's: its flood of bytes (one Python thread per connection sending
+# at full speed) must not take the load generator's CPU, as a remote service
+# spends its own. nginx and the delay server are light and keep -20.
+PIN_FAULTY=$PIN_LOAD
 if [ "$(id -u)" = 0 ] && [ "$NICE" != 0 ]; then
     PIN_SUT="nice -n $NICE $PIN_SUT" PIN_LOAD="nice -n $NICE $PIN_LOAD"
 fi

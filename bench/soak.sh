@@ -10,7 +10,8 @@
 # (the table and its verdicts), soak.json and soak.svg (the chart).
 #
 # Environment: SOAK_MINUTES (30; 1..120), RATE (total requests/s, 2000),
-# CONNECTIONS (32), HAPROXY, NGINX, WRK, AGENT_BIN (binaries), KEEP_WORK=1.
+# CONNECTIONS (32), SOAK_FAULTS (the mirrors, in turn; all of them by default),
+# BENCH_NICE (-20), HAPROXY, NGINX, WRK, AGENT_BIN (binaries), KEEP_WORK=1.
 # Traffic stays on loopback; every process is stopped by PID; the faulty
 # mirror and every wrk run are bounded in time.
 set -u
@@ -29,7 +30,7 @@ BUFSIZE=16384
 MAX_FRAME=$((BUFSIZE - 4))
 CHECK_INTER=500ms
 BODY_BYTES=0
-FAULTS="ok huge trickle reset midclose flood1xx garbage noread"
+FAULTS=${SOAK_FAULTS:-"ok huge trickle reset midclose flood1xx garbage noread"}
 if ! [ "$MINUTES" -ge 1 ] 2>/dev/null || [ "$MINUTES" -gt 120 ]; then
     echo "soak: SOAK_MINUTES must be 1..120" >&2
     exit 2
@@ -47,6 +48,16 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-soak.XXXXXX")
 PIN_SUT="" PIN_LOAD=""
 if [ "$(nproc)" -ge 2 ]; then
     PIN_SUT="taskset -c 1" PIN_LOAD="taskset -c 0"
+fi
+# As in bench/run_e2e.sh: HAProxy, the agent, the primary and wrk at nice
+# -20 (as root; BENCH_NICE=0 disables) so that other work on a shared machine
+# does not stall them, nor the healthy nginx mirror; the faulty mirror at
+# the normal priority on the load CPU, so that its flood of bytes cannot take
+# wrk's CPU (a remote service spends its own).
+PIN_FAULTY=$PIN_LOAD
+NICE=${BENCH_NICE:--20}
+if [ "$(id -u)" = 0 ] && [ "$NICE" != 0 ]; then
+    PIN_SUT="nice -n $NICE $PIN_SUT" PIN_LOAD="nice -n $NICE $PIN_LOAD"
 fi
 finish() {
     local rc=$?
@@ -70,7 +81,7 @@ render "$E2E/nginx-backend.conf.in" "$WORK/mirror.conf" WORK="$WORK" NAME=mirror
 start_nginx primary "$WORK/primary.conf" "$PIN_SUT"
 start_nginx mirror "$WORK/mirror.conf" "$PIN_LOAD"
 # shellcheck disable=SC2086
-$PIN_LOAD "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds $((MINUTES * SLICE_S + 120)) huge="$HUGE" \
+$PIN_FAULTY "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds $((MINUTES * SLICE_S + 120)) huge="$HUGE" \
     trickle="$TRICKLE" reset="$RESET" midclose="$MIDCLOSE" flood1xx="$FLOOD" garbage="$GARBAGE" \
     noread="$NOREAD" >"$WORK/faulty.log" 2>&1 &
 track "$!"

@@ -64,7 +64,7 @@ start_delay_server() {
 # it is stopped.
 start_faulty_mirror() {
     # shellcheck disable=SC2086
-    $PIN_LOAD "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds "$1" \
+    ${PIN_FAULTY:-$PIN_LOAD} "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds "$1" \
         "huge=$2" "reset=$3" >"$WORK/faulty.log" 2>&1 &
     FAULTY_PID=$!
     track "$FAULTY_PID"

@@ -2,7 +2,8 @@
 # profile_agent OUT: profiles the agent during one more scenario-3 run
 # (100% mirrored to the healthy mirror, saturation) and writes OUT:
 #   - system calls per mirrored copy (perf stat on syscall tracepoints, and
-#     how many epoll_ctl calls failed with EEXIST),
+#     how many epoll_ctl calls failed with EEXIST), NOTIFY frames per read,
+#     and HAProxy's system calls per request,
 #   - the agent's CPU time by object (agent, libc, libev, kernel...),
 #   - inclusive time per function (perf record --call-graph dwarf), which
 #     tells which part of the agent (SPOP input, the mirror send, the
@@ -33,14 +34,27 @@ profile_agent() {
         -- sh -c "$metrics >'$d/metrics.0'; sleep $secs; $metrics >'$d/metrics.1'" >/dev/null 2>&1 &
     local stat_job=$!
     track "$stat_job"
+    # HAProxy's side of the same window: how many system calls a request
+    # costs the proxy (3.x's SPOP multiplexer and 2.6's applets batch
+    # NOTIFYs differently).
+    perf stat -x, -o "$d/haproxy-syscalls.csv" -p "$HAPROXY_PID" \
+        -e syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom \
+        -e syscalls:sys_enter_recvmsg,syscalls:sys_enter_epoll_wait,context-switches \
+        -- sleep "$secs" >/dev/null 2>&1 &
+    local hstat_job=$!
+    track "$hstat_job"
     perf record -F 2999 --call-graph dwarf,16384 -o "$d/perf.data" -p "$agent" -- sleep "$secs" \
         >"$d/perf-record.log" 2>&1
     wait "$stat_job"
+    wait "$hstat_job"
     wait "$wrk_job"
     stop_pid "$HAPROXY_PID"
     stop_pid "$agent"
     n0=$(metric_sum "$d/metrics.0" spoa_shadow_mirror_sent_total)
     n1=$(metric_sum "$d/metrics.1" spoa_shadow_mirror_sent_total)
+    local f0 f1
+    f0=$(metric_sum "$d/metrics.0" spoa_shadow_spop_notify_frames_total)
+    f1=$(metric_sum "$d/metrics.1" spoa_shadow_spop_notify_frames_total)
     {
         echo "# perf profile of spoa-shadow (--threads 1) in scenario 3 (100% mirrored to a healthy"
         echo "# mirror), saturation, $(sed -n 's/^Requests\/sec: *//p' "$d/wrk.out") req/s through HAProxy,"
@@ -52,6 +66,14 @@ profile_agent() {
             if (name == "exit_epoll_ctl") name = "epoll_ctl failing with EEXIST"
             else sub(/^enter_/, "", name)
             printf "#   %-32s %10d  %.2f per copy\n", name, $1, $1 / n }' "$d/syscalls.csv"
+        awk -F, -v n=$((f1 - f0)) '$3 == "syscalls:sys_enter_recvfrom" && $1 > 0 {
+            printf "#   NOTIFY frames                    %10d  %.2f per recvfrom\n", n, n / $1 }' "$d/syscalls.csv"
+        echo
+        echo "# HAProxy $("$HAPROXY" -v | awk 'NR == 1 { print $3 }'): system calls per request (perf stat on"
+        echo "# its process over a window of the same length; requests = NOTIFY frames above):"
+        awk -F, -v n=$((f1 - f0)) '$1 ~ /^[0-9]+$/ && n > 0 {
+            name = $3; sub(/^syscalls:sys_enter_/, "", name)
+            printf "#   %-32s %10d  %.2f per request\n", name, $1, $1 / n }' "$d/haproxy-syscalls.csv"
         echo
         echo "# CPU time by object (self):"
         perf report -i "$d/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null |

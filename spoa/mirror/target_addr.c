@@ -10,6 +10,7 @@
 void target_addr_init(struct target_addr *t, const char *host, uint16_t port)
 {
     memset(t, 0, sizeof(*t));
+    atomic_init(&t->generation, 0);
     t->host = xstrdup(host);
     t->port = port;
     pthread_mutex_init(&t->lock, NULL);
@@ -59,13 +60,52 @@ int target_addr_lookup(const char *host, uint16_t port, struct target_addr_set *
     return lookup(host, port, AI_ADDRCONFIG, out);
 }
 
+/* True when <sa> (<len> bytes) is one of the first <count> of <addrs> and <lens>. */
+static bool has_addr(const struct sockaddr_storage *addrs, const socklen_t *lens, int count, const void *sa,
+                     socklen_t len)
+{
+    for (int i = 0; i < count; i++)
+        if (lens[i] == len && memcmp(&addrs[i], sa, len) == 0)
+            return true;
+    return false;
+}
+
+/* True when the target's set (lock held) and <set> hold the same addresses,
+ * in any order. */
+static bool same_addrs(const struct target_addr *t, const struct target_addr_set *set)
+{
+    for (int i = 0; i < set->count; i++)
+        if (!has_addr(t->addrs, t->lens, t->count, &set->addrs[i], set->lens[i]))
+            return false;
+    for (int i = 0; i < t->count; i++)
+        if (!has_addr(set->addrs, set->lens, set->count, &t->addrs[i], t->lens[i]))
+            return false;
+    return true;
+}
+
 void target_addr_store(struct target_addr *t, const struct target_addr_set *set)
 {
     pthread_mutex_lock(&t->lock);
+    bool changed = !same_addrs(t, set);
     memcpy(t->addrs, set->addrs, sizeof(set->addrs[0]) * (size_t)set->count);
     memcpy(t->lens, set->lens, sizeof(set->lens[0]) * (size_t)set->count);
     t->count = set->count;
+    if (changed)
+        atomic_fetch_add_explicit(&t->generation, 1, memory_order_release);
     pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t target_addr_generation(const struct target_addr *t)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)&t->generation, memory_order_acquire);
+}
+
+bool target_addr_contains(struct target_addr *t, const struct sockaddr *sa, socklen_t len)
+{
+    pthread_mutex_lock(&t->lock);
+    bool found = has_addr(t->addrs, t->lens, t->count, sa, len);
+    pthread_mutex_unlock(&t->lock);
+    return found;
 }
 
 int target_addr_resolve(struct target_addr *t)

@@ -1,8 +1,9 @@
 /* Unit tests for the addresses of a configuration's mirrors
  * (mirror/target_addr.h, mirror/mirror_runtime.h, mirror/resolver.h): IP
  * literals need no resolver, a reload starts with the addresses the previous
- * configuration resolved for the hosts it keeps, and the resolver thread
- * resolves and stops. A resolver stuck in getaddrinfo() is covered by
+ * configuration resolved for the hosts it keeps, the generation moves only
+ * when the set of addresses changes, and the resolver thread resolves and
+ * stops. A resolver stuck in getaddrinfo() is covered by
  * tests/integration/test_reload_dns.sh, which can make DNS hang. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -17,6 +18,7 @@
 #include "mirror/resolver.h"
 #include "mirror/stats_registry.h"
 #include "mirror/target_addr.h"
+#include "test_util.h"
 
 static struct mirror_runtime *runtime_of(const char *yaml, struct stats_registry *reg, uint64_t generation)
 {
@@ -49,12 +51,14 @@ static const char *picked(struct target_addr *t, char *out, size_t cap)
 
 static void store_ipv4(struct target_addr *t, const char *ip, uint16_t port)
 {
-    struct target_addr_set set = {.count = 1};
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
-    ck_assert_int_eq(inet_pton(AF_INET, ip, &in.sin_addr), 1);
-    memcpy(&set.addrs[0], &in, sizeof(in));
-    set.lens[0] = sizeof(in);
-    target_addr_store(t, &set);
+    store_ipv4s(t, &ip, 1, port);
+}
+
+/* Whether <t> holds <ip>:<port> (target_addr_contains). */
+static bool holds(struct target_addr *t, const char *ip, uint16_t port)
+{
+    struct sockaddr_in in = ipv4_sockaddr(ip, port);
+    return target_addr_contains(t, (const struct sockaddr *)&in, sizeof(in));
 }
 
 START_TEST(test_numeric_literals)
@@ -93,6 +97,60 @@ START_TEST(test_copy)
     ck_assert_str_eq(picked(&b, buf, sizeof(buf)), "10.0.0.7:8000");
     target_addr_destroy(&a);
     target_addr_destroy(&b);
+}
+END_TEST
+
+/* The generation moves when the set of addresses changes, and only then: not
+ * for the same set stored again, nor for its addresses in another order. */
+START_TEST(test_generation)
+{
+    static const char *const ab[] = {"10.0.0.1", "10.0.0.2"};
+    static const char *const ba[] = {"10.0.0.2", "10.0.0.1"};
+    static const char *const aa[] = {"10.0.0.1", "10.0.0.1"};
+    struct target_addr t;
+    target_addr_init(&t, "shadow-a", 8000);
+    ck_assert_uint_eq(target_addr_generation(&t), 0);
+    ck_assert(!holds(&t, "10.0.0.1", 8000)); /* nothing resolved yet */
+
+    store_ipv4(&t, "10.0.0.1", 8000);
+    ck_assert_uint_eq(target_addr_generation(&t), 1);
+    ck_assert(holds(&t, "10.0.0.1", 8000));
+    ck_assert(!holds(&t, "10.0.0.2", 8000));
+    ck_assert(!holds(&t, "10.0.0.1", 8001)); /* the port is part of the address */
+    store_ipv4(&t, "10.0.0.1", 8000);
+    ck_assert_uint_eq(target_addr_generation(&t), 1);
+
+    store_ipv4s(&t, ab, 2, 8000);
+    ck_assert_uint_eq(target_addr_generation(&t), 2);
+    store_ipv4s(&t, ba, 2, 8000);
+    ck_assert_uint_eq(target_addr_generation(&t), 2);
+    ck_assert(holds(&t, "10.0.0.1", 8000));
+    ck_assert(holds(&t, "10.0.0.2", 8000));
+
+    store_ipv4s(&t, aa, 2, 8000); /* as many addresses, one of them gone */
+    ck_assert_uint_eq(target_addr_generation(&t), 3);
+    ck_assert(!holds(&t, "10.0.0.2", 8000));
+    store_ipv4(&t, "10.0.0.1", 8000); /* the same set, once */
+    ck_assert_uint_eq(target_addr_generation(&t), 3);
+
+    store_ipv4(&t, "10.0.0.1", 8001);
+    ck_assert_uint_eq(target_addr_generation(&t), 4);
+    ck_assert(!holds(&t, "10.0.0.1", 8000));
+
+    /* A copy is a store like any other; an IP literal resolved again is no change. */
+    struct target_addr u;
+    target_addr_init(&u, "shadow-a", 8000);
+    ck_assert(target_addr_copy(&u, &t));
+    ck_assert(target_addr_copy(&u, &t));
+    ck_assert_uint_eq(target_addr_generation(&u), 1);
+    target_addr_destroy(&u);
+    target_addr_init(&u, "10.0.0.9", 80);
+    ck_assert(target_addr_resolve_numeric(&u));
+    ck_assert(target_addr_resolve_numeric(&u));
+    ck_assert_uint_eq(target_addr_generation(&u), 1);
+    ck_assert(holds(&u, "10.0.0.9", 80));
+    target_addr_destroy(&u);
+    target_addr_destroy(&t);
 }
 END_TEST
 
@@ -160,6 +218,7 @@ Suite *runtime_suite(void)
     TCase *tc = tcase_create("addresses");
     tcase_add_test(tc, test_numeric_literals);
     tcase_add_test(tc, test_copy);
+    tcase_add_test(tc, test_generation);
     tcase_add_test(tc, test_reload_inherits_addresses);
     tcase_add_test(tc, test_resolver_resolves_and_stops);
     suite_add_tcase(s, tc);

@@ -1,11 +1,15 @@
 #include "test_util.h"
 
+#include <arpa/inet.h>
+#include <check.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "mirror/target_addr.h"
 
 static int hex_nibble(int c)
 {
@@ -97,4 +101,23 @@ void guarded_free(uint8_t *p, size_t len)
         data_pages = 1;
     uint8_t *base = p + len - data_pages * page;
     munmap(base, (data_pages + 1) * page);
+}
+
+struct sockaddr_in ipv4_sockaddr(const char *ip, uint16_t port)
+{
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
+    ck_assert_int_eq(inet_pton(AF_INET, ip, &in.sin_addr), 1);
+    return in;
+}
+
+void store_ipv4s(struct target_addr *t, const char *const *ips, int n, uint16_t port)
+{
+    struct target_addr_set set = {.count = n};
+    ck_assert(n > 0 && n <= TARGET_ADDR_MAX);
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_in in = ipv4_sockaddr(ips[i], port);
+        memcpy(&set.addrs[i], &in, sizeof(in));
+        set.lens[i] = sizeof(in);
+    }
+    target_addr_store(t, &set);
 }

@@ -118,6 +118,10 @@ static const struct counter_family mirror_families[] = {
     {P "mirror_connections_expired_total", "counter",
      "Kept-alive connections closed at max_connection_age_ms instead of being reused.",
      MIRROR_FIELD(expired)},
+    {P "mirror_connections_address_gone_total", "counter",
+     "Kept-alive connections closed instead of being reused because their address left the mirror's "
+     "resolved addresses.",
+     MIRROR_FIELD(address_gone)},
     {P "mirror_reused_total", "counter", "Requests sent on a kept-alive connection.", MIRROR_FIELD(reused)},
     {P "mirror_retries_refused_total", "counter",
      "Non-idempotent requests written whole on a kept-alive connection that failed, not sent twice.",

@@ -36,7 +36,10 @@ struct mirror_conn {
     struct mreq *req; /* CONNECTING, SENDING, RECEIVING: the request; else NULL */
     bool reused;      /* a response was already completed on this connection */
     uint64_t start_ns;
-    uint64_t connected_ns;  /* when the connect succeeded: its age counts from there */
+    uint64_t connected_ns;        /* when the connect succeeded: its age counts from there */
+    struct sockaddr_storage peer; /* the address it connected to */
+    socklen_t peer_len;
+    uint64_t addr_gen;      /* the target's generation when <peer> was last known in its set */
     struct http_exchange x; /* of the current or last request */
     /* The transport's conn_size bytes. */
     alignas(max_align_t) unsigned char data[];
@@ -84,12 +87,6 @@ static struct mirror_conn *first_conn(const struct mirror_client *c)
 {
     struct list_node *n = list_first(&c->conns);
     return n ? list_entry(n, struct mirror_conn, node) : NULL;
-}
-
-static struct mirror_conn *idle_conn(const struct mirror_client *c)
-{
-    struct mirror_conn *m = first_conn(c);
-    return m && m->state == MC_IDLE ? m : NULL;
 }
 
 /* ---- queue ---- */
@@ -232,6 +229,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
+    uint64_t gen = target_addr_generation(c->addr); /* before the pick: the set picked from is that new */
     if (!target_addr_pick(c->addr, &ss, &sl)) {
         counter_inc(&c->ctr->connect_failures);
         drop(c, r, MIRROR_DROP_CONNECT_ERROR);
@@ -241,6 +239,9 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     m->client = c;
     m->req = r;
     m->state = MC_CONNECTING;
+    m->peer = ss;
+    m->peer_len = sl;
+    m->addr_gen = gen;
     int err = 0;
     switch (c->tr->connect(c->tr_ctx, m, (const struct sockaddr *)&ss, sl, &err)) {
     case MIRROR_CONNECT_NO_SOCKET:
@@ -304,25 +305,58 @@ static uint32_t conn_life_left_ms(const struct mirror_client *c, const struct mi
     return left < cap ? (uint32_t)left : cap;
 }
 
-/* <m> reached max_connection_age_ms: closed instead of being reused, so that
- * the next connection goes to the mirror's current address. */
-static void conn_expire(struct mirror_client *c, struct mirror_conn *m)
+/* True when the address <m> connected to has left the mirror's address set
+ * (the resolver found other addresses since). One atomic load while the set
+ * has not changed since <m> was last checked; the target's lock otherwise. */
+static bool conn_addr_gone(const struct mirror_client *c, struct mirror_conn *m)
 {
-    counter_inc(&c->ctr->expired);
+    uint64_t gen = target_addr_generation(c->addr);
+    if (gen == m->addr_gen)
+        return false;
+    if (!target_addr_contains(c->addr, (const struct sockaddr *)&m->peer, m->peer_len))
+        return true;
+    m->addr_gen = gen; /* the set read was at least that new */
+    return false;
+}
+
+/* The finished or idle <m> is closed instead of being reused, counted in
+ * <why> (ctr->expired: max_connection_age_ms reached; ctr->address_gone: its
+ * address left the set), so that the next connection goes to one of the
+ * mirror's current addresses. */
+static void conn_retire(struct mirror_client *c, struct mirror_conn *m, counter_t *why)
+{
+    counter_inc(why);
     conn_close(c, m, MIRROR_DROP_NONE);
 }
 
+/* An idle connection to reuse, or NULL. Idle ones whose address left the
+ * mirror's set are retired on the way (at most the pool's size). */
+static struct mirror_conn *idle_conn(struct mirror_client *c)
+{
+    struct mirror_conn *m;
+    while ((m = first_conn(c)) != NULL && m->state == MC_IDLE) {
+        if (!conn_addr_gone(c, m))
+            return m;
+        conn_retire(c, m, &c->ctr->address_gone);
+    }
+    return NULL;
+}
+
 /* The response was read whole: keep the connection for the next request, or
- * close it (not kept alive, or too old). */
+ * close it (not kept alive, its address gone from the set, or too old). */
 static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
     if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);
         return;
     }
+    if (conn_addr_gone(c, m)) {
+        conn_retire(c, m, &c->ctr->address_gone);
+        return;
+    }
     uint32_t left_ms = conn_life_left_ms(c, m, c->set.idle_timeout_ms);
     if (left_ms == 0) {
-        conn_expire(c, m);
+        conn_retire(c, m, &c->ctr->expired);
         return;
     }
     m->reused = true;
@@ -512,7 +546,7 @@ void mirror_client_on_timeout(struct mirror_conn *m)
         break;
     case MC_IDLE:
         if (conn_life_left_ms(c, m, 1) == 0)
-            conn_expire(c, m);
+            conn_retire(c, m, &c->ctr->expired);
         else
             conn_close(c, m, MIRROR_DROP_NONE);
         break;
@@ -580,13 +614,15 @@ enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, siz
         drop(c, r, MIRROR_DROP_CIRCUIT_OPEN);
         return MIRROR_DROP_CIRCUIT_OPEN;
     }
-    struct mirror_conn *idle = idle_conn(c);
-    if (!c->qhead && idle) {
-        conn_assign(c, idle, r);
-        return MIRROR_DROP_NONE;
+    if (!c->qhead) {
+        struct mirror_conn *idle = idle_conn(c);
+        if (idle) {
+            conn_assign(c, idle, r);
+            return MIRROR_DROP_NONE;
+        }
+        if (c->nconns < c->set.max_inflight)
+            return conn_open(c, r) ? MIRROR_DROP_NONE : MIRROR_DROP_CONNECT_ERROR;
     }
-    if (!c->qhead && c->nconns < c->set.max_inflight)
-        return conn_open(c, r) ? MIRROR_DROP_NONE : MIRROR_DROP_CONNECT_ERROR;
     if (c->queued >= c->set.max_queue) {
         drop(c, r, MIRROR_DROP_QUEUE_FULL);
         return MIRROR_DROP_QUEUE_FULL;

@@ -54,7 +54,10 @@ struct mirror_client_settings {
     uint32_t idle_timeout_ms; /* an idle kept-alive connection is closed after this */
     /* A kept-alive connection this old (from its connect) is closed when it
      * becomes idle, or while idle, instead of being reused (counted in
-     * ctr->expired); 0 = no limit. */
+     * ctr->expired); 0 = no limit. Whatever its age, one whose address left
+     * the target's address set is closed when it becomes idle, or when it
+     * would be reused (counted in ctr->address_gone); the request it would
+     * have carried goes to another idle connection or a new one. */
     uint32_t max_connection_age_ms;
     uint32_t circuit_failures; /* consecutive connect failures that open the circuit */
     uint32_t circuit_open_ms;  /* how long the circuit stays open */

@@ -73,8 +73,9 @@ struct mirror_counters {
     counter_t responses_cut[MIRROR_CUT_ENTRIES]; /* of those, bodies not read to their end */
     counter_t dropped[MIRROR_DROP_ENTRIES];
     counter_t skipped[MIRROR_SKIP_ENTRIES];
-    counter_t connects; /* connections opened */
-    counter_t expired;  /* connections closed at max_connection_age_ms instead of being reused */
+    counter_t connects;     /* connections opened */
+    counter_t expired;      /* connections closed at max_connection_age_ms instead of being reused */
+    counter_t address_gone; /* closed instead of being reused: their address left the resolved set */
     counter_t connect_failures;
     counter_t reused;                 /* requests sent on a kept-alive connection */
     counter_t retries_refused;        /* written whole on a stale connection, not idempotent: not resent */

@@ -186,6 +186,42 @@ START_TEST(test_resolve_failures_by_mirror)
 }
 END_TEST
 
+/* Whether the exposition of <reg> and <rt> holds <text>. */
+static bool rendered(struct stats_registry *reg, struct mirror_runtime *rt, const char *text)
+{
+    char *all = render_with(reg, rt);
+    bool found = strstr(all, text) != NULL;
+    free(all);
+    return found;
+}
+
+#define GONE_FAMILY "spoa_shadow_mirror_connections_address_gone_total"
+#define GONE_SAMPLE GONE_FAMILY "{route=\"s\",mirror=\"http://10.0.0.1:81\"} "
+
+/* Connections retired because their address left the mirror's set: one
+ * sample per mirror, summed over the workers, kept across a reload. */
+START_TEST(test_address_gone_by_mirror)
+{
+    static const char yaml[] = "routes:\n"
+                               "  - name: s\n"
+                               "    mirrors: [{url: \"http://10.0.0.1:81\"}]\n";
+    struct stats_registry *reg = stats_registry_new(2);
+    struct mirror_runtime *rt = runtime_of(yaml, reg, 1);
+    counter_add(&rt->routes[0][0].ctr[0].address_gone, 2);
+    counter_add(&rt->routes[0][0].ctr[1].address_gone, 3);
+    ck_assert(rendered(reg, rt,
+                       "# HELP " GONE_FAMILY " Kept-alive connections closed instead of being reused because "
+                       "their address left the mirror's resolved addresses.\n"
+                       "# TYPE " GONE_FAMILY " counter\n" GONE_SAMPLE "5\n"));
+    mirror_runtime_free(rt);
+    rt = runtime_of(yaml, reg, 2);
+    counter_add(&rt->routes[0][0].ctr[1].address_gone, 1);
+    ck_assert(rendered(reg, rt, GONE_SAMPLE "6\n"));
+    mirror_runtime_free(rt);
+    stats_registry_free(reg);
+}
+END_TEST
+
 Suite *metrics_suite(void);
 
 /* metrics_suite: the Check suite for admin/metrics.h. */
@@ -196,6 +232,7 @@ Suite *metrics_suite(void)
     tcase_add_test(tc, test_spop_families_unchanged);
     tcase_add_test(tc, test_process_families);
     tcase_add_test(tc, test_resolve_failures_by_mirror);
+    tcase_add_test(tc, test_address_gone_by_mirror);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,14 +7,16 @@
  * every shape fed whole, as one-byte reads and as one byte per readiness,
  * delivery at the response headers and bodies cut by size, time or the
  * connection, refused retries of non-idempotent methods, bad responses,
- * connections retired by age, and the bounds on the work of one event or
- * call.
+ * connections retired by age or because their address left the resolved
+ * set, and the bounds on the work of one event or call.
  * Every test ends by checking that each request submitted ended in exactly
  * one on_done call and that the gauges are back to zero. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,7 @@
 #include "mirror/mirror_client.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
+#include "test_util.h"
 
 #define MAX_CONNS 64
 #define MAX_IN    512
@@ -41,6 +44,7 @@ struct in_item {
 /* The test's view of one connection; it outlives the client's. */
 struct fconn {
     struct mirror_conn *conn; /* NULL once closed */
+    char peer[32];            /* the address it was opened to: "a.b.c.d:port" */
     bool closed;
     unsigned watch;
     bool timer_armed;
@@ -101,6 +105,10 @@ static enum mirror_connect t_connect(void *ctx, struct mirror_conn *conn, const 
     f->connect_calls++;
     struct fconn *fc = &f->conns[f->n];
     memset(fc, 0, sizeof(*fc));
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    char ip[INET_ADDRSTRLEN];
+    ck_assert_ptr_nonnull(inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip)));
+    snprintf(fc->peer, sizeof(fc->peer), "%s:%u", ip, ntohs(in->sin_port));
     fc->conn = conn;
     fc->send_budget = SIZE_MAX;
     *(size_t *)mirror_conn_data(conn) = f->n++;
@@ -1567,6 +1575,115 @@ START_TEST(test_age_unlimited)
 }
 END_TEST
 
+/* ---- addresses that leave the resolved set ---- */
+
+/* Makes the <n> IPv4 literals <ips> the mirror's address set, as the
+ * resolver does when it finds them (the fake's port, 8080). */
+static void readdress(struct fake *f, const char *const *ips, int n)
+{
+    store_ipv4s(&f->addr, ips, n, 8080);
+}
+
+/* A kept-alive connection whose address left the set while it carried a
+ * request is closed when the response is read whole (the copy is
+ * delivered): the next copy goes to the new address. */
+START_TEST(test_address_gone_at_response_end)
+{
+    static const char *const moved[] = {"10.0.0.2"};
+    struct fake *f = f_new();
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    ck_assert_str_eq(conn(f, 0)->peer, "127.0.0.1:8080");
+    readdress(f, moved, 1);
+    serve(f, 0, ok_resp);
+    assert_done(f, 0, 200, MIRROR_DROP_NONE);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert_uint_eq(CTR(f, address_gone), 1);
+    ck_assert_uint_eq(CTR(f, expired), 0);
+
+    exchange_on_new(f, 1);
+    ck_assert_str_eq(conn(f, 1)->peer, "10.0.0.2:8080");
+    ck_assert(!conn(f, 1)->closed); /* current: kept alive */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    serve(f, 1, ok_resp);
+    ck_assert_uint_eq(CTR(f, reused), 1);
+    ck_assert_uint_eq(CTR(f, address_gone), 1);
+    ck_assert_uint_eq(f->connect_calls, 2);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    f_free(f);
+}
+END_TEST
+
+/* Idle connections found stale when a copy would reuse them are closed (each
+ * counted) and the copy goes out on a new connection, to the new address. */
+START_TEST(test_address_gone_at_reuse)
+{
+    static const char *const moved[] = {"10.0.0.2"};
+    struct mirror_client_settings set = default_settings();
+    set.max_inflight = 3;
+    struct fake *f = f_new_with(&set, true);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 0);
+    connected(f, 1);
+    serve(f, 0, ok_resp);
+    serve(f, 1, ok_resp);
+    ck_assert(!conn(f, 0)->closed && !conn(f, 1)->closed); /* both idle */
+    readdress(f, moved, 1);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    ck_assert(conn(f, 0)->closed);
+    ck_assert(conn(f, 1)->closed);
+    ck_assert_uint_eq(CTR(f, address_gone), 2);
+    ck_assert_uint_eq(f->n, 3);
+    ck_assert_str_eq(conn(f, 2)->peer, "10.0.0.2:8080");
+    connected(f, 2);
+    ck_assert_uint_eq(conn(f, 2)->out_len, strlen(get_req));
+    serve(f, 2, ok_resp);
+    assert_done(f, 2, 200, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(CTR(f, reused), 0);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    f_free(f);
+}
+END_TEST
+
+/* Address sets that keep a connection to 127.0.0.1:8080: stored while it is
+ * idle, then while it carries a copy. */
+static const char *const same[] = {"127.0.0.1"};
+static const char *const two[] = {"127.0.0.1", "10.0.0.2"};
+static const char *const two_swapped[] = {"10.0.0.2", "127.0.0.1"};
+static const char *const grown[] = {"10.0.0.2", "127.0.0.1", "10.0.0.3"};
+static const char *const shrunk[] = {"10.0.0.3", "127.0.0.1"};
+static const struct {
+    const char *const *idle, *const *busy;
+    int n_idle, n_busy;
+} kept_sets[] = {
+    {same, same, 1, 1},       /* the same set stored again: no change at all */
+    {two, two_swapped, 2, 2}, /* grown, then the same addresses in another order */
+    {grown, shrunk, 3, 2},    /* still present among several, however the set moves */
+};
+#define KEPT_CASES (int)(sizeof(kept_sets) / sizeof(kept_sets[0]))
+
+/* A connection whose address is still in the set is kept, at response end
+ * and at reuse: nothing is retired, nothing reconnects. */
+START_TEST(test_address_still_present)
+{
+    struct fake *f = f_new();
+    exchange_on_new(f, 0);
+    readdress(f, kept_sets[_i].idle, kept_sets[_i].n_idle);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    readdress(f, kept_sets[_i].busy, kept_sets[_i].n_busy);
+    serve(f, 0, ok_resp);
+    ck_assert(!conn(f, 0)->closed);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    serve(f, 0, ok_resp);
+    ck_assert(!conn(f, 0)->closed);
+    ck_assert_uint_eq(CTR(f, reused), 2);
+    ck_assert_uint_eq(CTR(f, address_gone), 0);
+    ck_assert_uint_eq(f->connect_calls, 1);
+    f_free(f);
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1625,6 +1742,12 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_age_closes_when_idle);
     tcase_add_test(tc, test_age_while_idle);
     tcase_add_test(tc, test_age_unlimited);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("addresses");
+    tcase_add_test(tc, test_address_gone_at_response_end);
+    tcase_add_test(tc, test_address_gone_at_reuse);
+    tcase_add_loop_test(tc, test_address_still_present, 0, KEPT_CASES);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("fairness");

@@ -93,9 +93,11 @@ $(BUILD)/unit/check_spoa: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_HDRS) $(
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -I$(BUILD)/unit -Itests/unit -o $@ $(UNIT_SRCS) \
 		$(BUILD)/libspoa-asan.a $$(pkg-config --libs check) $(LDLIBS)
 
+# Check's per-test timeout (4 s) guards against hangs; a machine loaded by
+# other work slows the sanitized tests down several times, so it is scaled.
 unit: $(BUILD)/unit/check_spoa
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(BUILD)/unit/check_spoa
+		CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-5} $(BUILD)/unit/check_spoa
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	@echo "  FUZZ    $@"

@@ -189,21 +189,29 @@ static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct m
     conn_send(c, m);
 }
 
+/* One more failure in a row for the circuit breaker: a failed connect, or an
+ * exchange on a fresh connection that failed before any response byte. At
+ * circuit_failures, the mirror rests for circuit_open_ms. Returns true when
+ * the circuit is open. */
+static bool count_failure(struct mirror_client *c)
+{
+    c->failures++;
+    if (c->failures < c->set.circuit_failures || c->set.circuit_failures == 0)
+        return false;
+    uint64_t now = now_ns(c);
+    if (!circuit_open(c, now))
+        log_event(c->log, LOG_LVL_WARN, "circuit_open", "mirror=%s host=%s port=%u failures=%u open_ms=%u",
+                  c->set.name, c->addr->host, c->addr->port, c->failures, c->set.circuit_open_ms);
+    c->circuit_until_ns = now + (uint64_t)c->set.circuit_open_ms * 1000000ull;
+    return true;
+}
+
 static void connect_failed(struct mirror_client *c, struct mirror_conn *m, int err)
 {
     counter_inc(&c->ctr->connect_failures);
-    c->failures++;
-    if (c->failures >= c->set.circuit_failures && c->set.circuit_failures > 0) {
-        uint64_t now = now_ns(c);
-        if (!circuit_open(c, now))
-            log_event(c->log, LOG_LVL_WARN, "circuit_open",
-                      "mirror=%s host=%s port=%u failures=%u open_ms=%u", c->set.name, c->addr->host,
-                      c->addr->port, c->failures, c->set.circuit_open_ms);
-        c->circuit_until_ns = now + (uint64_t)c->set.circuit_open_ms * 1000000ull;
-    } else {
+    if (!count_failure(c))
         log_event(c->log, LOG_LVL_DEBUG, "connect_failed", "mirror=%s host=%s port=%u errno=\"%s\"",
                   c->set.name, c->addr->host, c->addr->port, strerror(err));
-    }
     conn_close(c, m, MIRROR_DROP_CONNECT_ERROR);
 }
 
@@ -213,7 +221,6 @@ static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
         connect_failed(c, m, err);
         return;
     }
-    c->failures = 0;
     counter_inc(&c->ctr->connects);
     m->connected_ns = now_ns(c);
     struct mreq *r = m->req;
@@ -271,6 +278,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
 static void conn_deliver(struct mirror_client *c, struct mirror_conn *m)
 {
     uint64_t elapsed = now_ns(c) - m->start_ns;
+    c->failures = 0; /* the mirror answers: the breaker counts afresh */
     latency_observe(&c->ctr->latency, elapsed);
     counter_inc(&c->ctr->responses[status_class_slot(m->x.status)]);
     counter_add(&c->ctr->inflight, (uint64_t)-1);
@@ -391,6 +399,11 @@ static void conn_retry(struct mirror_client *c, struct mirror_conn *m)
 static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
 {
     if (!m->reused || m->x.got_bytes || m->req->retried) {
+        /* A fresh connection that the mirror reset or closed without a
+         * byte of answer: the mirror is failing, not merely closing an idle
+         * connection as it was reused. */
+        if (!m->reused && !m->x.got_bytes)
+            count_failure(c);
         conn_close(c, m, MIRROR_DROP_IO_ERROR);
     } else if (http_exchange_sent(&m->x) && !m->req->idempotent) {
         /* The server may have received it whole and acted on it: a second
@@ -409,9 +422,10 @@ static void conn_broke(struct mirror_client *c, struct mirror_conn *m, bool bad)
 {
     if (m->state == MC_DRAINING)
         conn_cut(c, m, MIRROR_CUT_IO_ERROR);
-    else if (bad)
+    else if (bad) {
+        count_failure(c);
         conn_close(c, m, MIRROR_DROP_BAD_RESPONSE);
-    else
+    } else
         conn_fail(c, m);
 }
 

@@ -59,9 +59,12 @@ struct mirror_client_settings {
      * would be reused (counted in ctr->address_gone); the request it would
      * have carried goes to another idle connection or a new one. */
     uint32_t max_connection_age_ms;
-    uint32_t circuit_failures; /* consecutive connect failures that open the circuit */
-    uint32_t circuit_open_ms;  /* how long the circuit stays open */
-    const char *name;          /* for logs: "route/mirror-index" */
+    /* Failures in a row (connects that failed, exchanges on a fresh
+     * connection reset or closed before any response byte, answers that are
+     * not HTTP) that open the circuit; a response's headers reset the count. */
+    uint32_t circuit_failures;
+    uint32_t circuit_open_ms; /* how long the circuit stays open */
+    const char *name;         /* for logs: "route/mirror-index" */
     /* Optional (NULL: none): called once for every request given to
      * mirror_client_submit(), when it ends: <status> is the response's HTTP
      * status and <why> MIRROR_DROP_NONE (the request ends, delivered, when

@@ -5,10 +5,10 @@
 # fault of faulty_mirror.py:
 #   huge      a 4 GiB response at full speed   -> response counted, then cut: too_large
 #   trickle   one byte a second                -> dropped: timeout
-#   reset     RST after the request            -> dropped: io_error
+#   reset     RST after the request            -> dropped: io_error, then circuit_open
 #   midclose  close in the middle of the body  -> response counted, then cut: io_error
-#   flood1xx  "100 Continue" without end       -> dropped: bad_response
-#   garbage   bytes that are not HTTP          -> dropped: bad_response
+#   flood1xx  "100 Continue" without end       -> dropped: bad_response, then circuit_open
+#   garbage   bytes that are not HTTP          -> dropped: bad_response, then circuit_open
 #   noread    never reads a large POST         -> dropped: timeout
 # For each: every client request answers 200 from the primary, none has an
 # SPOE error, every request was ACKed (X-Mirrored: 1), and the agent counted
@@ -108,7 +108,11 @@ for fault in $FAULTS; do
                 spoa_shadow_mirror_responses_cut_total 'reason="too_large"'
             ;;
         trickle) expect_counted trickle "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
-        reset) expect_counted reset "dropped as an I/O error" spoa_shadow_mirror_dropped_total 'reason="io_error"' ;;
+        reset)
+            expect_counted reset "dropped as an I/O error" spoa_shadow_mirror_dropped_total 'reason="io_error"'
+            expect_counted reset "the resets open the circuit breaker" spoa_shadow_mirror_dropped_total \
+                'reason="circuit_open"'
+            ;;
         midclose)
             expect_counted midclose "the copy counts as delivered once its headers arrived" \
                 spoa_shadow_mirror_responses_total 'class="2xx"'
@@ -118,6 +122,8 @@ for fault in $FAULTS; do
         flood1xx | garbage)
             expect_counted "$fault" "dropped as a bad response" spoa_shadow_mirror_dropped_total \
                 'reason="bad_response"'
+            expect_counted "$fault" "the bad responses open the circuit breaker" \
+                spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
             ;;
         noread) expect_counted noread "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
     esac

@@ -728,6 +728,52 @@ START_TEST(test_circuit_breaker)
 }
 END_TEST
 
+/* A mirror that accepts connections and then resets them, or answers
+ * something that is not HTTP, is failing as surely as one that refuses
+ * them: such exchanges count toward the breaker although every connect
+ * succeeds, and only a response's headers start the count afresh. */
+START_TEST(test_circuit_counts_failed_exchanges)
+{
+    struct mirror_client_settings set = default_settings();
+    set.circuit_failures = 3;
+    struct fake *f = f_new_with(&set, true);
+    static const char not_http[] = "SSH-2.0-OpenSSH_9.6\r\n";
+
+    /* Reset, reset, then a response: the count starts again. */
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+        connected(f, i);
+        serve_kind(f, i, IN_ERROR);
+    }
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_IO_ERROR), 2);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 2);
+    serve(f, 2, ok_resp);
+    ck_assert_uint_eq(dropped_total(f), 2);
+
+    /* From the kept-alive connection on: not HTTP (on a new connection,
+     * since the reused one is busy), a reset, an early close: the third
+     * failure in a row opens the circuit. */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* on connection 2, kept alive */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* connection 3 */
+    connected(f, 3);
+    push_in(conn(f, 3), IN_DATA, not_http, sizeof(not_http) - 1);
+    readable(f, 3);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_BAD_RESPONSE), 1);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* connection 4 */
+    connected(f, 4);
+    serve_kind(f, 4, IN_ERROR);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* connection 5 */
+    connected(f, 5);
+    serve_kind(f, 5, IN_EOF);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_IO_ERROR), 4);
+    ck_assert_uint_eq(CTR(f, connect_failures), 0);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_CIRCUIT_OPEN);
+    ck_assert_uint_eq(f->connect_calls, 6);
+    f_free(f);
+}
+END_TEST
+
 /* A failure in the middle of an exchange on a fresh connection: io_error. */
 enum mid_failure { MID_RESET, MID_EOF, MID_SEND_ERROR, MID_RESET_BEFORE_BYTES, MID_FAILURES };
 
@@ -1708,6 +1754,7 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_request_timeout);
     tcase_add_test(tc, test_timeout_while_sending);
     tcase_add_test(tc, test_circuit_breaker);
+    tcase_add_test(tc, test_circuit_counts_failed_exchanges);
     tcase_add_loop_test(tc, test_drop_io_error, 0, MID_FAILURES);
     tcase_add_test(tc, test_drop_bad_response);
     tcase_add_test(tc, test_drop_shutdown);

@@ -32,20 +32,14 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-REAL_AGENT=${AGENT_BIN:-$ROOT/build/spoa-shadow}
+AGENT_BIN=${AGENT_BIN:-$ROOT/build/spoa-shadow}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-reload-dns.XXXXXX")
-# start_agent (lib.sh) runs AGENT_BIN: a wrapper that enters the namespace
-# and execs the agent, so the PID it records is the agent's.
-AGENT_BIN="$WORK/agent-in-ns.sh"
 # shellcheck source=tests/integration/lifecycle/common.sh
 . "$ROOT/tests/integration/lifecycle/common.sh"
 export PYTHONDONTWRITEBYTECODE=1
 
-require "$REAL_AGENT" "$HAPROXY" curl unshare mount getent timeout "$GUNICORN" py:httpbin
-if [ "$(id -u)" != 0 ]; then
-    not_ok "prerequisites: root (unshare --mount, mount --bind, port 53)"
-    exit 1
-fi
+require "$AGENT_BIN" "$HAPROXY" curl unshare mount getent timeout "$GUNICORN" py:httpbin
+require_root "unshare --mount, mount --bind, port 53"
 read -r HTTP_PORT APP_PORT MIRROR_PORT AGENT_PORT ADMIN_PORT <<EOF
 $(free_ports 5)
 EOF
@@ -79,28 +73,16 @@ DNS_ADDR=$(head -n 1 "$WORK/dns.out")
 printf 'nameserver %s\noptions timeout:5 attempts:3\n' "$DNS_ADDR" >"$WORK/resolv.conf"
 note "silent name server: $DNS_ADDR:53"
 
-cat >"$AGENT_BIN" <<EOF
-#!/bin/sh
-# Runs the agent with $WORK/resolv.conf as its /etc/resolv.conf.
-exec unshare --mount sh -c 'mount --bind "\$0" /etc/resolv.conf && exec "\$@"' "$WORK/resolv.conf" "$REAL_AGENT" "\$@"
-EOF
-chmod +x "$AGENT_BIN"
+# The agent (start_agent runs it through WORK/agent-in-ns.sh) sees
+# WORK/resolv.conf as its /etc/resolv.conf.
+ns_setup "$WORK/resolv.conf" /etc/resolv.conf
 
 # ---------------------------------------------------------------- configurations
 
 # write_cfg FILE MIRROR-HOST: one catch-all route, every request copied to
 # http://MIRROR-HOST:MIRROR_PORT.
 write_cfg() {
-    cat >"$1" <<EOF
-spop: {listen: "127.0.0.1:$AGENT_PORT", threads: 2}
-admin: {listen: "127.0.0.1:$ADMIN_PORT"}
-drain_timeout_ms: 1000
-routes:
-  - name: all
-    mirrors:
-      - url: "http://$2:$MIRROR_PORT"
-        timeout_ms: 2000
-EOF
+    catch_all_cfg "$1" "{url: \"http://$2:$MIRROR_PORT\", timeout_ms: 2000}"
 }
 CFG="$WORK/agent.yaml"
 write_cfg "$WORK/ip.yaml" 127.0.0.1
@@ -178,8 +160,7 @@ dropped_name() {
 
 # ---------------------------------------------------------------- a
 t=$(now_ms)
-unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec timeout 2 getent hosts "$1"' \
-    "$WORK/resolv.conf" "$MIRROR_HOST" >/dev/null 2>&1
+"$WORK/in-ns.sh" timeout 2 getent hosts "$MIRROR_HOST" >/dev/null 2>&1
 rc=$?
 check "a name lookup in the agent's namespace hangs (getent killed after 2 s: status $rc, $(($(now_ms) - t)) ms)" \
     [ "$rc" = 124 ]

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Helpers shared by tests/integration/test_metrics.sh and test_lifecycle.sh
-# (bash). Source it after setting ROOT, WORK and AGENT_BIN; it sources
+# Helpers shared by tests/integration/test_metrics.sh, test_lifecycle.sh,
+# test_reload_dns.sh and test_mirror_readdress.sh (bash). Source it after
+# setting ROOT, WORK and AGENT_BIN; it sources
 # tests/integration/lib.sh (process tracking, ports, HAProxy helpers, the
 # test report) and starts the report, whose EXIT trap stops every tracked
 # process and prints the closing "N passed, M failed" line.
@@ -52,6 +53,58 @@ start_stack() {
     wait_until 15 port_open "$APP_PORT" || { not_ok "httpbin started"; exit 1; }
     wait_until 5 agent_up || { not_ok "HAProxy marks the agent UP"; exit 1; }
     note "startup: $(($(now_ms) - t)) ms"
+}
+
+# require_root WHY: fails the run ("not ok - prerequisites: root (WHY)" and
+# exit 1) unless it runs as root.
+require_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    not_ok "prerequisites: root ($1)"
+    exit 1
+}
+
+# catch_all_cfg FILE MIRROR...: writes to FILE an agent configuration with
+# SPOP on AGENT_PORT (2 threads), admin on ADMIN_PORT, a 1 s drain and one
+# route, "all", that every request matches, with each MIRROR (a YAML flow
+# mapping such as '{url: "http://127.0.0.1:8000", timeout_ms: 2000}') in its
+# mirrors.
+catch_all_cfg() {
+    local file=$1 m
+    shift
+    {
+        printf 'spop: {listen: "127.0.0.1:%s", threads: 2}\n' "$AGENT_PORT"
+        printf 'admin: {listen: "127.0.0.1:%s"}\n' "$ADMIN_PORT"
+        printf 'drain_timeout_ms: 1000\nroutes:\n  - name: all\n    mirrors:\n'
+        for m in "$@"; do
+            printf '      - %s\n' "$m"
+        done
+    } >"$file"
+}
+
+# ns_setup FILE TARGET [FILE TARGET...]: the agent in a mount namespace of its
+# own, where each FILE is bind-mounted over TARGET (e.g. /etc/resolv.conf,
+# /etc/hosts). Writes WORK/in-ns.sh, which runs its arguments in such a
+# namespace (a new one per run), and WORK/agent-in-ns.sh, which runs AGENT_BIN
+# there; AGENT_BIN (what start_agent runs) becomes the latter. Both exec, so
+# the PID start_agent records is the agent's. Needs root.
+ns_setup() {
+    local mounts=""
+    while [ $# -ge 2 ]; do
+        mounts="${mounts}mount --bind '$1' '$2' || exit 1
+"
+        shift 2
+    done
+    cat >"$WORK/in-ns.sh" <<EOF
+#!/bin/sh
+# Runs its arguments in a mount namespace of their own (ns_setup in
+# tests/integration/lifecycle/common.sh).
+[ "\${1:-}" = --in-ns ] || exec unshare --mount "\$0" --in-ns "\$@"
+shift
+${mounts}exec "\$@"
+EOF
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$WORK/in-ns.sh" "$AGENT_BIN" >"$WORK/agent-in-ns.sh"
+    chmod +x "$WORK/in-ns.sh" "$WORK/agent-in-ns.sh"
+    AGENT_BIN="$WORK/agent-in-ns.sh"
 }
 
 agent_up() {

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
-"""Load client of tests/integration/test_metrics.sh and test_lifecycle.sh.
+"""Load client of tests/integration/test_metrics.sh, test_lifecycle.sh and
+test_mirror_readdress.sh.
 
 Sends requests to 127.0.0.1:PORT from PARALLEL threads, each on its own
 keep-alive connection, until DURATION seconds have passed or MAX requests
 were sent, whichever comes first. Request n is "GET <path>&n=<n>" (or
 "?n=<n>" when PATH has no query) with the Host header taken in turn from
-HOSTS. Nothing is retried. Each request is written to OUT as one JSON line:
+HOSTS. With --stop-file, the clients also stop once that file exists.
+Nothing is retried. Each request is written to OUT as one JSON line:
     n, host, start, end (Unix milliseconds), status, mirrored (X-Mirrored),
     spoe_err (X-Spoe-Err), error (null, or why there was no response).
 
 usage: load.py --port P --path PATH --hosts H1[,H2...] --parallel K
                --duration SECONDS --max N --out FILE [--timeout SECONDS]
-               [--rate PER-SECOND]
+               [--rate PER-SECOND] [--stop-file PATH]
 Exit status 0 when every request got a 200, 1 otherwise.
 """
 
@@ -32,13 +34,13 @@ def now_ms():
 
 
 def worker(args, counter, lock, results, deadline):
-    """Sends requests numbered by <counter> until the deadline or the maximum;
-    with --rate, paces itself to its share of the rate."""
+    """Sends requests numbered by <counter> until the deadline, the maximum or
+    the stop file; with --rate, paces itself to its share of the rate."""
     conn = loadlib.KeepAlive(args.port, args.timeout)
     hosts = args.hosts.split(",")
     interval = args.parallel / args.rate if args.rate > 0 else 0.0
     next_at = time.monotonic()
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (args.stop_file and os.path.exists(args.stop_file)):
         with lock:
             n = next(counter)
         if n >= args.max:
@@ -67,6 +69,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--rate", type=float, default=0.0)
+    p.add_argument("--stop-file")
     args = p.parse_args()
 
     counter, lock, results = itertools.count(), threading.Lock(), []

@@ -206,19 +206,21 @@ static bool count_failure(struct mirror_client *c)
     return true;
 }
 
-static void connect_failed(struct mirror_client *c, struct mirror_conn *m, int err)
+/* The connect of <m> failed (<err>: an errno value, 0 for a failure of the
+ * transport's own setup): <why> drops its request. */
+static void connect_failed(struct mirror_client *c, struct mirror_conn *m, int err, enum mirror_drop why)
 {
     counter_inc(&c->ctr->connect_failures);
     if (!count_failure(c))
-        log_event(c->log, LOG_LVL_DEBUG, "connect_failed", "mirror=%s host=%s port=%u errno=\"%s\"",
-                  c->set.name, c->addr->host, c->addr->port, strerror(err));
-    conn_close(c, m, MIRROR_DROP_CONNECT_ERROR);
+        log_event(c->log, LOG_LVL_DEBUG, "connect_failed", "mirror=%s host=%s port=%u reason=%s errno=\"%s\"",
+                  c->set.name, c->addr->host, c->addr->port, mirror_drop_str(why), err ? strerror(err) : "");
+    conn_close(c, m, why);
 }
 
 static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
 {
     if (err != 0) {
-        connect_failed(c, m, err);
+        connect_failed(c, m, err, MIRROR_DROP_CONNECT_ERROR);
         return;
     }
     counter_inc(&c->ctr->connects);
@@ -260,7 +262,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
         list_push_back(&c->conns, &m->node);
         c->nconns++;
         counter_inc(&c->ctr->inflight);
-        connect_failed(c, m, err);
+        connect_failed(c, m, err, MIRROR_DROP_CONNECT_ERROR);
         return false;
     case MIRROR_CONNECT_STARTED:
         break;
@@ -528,6 +530,13 @@ void mirror_client_on_connected(struct mirror_conn *m, int err)
     pump(c);
 }
 
+void mirror_client_on_setup_failed(struct mirror_conn *m, enum mirror_drop why)
+{
+    struct mirror_client *c = m->client;
+    connect_failed(c, m, 0, why);
+    pump(c);
+}
+
 void mirror_client_on_writable(struct mirror_conn *m)
 {
     struct mirror_client *c = m->client;
@@ -549,7 +558,7 @@ void mirror_client_on_timeout(struct mirror_conn *m)
     struct mirror_client *c = m->client;
     switch (m->state) {
     case MC_CONNECTING:
-        connect_failed(c, m, ETIMEDOUT);
+        connect_failed(c, m, ETIMEDOUT, MIRROR_DROP_CONNECT_ERROR);
         break;
     case MC_SENDING:
     case MC_RECEIVING:

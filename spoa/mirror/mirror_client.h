@@ -193,6 +193,13 @@ void mirror_client_free(struct mirror_client *c);
  * success, else an errno value (a refusal, ETIMEDOUT...). */
 void mirror_client_on_connected(struct mirror_conn *conn, int err);
 
+/* mirror_client_on_setup_failed: the transport's own setup of <conn> on top
+ * of its connect failed, e.g. a TLS handshake, or a TLS peer refusing the
+ * connection right after it (before any response byte). Counted as a
+ * failed connect (it feeds the circuit breaker); <conn> is closed and its
+ * request, if any, dropped with <why>. Any state. */
+void mirror_client_on_setup_failed(struct mirror_conn *conn, enum mirror_drop why);
+
 /* mirror_client_on_writable / mirror_client_on_readable: <conn> is ready
  * for what watch() asked. Ignored in a state that does not expect it. */
 void mirror_client_on_writable(struct mirror_conn *conn);

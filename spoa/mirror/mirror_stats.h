@@ -12,6 +12,8 @@
     X(INFLIGHT_LIMIT, "inflight_limit")  /* it waited in the queue past its timeout */     \
     X(RATE_LIMITED,   "rate_limited")    /* over the mirror's max_rps */                   \
     X(CONNECT_ERROR,  "connect_error")   /* refused, unreachable, unresolved, timed out */ \
+    X(TLS_HANDSHAKE,  "tls_handshake")   /* the TLS handshake failed or was refused */    \
+    X(TLS_VERIFY,     "tls_verify")      /* the mirror's certificate did not verify */     \
     X(TIMEOUT,        "timeout")         /* no whole response within timeout_ms */         \
     X(CIRCUIT_OPEN,   "circuit_open")    /* the mirror failed repeatedly: resting */       \
     X(IO_ERROR,       "io_error")        /* the connection failed mid-exchange */          \

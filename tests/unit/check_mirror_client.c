@@ -774,6 +774,37 @@ START_TEST(test_circuit_counts_failed_exchanges)
 }
 END_TEST
 
+/* The transport's own setup (a TLS handshake) fails after the connect: the
+ * request is dropped with the transport's reason, counted as a failed
+ * connect, and consecutive failures open the circuit. */
+START_TEST(test_setup_failed)
+{
+    struct mirror_client_settings set = default_settings();
+    set.circuit_failures = 2;
+    struct fake *f = f_new_with(&set, true);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    mirror_client_on_setup_failed(conn(f, 0)->conn, MIRROR_DROP_TLS_VERIFY);
+    ck_assert(conn(f, 0)->closed);
+    assert_done(f, 0, 0, MIRROR_DROP_TLS_VERIFY);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_TLS_VERIFY), 1);
+    ck_assert_uint_eq(dropped(f, MIRROR_DROP_CONNECT_ERROR), 0);
+    ck_assert_uint_eq(CTR(f, connect_failures), 1);
+    ck_assert_uint_eq(CTR(f, connects), 0);
+
+    /* Refused right after a handshake that seemed to succeed (TLS 1.3 and a
+     * client certificate the server does not take): the second failure in a
+     * row opens the circuit. */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    connected(f, 1);
+    ck_assert_uint_eq(CTR(f, sent), 1);
+    mirror_client_on_setup_failed(conn(f, 1)->conn, MIRROR_DROP_TLS_HANDSHAKE);
+    assert_done(f, 1, 0, MIRROR_DROP_TLS_HANDSHAKE);
+    ck_assert_uint_eq(CTR(f, connect_failures), 2);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_CIRCUIT_OPEN);
+    f_free(f);
+}
+END_TEST
+
 /* A failure in the middle of an exchange on a fresh connection: io_error. */
 enum mid_failure { MID_RESET, MID_EOF, MID_SEND_ERROR, MID_RESET_BEFORE_BYTES, MID_FAILURES };
 
@@ -1755,6 +1786,7 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_timeout_while_sending);
     tcase_add_test(tc, test_circuit_breaker);
     tcase_add_test(tc, test_circuit_counts_failed_exchanges);
+    tcase_add_test(tc, test_setup_failed);
     tcase_add_loop_test(tc, test_drop_io_error, 0, MID_FAILURES);
     tcase_add_test(tc, test_drop_bad_response);
     tcase_add_test(tc, test_drop_shutdown);

@@ -55,6 +55,25 @@ struct config_capture *config_capture_new(void)
     return cap;
 }
 
+struct config_tls *config_tls_new(int line)
+{
+    struct config_tls *t = xcalloc(1, sizeof(*t));
+    t->min_version = CONFIG_TLS_1_2;
+    t->line = line;
+    return t;
+}
+
+void config_tls_free(struct config_tls *t)
+{
+    if (!t)
+        return;
+    free(t->ca_file);
+    free(t->cert_file);
+    free(t->key_file);
+    free(t->server_name);
+    free(t);
+}
+
 const struct config_route *config_find_route(const struct config *c, const char *name)
 {
     for (size_t i = 0; i < c->n_routes; i++) {
@@ -95,6 +114,7 @@ static void mirror_free(struct config_mirror *m)
     free(m->headers_set);
     free_strings(m->headers_remove, m->n_headers_remove);
     config_capture_free(m->capture);
+    config_tls_free(m->tls);
 }
 
 void config_free(struct config *c)

@@ -45,6 +45,26 @@ struct config_capture {
     size_t n_redact_headers;
 };
 
+/* The oldest TLS version a mirror's connections accept. */
+enum config_tls_version {
+    CONFIG_TLS_1_2 = 0, /* default */
+    CONFIG_TLS_1_3,
+};
+
+/* TLS settings of an https mirror (the `tls:` block; every https mirror has
+ * one, with these defaults when the block is absent). Paths are as written
+ * (relative ones from the agent's working directory), checked readable at
+ * load time; the TLS layer loads them when it builds the mirror's context. */
+struct config_tls {
+    char *ca_file;     /* CAs (PEM) that verify the mirror; NULL = the system's default store */
+    char *cert_file;   /* client certificate (PEM, chain allowed) for mTLS; set with key_file, or neither */
+    char *key_file;    /* its private key (PEM) */
+    char *server_name; /* SNI and the name verified; NULL = the URL host (no SNI for an IP literal) */
+    enum config_tls_version min_version;
+    bool insecure_skip_verify; /* no certificate or name check at all; default false */
+    int line;                  /* of the block, or of the mirror when absent */
+};
+
 struct config_header_set {
     char *name; /* lowercase */
     char *value;
@@ -52,9 +72,9 @@ struct config_header_set {
 
 struct config_mirror {
     char *url;                   /* as written, e.g. "http://svc.ns.svc.cluster.local:8000" */
-    char *scheme;                /* "http", or "file" for a capture mirror */
+    char *scheme;                /* "http", "https", or "file" for a capture mirror */
     char *host;                  /* host name or address literal, without brackets; NULL for file */
-    uint16_t port;               /* 80 when absent; 0 for file */
+    uint16_t port;               /* 80 (443 for https) when absent; 0 for file */
     char *base_path;             /* path prefix from the URL, "" when none; never ends in '/' */
     uint32_t percent_millionths; /* percent * 10000: 0..1000000 (precision 0.0001%) */
     enum authority_mode authority;
@@ -73,6 +93,7 @@ struct config_mirror {
     char **headers_remove; /* lowercase names */
     size_t n_headers_remove;
     struct config_capture *capture; /* set for a capture mirror (scheme "file"), NULL for http */
+    struct config_tls *tls;         /* set for an https mirror, NULL otherwise */
     int line;                       /* where it was defined, for messages */
 };
 
@@ -133,6 +154,14 @@ struct config_capture *config_capture_new(void);
 
 /* config_capture_free: releases <cap> and what it owns; NULL is fine. */
 void config_capture_free(struct config_capture *cap);
+
+/* config_tls_new: a tls block holding every default (system CAs, no client
+ * certificate, SNI from the URL host, TLS 1.2 or later, verification on),
+ * attributed to <line>. Caller frees with config_tls_free(). */
+struct config_tls *config_tls_new(int line);
+
+/* config_tls_free: releases <t> and what it owns; NULL is fine. */
+void config_tls_free(struct config_tls *t);
 
 /* config_free: releases everything *c owns and zeroes it. */
 void config_free(struct config *c);

@@ -162,6 +162,8 @@ bool config_add_catch_all(struct config *c, const char *url, const char *percent
         m->host = u.host;
         m->port = u.port;
         m->base_path = u.base_path;
+        if (strcmp(m->scheme, "https") == 0)
+            m->tls = config_tls_new(0);
     }
     m->percent_millionths = pm;
     return true;

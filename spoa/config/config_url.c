@@ -211,12 +211,13 @@ bool config_url_parse(const char *url, struct config_url *out, char *err, size_t
 {
     const char *sep = strstr(url, "://");
     if (!sep) {
-        snprintf(err, errlen, "must be an absolute http:// URL (http://host[:port][/path])");
+        snprintf(err, errlen, "must be an absolute http:// or https:// URL (http://host[:port][/path])");
         return false;
     }
     size_t slen = (size_t)(sep - url);
-    if (slen != 4 || strncasecmp(url, "http", 4) != 0) {
-        snprintf(err, errlen, "only http:// mirrors are supported");
+    bool tls = slen == 5 && strncasecmp(url, "https", 5) == 0;
+    if (!tls && (slen != 4 || strncasecmp(url, "http", 4) != 0)) {
+        snprintf(err, errlen, "only http:// and https:// mirrors are supported");
         return false;
     }
     const char *auth = sep + 3;
@@ -244,12 +245,12 @@ bool config_url_parse(const char *url, struct config_url *out, char *err, size_t
     while (plen > 0 && path[plen - 1] == '/')
         plen--;
 
-    out->scheme = xstrdup("http");
+    out->scheme = xstrdup(tls ? "https" : "http");
     char *h = xmalloc(hlen + 1);
     memcpy(h, hs, hlen);
     h[hlen] = '\0';
     out->host = config_lower(h);
-    out->port = port ? port : 80;
+    out->port = port ? port : (tls ? 443 : 80);
     out->base_path = xmalloc(plen + 1);
     memcpy(out->base_path, path, plen);
     out->base_path[plen] = '\0';

@@ -1,5 +1,5 @@
 /* Syntax checks for the network names in the configuration: mirror URLs
- * ("http://host[:port][/base]"), "host[:port]" authorities and listen
+ * ("http[s]://host[:port][/base]"), "host[:port]" authorities and listen
  * addresses (IPv6 literals in brackets), host names and URL paths. */
 #ifndef SPOA_CONFIG_URL_H
 #define SPOA_CONFIG_URL_H
@@ -10,13 +10,13 @@
 
 /* A parsed mirror URL; every string is heap-owned (config_url_free). */
 struct config_url {
-    char *scheme;    /* "http" */
+    char *scheme;    /* "http" or "https" */
     char *host;      /* lowercase; an IPv6 literal without its brackets */
-    uint16_t port;   /* 80 when absent */
+    uint16_t port;   /* 80 (http) or 443 (https) when absent */
     char *base_path; /* "" or "/a/b": never ends in '/' */
 };
 
-/* config_url_parse: parses <url> as "http://host[:port][/path]". The scheme is
+/* config_url_parse: parses <url> as "http[s]://host[:port][/path]". The scheme is
  * case-insensitive; user info, a query, a fragment, an empty host, a port
  * outside 1..65535 and any other scheme are refused. On success fills *out
  * and returns true; otherwise writes a message (without the URL) to <err>

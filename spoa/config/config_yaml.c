@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "config/config_capture.h"
+#include "config/config_tls.h"
 #include "config/config_url.h"
 #include "config/config_value.h"
 #include "config/config_walk.h"
@@ -159,7 +160,7 @@ static void fn_url(struct cw *w, yaml_node_t *v, void *obj)
 {
     struct config_mirror *m = obj;
     char q[CW_QUOTE_CAP], err[CW_ERR_CAP];
-    const char *s = cw_scalar(w, v, "an http:// or file:/// URL");
+    const char *s = cw_scalar(w, v, "an http://, https:// or file:/// URL");
     if (!s)
         return;
     if (config_is_file_url(s)) {
@@ -277,6 +278,7 @@ enum {
     MF_MAX_CONNECTION_AGE,
     MF_HEADERS,
     MF_CAPTURE,
+    MF_TLS,
     MF_COUNT
 };
 
@@ -299,6 +301,7 @@ static const struct cw_field mirror_fields[MF_COUNT] = {
     [MF_MAX_CONNECTION_AGE] = MF_U32("max_connection_age_ms", max_connection_age_ms, 0, MS_MAX),
     [MF_HEADERS] = {.key = "headers", .kind = CW_FN, .fn = fn_headers},
     [MF_CAPTURE] = {.key = "capture", .kind = CW_FN, .fn = config_capture_walk},
+    [MF_TLS] = {.key = "tls", .kind = CW_FN, .fn = config_tls_walk},
 };
 
 /* The key node <key> of mapping <map>, or <map> itself when absent. */
@@ -312,8 +315,17 @@ static const yaml_node_t *key_node(struct cw *w, yaml_node_t *map, const char *k
     return map;
 }
 
+/* An error at key <key> of mapping <n>. */
+static void key_error(struct cw *w, yaml_node_t *n, const char *key, const char *msg)
+{
+    size_t old = cw_path_key(w, key);
+    cw_error(w, key_node(w, n, key), "%s", msg);
+    cw_path_pop(w, old);
+}
+
 /* A capture mirror (file://) takes the capture block and none of the HTTP
- * client's settings; an http mirror takes no capture block. */
+ * client's settings; an http mirror takes no capture block, and only an
+ * https mirror a tls block (it always has one: the defaults when absent). */
 static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror *m, unsigned seen)
 {
     static const struct {
@@ -327,8 +339,10 @@ static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror
         {MF_MAX_RESPONSE_BYTES, ""},
         {MF_MAX_CONNECTION_AGE, ""},
         {MF_HEADERS, " (records keep the original headers; use capture.redact_headers)"},
+        {MF_TLS, ""},
     };
     bool file = m->scheme && strcmp(m->scheme, "file") == 0;
+    bool https = m->scheme && strcmp(m->scheme, "https") == 0;
     if (file) {
         for (size_t i = 0; i < sizeof(http_only) / sizeof(http_only[0]); i++) {
             const char *key = mirror_fields[http_only[i].field].key;
@@ -339,13 +353,19 @@ static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror
             cw_path_pop(w, old);
         }
     } else if (m->scheme && (seen & (1u << MF_CAPTURE))) {
-        size_t old = cw_path_key(w, "capture");
-        cw_error(w, key_node(w, n, "capture"), "only capture mirrors (url file:///dir) take a capture block");
-        cw_path_pop(w, old);
+        key_error(w, n, "capture", "only capture mirrors (url file:///dir) take a capture block");
     }
+    if (m->scheme && !file && !https && (seen & (1u << MF_TLS)))
+        key_error(w, n, "tls", "only https:// mirrors take a tls block");
     if (!file) {
         config_capture_free(m->capture);
         m->capture = NULL;
+    }
+    if (!https) {
+        config_tls_free(m->tls);
+        m->tls = NULL;
+    } else if (!m->tls) {
+        m->tls = config_tls_new(m->line);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "config/config_capture.h"
@@ -105,7 +106,7 @@ static const struct bad_case bad_cases[] = {
     {"spop: {threads: [1]}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got a list"},
     {R0 "        url: {a: b}\n", "t.yaml:5: routes[0].mirrors[0].url: duplicate key (first set at line 4)"},
     {"routes:\n  - name: a\n    mirrors:\n      - url: [http://m]\n",
-     "t.yaml:4: routes[0].mirrors[0].url: must be an http:// or file:/// URL, got a list"},
+     "t.yaml:4: routes[0].mirrors[0].url: must be an http://, https:// or file:/// URL, got a list"},
     {R0 "        percent:\n",
      "t.yaml:5: routes[0].mirrors[0].percent: must be a number from 0 to 100, got nothing"},
     {"spop: {listen: \"a\\0b:1\"}\n",
@@ -124,10 +125,11 @@ static const struct bad_case bad_cases[] = {
     {R0 "        percent: 33.33333\n", "t.yaml:5: routes[0].mirrors[0].percent: must have at most 4 decimals "
                                        "(precision 0.0001), got \"33.33333\""},
     /* URLs */
-    {R0 "      - url: httpbin:8000\n", "t.yaml:5: routes[0].mirrors[1].url: must be an absolute http:// URL"},
-    {R0 "      - url: https://m\n",
-     "t.yaml:5: routes[0].mirrors[1].url: only http:// mirrors are supported, got \"https://m\""},
-    {R0 "      - url: ftp://m\n", "t.yaml:5: routes[0].mirrors[1].url: only http:// mirrors are supported"},
+    {R0 "      - url: httpbin:8000\n",
+     "t.yaml:5: routes[0].mirrors[1].url: must be an absolute http:// or https:// URL"},
+    {R0 "      - url: ftp://m\n",
+     "t.yaml:5: routes[0].mirrors[1].url: only http:// and https:// mirrors are supported, got \"ftp://m\""},
+    {R0 "      - url: httpss://m\n", "t.yaml:5: routes[0].mirrors[1].url: only http:// and https:// mirrors"},
     {R0 "      - url: http://:8000\n", "t.yaml:5: routes[0].mirrors[1].url: empty host"},
     {R0 "      - url: http:///x\n", "t.yaml:5: routes[0].mirrors[1].url: empty host"},
     {R0 "      - url: http://m:99999\n", "t.yaml:5: routes[0].mirrors[1].url: bad port \"99999\""},
@@ -801,7 +803,7 @@ START_TEST(errors_everywhere)
                        "  - name: a\n"
                        "    match: {methods: [\"G(T\"]}\n"
                        "    mirrors:\n"
-                       "      - url: https://m\n"
+                       "      - url: ftp://m\n"
                        "        percent: 101\n"
                        "  - name: a\n";
     ck_assert(!load(yaml, &c, &errs));
@@ -811,7 +813,7 @@ START_TEST(errors_everywhere)
         "t.yaml:1: spop.bogus: unknown key",
         "t.yaml:2: log.level:",
         "t.yaml:5: routes[0].match.methods[0]:",
-        "t.yaml:7: routes[0].mirrors[0].url: only http://",
+        "t.yaml:7: routes[0].mirrors[0].url: only http:// and https://",
         "t.yaml:8: routes[0].mirrors[0].percent:",
         "t.yaml:9: routes[1].name: duplicate route name",
         "t.yaml:9: routes[1].mirrors: a route needs at least one mirror",
@@ -1071,9 +1073,10 @@ START_TEST(catch_all_errors)
     struct config c;
     struct config_errors errs = {0};
     config_defaults(&c);
-    ck_assert(!config_add_catch_all(&c, "https://m", "150", &errs));
+    ck_assert(!config_add_catch_all(&c, "ftp://m", "150", &errs));
     ck_assert_uint_eq(errs.count, 2);
-    ck_assert_str_eq(errs.items[0], "--mirror: only http:// mirrors are supported, got \"https://m\"");
+    ck_assert_str_eq(errs.items[0],
+                     "--mirror: only http:// and https:// mirrors are supported, got \"ftp://m\"");
     ck_assert_str_eq(errs.items[1], "--percent: must be a number from 0 to 100, got \"150\"");
     ck_assert(!config_add_catch_all(&c, "http://m", "0.00001", &errs));
     ck_assert_uint_eq(errs.count, 3);
@@ -1081,7 +1084,7 @@ START_TEST(catch_all_errors)
                      "--percent: must have at most 4 decimals (precision 0.0001), got \"0.00001\"");
     ck_assert(!config_add_catch_all(&c, "m:80", NULL, &errs));
     ck_assert_uint_eq(errs.count, 4);
-    ck_assert_ptr_nonnull(strstr(errs.items[3], "--mirror: must be an absolute http:// URL"));
+    ck_assert_ptr_nonnull(strstr(errs.items[3], "--mirror: must be an absolute http:// or https:// URL"));
     ck_assert_uint_eq(c.n_routes, 0);
     config_free(&c);
     config_errors_free(&errs);
@@ -1177,6 +1180,11 @@ static const struct url_case url_cases[] = {
     {"http://[2001:DB8::1]:1/b", "2001:db8::1", 1, "/b"},
     {"http://10.1.2.3:65535", "10.1.2.3", 65535, ""},
     {"http://my_host-1:80/a:b@c", "my_host-1", 80, "/a:b@c"},
+    {"https://a", "a", 443, ""},
+    {"HTTPS://a:8443/b/", "a", 8443, "/b"},
+    {"https://[::1]", "::1", 443, ""},
+    {"httpss://a", NULL, 0, NULL},
+    {"http2://a", NULL, 0, NULL},
     {"http://a:65536", NULL, 0, NULL},
     {"http://a:-1", NULL, 0, NULL},
     {"http://a:1:2", NULL, 0, NULL},
@@ -1202,7 +1210,7 @@ START_TEST(url_parse)
     bool ok = config_url_parse(uc->url, &u, err, sizeof(err));
     ck_assert_msg(ok == (uc->host != NULL), "%s: %s", uc->url, err);
     if (ok) {
-        ck_assert_str_eq(u.scheme, "http");
+        ck_assert_str_eq(u.scheme, strncasecmp(uc->url, "https:", 6) == 0 ? "https" : "http");
         ck_assert_str_eq(u.host, uc->host);
         ck_assert_uint_eq(u.port, uc->port);
         ck_assert_str_eq(u.base_path, uc->base);

@@ -210,7 +210,7 @@ END_TEST
 static const char *const bad_args[][8] = {
     {"f", NULL},
     {"--target", "http://h", NULL},
-    {"f", "--target", "https://h", NULL},
+    {"f", "--target", "ftp://h", NULL},
     {"f", "--target", "http://h", "--speed", "0", NULL},
     {"f", "--target", "http://h", "--speed", "2", "--rate", "5", NULL},
     {"f", "--target", "http://h", "--rate", "-1", NULL},

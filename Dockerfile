@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev make \
-        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev \
+        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -23,9 +23,11 @@ RUN make build/spoa-shadow && strip --strip-unneeded build/spoa-shadow
 FROM debian:bookworm-slim
 # libmsgpackc2 is on the link line (-lmsgpackc); the linker may drop it
 # when no symbol is used, but the image keeps it so either build runs.
+# ca-certificates: the system CA store that verifies https mirrors without
+# a tls.ca_file.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libev4 libhttp-parser2.9 libmsgpackc2 libyaml-0-2 \
+        libev4 libhttp-parser2.9 libmsgpackc2 libyaml-0-2 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 spoa \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

@@ -17,13 +17,13 @@ BUILD    ?= build
 V        ?= 0
 Q        := $(if $(filter 1,$(V)),,@)
 
-PKGS     := libev msgpack yaml-0.1
+PKGS     := libev msgpack yaml-0.1 openssl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wmissing-prototypes
 CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
-LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lpthread -lm
+LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lssl -lcrypto -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

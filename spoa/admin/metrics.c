@@ -126,6 +126,10 @@ static const struct counter_family mirror_families[] = {
     {P "mirror_retries_refused_total", "counter",
      "Non-idempotent requests written whole on a kept-alive connection that failed, not sent twice.",
      MIRROR_FIELD(retries_refused)},
+    {P "mirror_tls_handshakes_total", "counter", "TLS handshakes completed with the mirror (https mirrors).",
+     MIRROR_FIELD(tls_handshakes)},
+    {P "mirror_tls_resumed_total", "counter", "Of the TLS handshakes, those that resumed an earlier session.",
+     MIRROR_FIELD(tls_resumed)},
     {P "mirror_inflight", "gauge", "Requests in flight to the mirror.", MIRROR_FIELD(inflight)},
     {P "mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", MIRROR_FIELD(queued)},
 };

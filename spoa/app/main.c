@@ -27,6 +27,8 @@
 #include "replay/replay.h"
 #include "app/server.h"
 #include "mirror/stats_registry.h"
+#include "mirror/tls_check.h"
+#include "mirror/tls_client.h"
 #include "core/version.h"
 
 #define EXIT_CONFIG 2
@@ -98,6 +100,8 @@ static bool build_config(const struct options *o, struct config *cfg, struct con
         ok = config_load_file(cfg, o->config_path, errs);
     if (ok && o->mirror_url)
         ok = config_add_catch_all(cfg, o->mirror_url, o->percent, errs);
+    if (ok)
+        ok = tls_check_config(cfg, errs);
     if (o->listen)
         replace_string(&cfg->spop_listen, o->listen);
     if (o->admin_listen)
@@ -150,6 +154,29 @@ static void free_unused_runtimes(struct app *app)
     }
 }
 
+/* Says, at every load, which https mirrors verify nothing, and which TLS
+ * contexts could not be built (their files changed since the check). */
+static void log_tls(struct app *app, const struct mirror_runtime *rt)
+{
+    for (size_t r = 0; r < rt->cfg.n_routes; r++) {
+        for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
+            const struct runtime_mirror *m = &rt->routes[r][i];
+            if (!m->tls)
+                continue;
+            const char *why = tls_client_error(m->tls, NULL);
+            if (why)
+                log_event(&app->log, LOG_LVL_ERROR, "tls_context_failed",
+                          "mirror=%s url=\"%s\" reason=\"%s\" effect=\"every copy dropped as tls_handshake\"",
+                          m->name, m->cfg->url, why);
+            else if (tls_client_insecure(m->tls))
+                log_event(&app->log, LOG_LVL_WARN, "tls_insecure",
+                          "mirror=%s url=\"%s\" reason=\"insecure_skip_verify: the mirror's certificate and "
+                          "name are not verified\"",
+                          m->name, m->cfg->url);
+        }
+    }
+}
+
 /* A runtime for <cfg> (emptied). At start (<old> NULL) it waits a little for
  * the first name resolution; a reload never waits: hosts the running
  * configuration already resolved keep their addresses, IP literals need no
@@ -159,6 +186,7 @@ static struct mirror_runtime *new_runtime(struct app *app, struct config *cfg, s
 {
     struct mirror_runtime *rt = mirror_runtime_new(cfg, app->reg, app->hub, ++app->generation);
     mirror_runtime_inherit_addrs(rt, old);
+    log_tls(app, rt);
     unsigned wait_ms = old ? 0 : RESOLVE_FIRST_WAIT_MS;
     if (!mirror_runtime_start_resolver(rt, RESOLVE_PERIOD_MS, wait_ms, &app->log))
         log_event(&app->log, LOG_LVL_WARN, "resolve_slow", "generation=%llu waited_ms=%u",

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/container_of.h"
 #include "core/xalloc.h"
+#include "mirror/tls_conn.h"
 
 /* Period of the sweep that expires queued requests. */
 #define SWEEP_PERIOD_S 0.25
@@ -22,15 +23,28 @@ struct ev_transport {
     ev_timer sweep;
     ev_timer kick; /* a zero timer: the sweep defer() asks for, next iteration */
     struct mirror_client *client;
+    const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
+    struct tls_resume resume;     /* the session the next TLS connection offers */
+    struct mirror_counters *ctr;
+    const struct logger *log;
+    const char *name;
 };
 
 /* What the transport keeps in each connection (mirror_conn_data()). */
 struct ev_conn {
     ev_io io;
     ev_timer timer;
+    ev_timer tls_kick; /* a zero timer: TLS work that socket readiness will not report */
+    struct ev_transport *t;
     struct mirror_conn *conn;
     int fd;
-    bool connecting; /* the next readiness ends the connect */
+    bool connecting;          /* the next readiness ends the connect */
+    bool handshaking;         /* TLS: connected, handshake under way */
+    bool read_wants_write;    /* TLS: the last read waits for writability */
+    bool write_wants_read;    /* TLS: the last write waits for readability */
+    unsigned watched;         /* MIRROR_WATCH_* the client asked for */
+    enum mirror_drop refused; /* TLS: a refusal to report from tls_kick; NONE when none */
+    struct tls_conn *tls;
 };
 
 static struct ev_conn *ev_conn_of(struct mirror_conn *conn)
@@ -38,17 +52,106 @@ static struct ev_conn *ev_conn_of(struct mirror_conn *conn)
     return mirror_conn_data(conn);
 }
 
+/* Watches exactly <ev> (EV_READ | EV_WRITE) on the connection's socket. */
+static void io_set(struct ev_transport *t, struct ev_conn *e, int ev)
+{
+    if (ev_is_active(&e->io) && (e->io.events & (EV_READ | EV_WRITE)) == ev)
+        return; /* already watching for exactly that: no epoll_ctl */
+    ev_io_stop(t->loop, &e->io);
+    if (ev == 0)
+        return;
+    ev_io_set(&e->io, e->fd, ev);
+    ev_io_start(t->loop, &e->io);
+}
+
+/* Watches what the client asked for, plus what a TLS read or write waits for. */
+static void io_apply(struct ev_transport *t, struct ev_conn *e)
+{
+    if (e->refused != MIRROR_DROP_NONE) {
+        io_set(t, e, 0);
+        return;
+    }
+    int ev =
+        ((e->watched & MIRROR_WATCH_READ) ? EV_READ : 0) | ((e->watched & MIRROR_WATCH_WRITE) ? EV_WRITE : 0);
+    ev |= (e->read_wants_write ? EV_WRITE : 0) | (e->write_wants_read ? EV_READ : 0);
+    io_set(t, e, ev);
+}
+
+/* TLS: schedules tls_kick for the next loop iteration. */
+static void kick_conn(struct ev_transport *t, struct ev_conn *e)
+{
+    if (!ev_is_active(&e->tls_kick)) {
+        ev_timer_set(&e->tls_kick, 0., 0.);
+        ev_timer_start(t->loop, &e->tls_kick);
+    }
+}
+
+/* TLS: a handshake step; reports the end of the connect when it ends. */
+static void handshake(struct ev_transport *t, struct ev_conn *e)
+{
+    enum tls_step step = tls_conn_handshake(e->tls);
+    switch (step) {
+    case TLS_STEP_WANT_READ:
+        io_set(t, e, EV_READ);
+        return;
+    case TLS_STEP_WANT_WRITE:
+        io_set(t, e, EV_WRITE);
+        return;
+    case TLS_STEP_DONE:
+        e->handshaking = false;
+        counter_inc(&t->ctr->tls_handshakes);
+        if (tls_conn_resumed(e->tls))
+            counter_inc(&t->ctr->tls_resumed);
+        mirror_client_on_connected(e->conn, 0);
+        return;
+    case TLS_STEP_FAILED:
+    case TLS_STEP_UNVERIFIED:
+        break;
+    }
+    bool unverified = step == TLS_STEP_UNVERIFIED;
+    log_event(t->log, LOG_LVL_DEBUG, "tls_failed", "mirror=%s reason=%s error=\"%s\"", t->name,
+              unverified ? "tls_verify" : "tls_handshake", tls_conn_error(e->tls));
+    mirror_client_on_setup_failed(e->conn, unverified ? MIRROR_DROP_TLS_VERIFY : MIRROR_DROP_TLS_HANDSHAKE);
+}
+
+/* The TCP connect ended: plain HTTP is connected; TLS starts its handshake. */
+static void connect_done(struct ev_transport *t, struct ev_conn *e)
+{
+    e->connecting = false;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+        err = errno;
+    if (err != 0 || !t->tls) {
+        mirror_client_on_connected(e->conn, err);
+        return;
+    }
+    e->tls = tls_conn_new(t->tls, e->fd, &t->resume);
+    if (!e->tls) {
+        mirror_client_on_setup_failed(e->conn, MIRROR_DROP_TLS_HANDSHAKE);
+        return;
+    }
+    e->handshaking = true;
+    handshake(t, e);
+}
+
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct ev_conn *e = CONTAINER_OF(io, struct ev_conn, io);
+    struct ev_transport *t = e->t;
     (void)loop;
     if (e->connecting) {
-        e->connecting = false;
-        int err = 0;
-        socklen_t len = sizeof(err);
-        if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-            err = errno;
-        mirror_client_on_connected(e->conn, err);
+        connect_done(t, e);
+    } else if (e->handshaking) {
+        handshake(t, e);
+    } else if (e->read_wants_write && (revents & EV_WRITE)) {
+        e->read_wants_write = false;
+        io_apply(t, e);
+        mirror_client_on_readable(e->conn);
+    } else if (e->write_wants_read && (revents & EV_READ)) {
+        e->write_wants_read = false;
+        io_apply(t, e);
+        mirror_client_on_writable(e->conn);
     } else if (revents & EV_WRITE) {
         mirror_client_on_writable(e->conn);
     } else {
@@ -56,18 +159,33 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
 }
 
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    struct ev_conn *e = CONTAINER_OF(t, struct ev_conn, timer);
+    struct ev_conn *e = CONTAINER_OF(w, struct ev_conn, timer);
     (void)loop;
     (void)revents;
-    mirror_client_on_timeout(e->conn);
+    if (e->handshaking) /* the connect timeout bounds the handshake too */
+        mirror_client_on_setup_failed(e->conn, MIRROR_DROP_TLS_HANDSHAKE);
+    else
+        mirror_client_on_timeout(e->conn);
+}
+
+/* TLS work the socket's readiness does not report: a refusal read before
+ * any response byte, or decrypted bytes waiting inside the connection. */
+static void conn_tls_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct ev_conn *e = CONTAINER_OF(w, struct ev_conn, tls_kick);
+    (void)loop;
+    (void)revents;
+    if (e->refused != MIRROR_DROP_NONE)
+        mirror_client_on_setup_failed(e->conn, e->refused);
+    else if ((e->watched & MIRROR_WATCH_READ) && tls_conn_pending(e->tls))
+        mirror_client_on_readable(e->conn);
 }
 
 static enum mirror_connect tr_connect(void *ctx, struct mirror_conn *conn, const struct sockaddr *sa,
                                       socklen_t salen, int *err)
 {
-    (void)ctx;
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         *err = errno;
@@ -76,10 +194,13 @@ static enum mirror_connect tr_connect(void *ctx, struct mirror_conn *conn, const
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct ev_conn *e = ev_conn_of(conn);
+    e->t = ctx;
     e->conn = conn;
     e->fd = fd;
+    e->refused = MIRROR_DROP_NONE;
     ev_io_init(&e->io, conn_io_cb, fd, EV_WRITE);
     ev_timer_init(&e->timer, conn_timer_cb, 0., 0.);
+    ev_timer_init(&e->tls_kick, conn_tls_kick_cb, 0., 0.);
     if (connect(fd, sa, salen) == -1 && errno != EINPROGRESS) {
         *err = errno;
         return MIRROR_CONNECT_FAILED;
@@ -88,9 +209,43 @@ static enum mirror_connect tr_connect(void *ctx, struct mirror_conn *conn, const
     return MIRROR_CONNECT_STARTED;
 }
 
+/* TLS: the mirror_transport value of a TLS read or write result <n>. */
+static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n)
+{
+    switch (n) {
+    case TLS_IO_WANT_READ:
+        e->write_wants_read = true;
+        io_apply(t, e);
+        return MIRROR_IO_AGAIN;
+    case TLS_IO_WANT_WRITE:
+        e->read_wants_write = true;
+        io_apply(t, e);
+        return MIRROR_IO_AGAIN;
+    case TLS_IO_REFUSED:
+        /* Reported as a failed setup from tls_kick: hooks never call back
+         * into the client. */
+        log_event(t->log, LOG_LVL_DEBUG, "tls_failed", "mirror=%s reason=tls_handshake error=\"%s\"", t->name,
+                  tls_conn_error(e->tls));
+        e->refused = MIRROR_DROP_TLS_HANDSHAKE;
+        io_apply(t, e);
+        kick_conn(t, e);
+        return MIRROR_IO_AGAIN;
+    case TLS_IO_ERROR:
+        return MIRROR_IO_ERROR;
+    default:
+        return n;
+    }
+}
+
 static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, size_t len)
 {
-    (void)ctx;
+    struct ev_conn *e = ev_conn_of(conn);
+    if (e->tls) {
+        if (e->refused != MIRROR_DROP_NONE)
+            return MIRROR_IO_AGAIN;
+        e->write_wants_read = false;
+        return tls_result(ctx, e, tls_conn_write(e->tls, p, len));
+    }
     for (;;) {
         ssize_t n = send(ev_conn_of(conn)->fd, p, len, MSG_NOSIGNAL);
         if (n >= 0)
@@ -103,7 +258,16 @@ static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, si
 
 static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t cap)
 {
-    (void)ctx;
+    struct ev_conn *e = ev_conn_of(conn);
+    if (e->tls) {
+        if (e->refused != MIRROR_DROP_NONE)
+            return MIRROR_IO_AGAIN;
+        e->read_wants_write = false;
+        ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf, cap));
+        if (n > 0 && tls_conn_pending(e->tls))
+            kick_conn(ctx, e); /* in case the client's read budget ends here */
+        return n;
+    }
     for (;;) {
         ssize_t n = recv(ev_conn_of(conn)->fd, buf, cap, 0);
         if (n >= 0)
@@ -118,12 +282,12 @@ static void tr_watch(void *ctx, struct mirror_conn *conn, unsigned events)
 {
     struct ev_transport *t = ctx;
     struct ev_conn *e = ev_conn_of(conn);
-    int ev = ((events & MIRROR_WATCH_READ) ? EV_READ : 0) | ((events & MIRROR_WATCH_WRITE) ? EV_WRITE : 0);
-    if (ev_is_active(&e->io) && (e->io.events & (EV_READ | EV_WRITE)) == ev)
-        return; /* already watching for exactly that: no epoll_ctl */
-    ev_io_stop(t->loop, &e->io);
-    ev_io_set(&e->io, e->fd, ev);
-    ev_io_start(t->loop, &e->io);
+    e->watched = events;
+    if (e->handshaking)
+        return; /* the handshake watches what it needs; the client is told at its end */
+    io_apply(t, e);
+    if (e->tls && (events & MIRROR_WATCH_READ) && tls_conn_pending(e->tls))
+        kick_conn(t, e);
 }
 
 static void tr_arm_timer(void *ctx, struct mirror_conn *conn, uint32_t ms)
@@ -141,6 +305,8 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
     struct ev_conn *e = ev_conn_of(conn);
     ev_io_stop(t->loop, &e->io);
     ev_timer_stop(t->loop, &e->timer);
+    ev_timer_stop(t->loop, &e->tls_kick);
+    tls_conn_free(e->tls);
     close(e->fd);
 }
 
@@ -164,6 +330,7 @@ static void tr_release(void *ctx)
     struct ev_transport *t = ctx;
     ev_timer_stop(t->loop, &t->sweep);
     ev_timer_stop(t->loop, &t->kick);
+    tls_resume_clear(&t->resume);
     free(t);
 }
 
@@ -198,10 +365,14 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
                                         struct target_addr *addr, struct mirror_counters *ctr,
-                                        const struct logger *log)
+                                        const struct logger *log, const struct tls_client *tls)
 {
     struct ev_transport *t = xcalloc(1, sizeof(*t));
     t->loop = loop;
+    t->tls = tls;
+    t->ctr = ctr;
+    t->log = log;
+    t->name = set->name ? set->name : "";
     ev_timer_init(&t->kick, kick_cb, 0., 0.);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);

@@ -77,7 +77,7 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
                 .circuit_open_ms = CIRCUIT_OPEN_MS,
                 .name = m->name,
             };
-            e->clients[r][i] = mirror_client_new(loop, &set, &m->addr, mirror_ctr(e, r, i), log);
+            e->clients[r][i] = mirror_client_new(loop, &set, &m->addr, mirror_ctr(e, r, i), log, m->tls);
         }
     }
     return e;

@@ -6,6 +6,7 @@
 
 #include "capture/capture_hub.h"
 #include "mirror/resolver.h"
+#include "mirror/tls_client.h"
 #include "core/xalloc.h"
 
 /* How long freeing a runtime waits for its resolver thread to end. */
@@ -53,6 +54,8 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
             if (m->cfg->capture)
                 continue;
+            if (m->cfg->tls)
+                m->tls = tls_client_new(m->cfg->tls, m->cfg->host);
             entry->has_host = true;
             target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             m->addr.failures = &entry->resolve_failures;
@@ -150,6 +153,7 @@ void mirror_runtime_free(struct mirror_runtime *rt)
                 capture_hub_release(rt->hub, m->capture);
             else
                 target_addr_destroy(&m->addr);
+            tls_client_free(m->tls);
         }
         free(rt->routes[r]);
     }

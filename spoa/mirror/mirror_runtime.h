@@ -21,11 +21,13 @@
 struct resolver;
 struct capture_hub;
 struct capture_writer;
+struct tls_client;
 
 struct runtime_mirror {
     const struct config_mirror *cfg;
     struct target_addr addr;        /* http mirrors only (unused when cfg->capture is set) */
     struct capture_writer *capture; /* capture mirrors: the directory's writer (a reference), once started */
+    struct tls_client *tls;         /* https mirrors only: the TLS context, shared by the workers */
     struct rate_limit rate;
     struct mirror_counters *ctr; /* [nworkers], owned by the stats registry */
     char name[96];               /* "<route>/<index>" for logs */
@@ -47,7 +49,9 @@ struct mirror_runtime {
 /* mirror_runtime_new: takes the configuration out of *cfg (which is left
  * empty) and builds its runtime, with counters from <reg> (borrowed: it must
  * outlive the runtime). Only mirrors whose host is an IP literal get their
- * address now (no DNS); host names wait for the resolver. */
+ * address now (no DNS); host names wait for the resolver. Each https
+ * mirror's TLS context is built now (its files read): one that cannot be
+ * built (tls_client_error()) fails every handshake. */
 struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_registry *reg,
                                           struct capture_hub *hub, uint64_t generation);
 

@@ -81,6 +81,8 @@ struct mirror_counters {
     counter_t connect_failures;
     counter_t reused;                 /* requests sent on a kept-alive connection */
     counter_t retries_refused;        /* written whole on a stale connection, not idempotent: not resent */
+    counter_t tls_handshakes;         /* TLS handshakes completed (https mirrors) */
+    counter_t tls_resumed;            /* of those, resuming an earlier session */
     counter_t inflight;               /* gauge */
     counter_t queued;                 /* gauge */
     struct latency_histogram latency; /* request's start on its connection -> response headers */

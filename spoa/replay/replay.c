@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/clock.h"
 #include "mirror/mirror_client_ev.h"
+#include "mirror/tls_client.h"
 #include "replay/replay.h"
 #include "replay/replay_args.h"
 #include "replay/replay_request.h"
@@ -35,6 +36,7 @@ struct replay {
     struct ev_loop *loop;
     struct mirror_client *client;
     struct target_addr addr;
+    struct tls_client *tls; /* an https target's */
     struct mirror_counters ctr;
     struct logger log;
     struct replay_source *src;
@@ -168,6 +170,15 @@ static int setup(struct replay *rp)
                 gai_strerror(rc));
         return -1;
     }
+    if (strcmp(o->target.scheme, "https") == 0) {
+        struct config_tls tls = {.ca_file = (char *)o->ca_file, .min_version = CONFIG_TLS_1_2};
+        rp->tls = tls_client_new(&tls, o->target.host);
+        const char *why = tls_client_error(rp->tls, NULL);
+        if (why) {
+            fprintf(stderr, "spoa-shadow replay: --target: %s\n", why);
+            return -1;
+        }
+    }
     rp->src = replay_source_open(o->input, stderr, err, sizeof(err));
     if (!rp->src) {
         fprintf(stderr, "spoa-shadow replay: %s\n", err);
@@ -188,7 +199,7 @@ static int setup(struct replay *rp)
         .on_done_ctx = rp,
     };
     rp->loop = ev_default_loop(0);
-    rp->client = mirror_client_new(rp->loop, &set, &rp->addr, &rp->ctr, &rp->log);
+    rp->client = mirror_client_new(rp->loop, &set, &rp->addr, &rp->ctr, &rp->log, rp->tls);
     return 0;
 }
 
@@ -245,6 +256,7 @@ int replay_main(int argc, char **argv)
         if (rp->client)
             mirror_client_free(rp->client);
         target_addr_destroy(&rp->addr);
+        tls_client_free(rp->tls);
     }
     replay_source_free(rp->src);
     replay_stats_free(&rp->stats);

@@ -16,7 +16,7 @@ const char *replay_usage(void)
 {
     return "usage: spoa-shadow replay FILE|DIR --target URL [options]\n"
            "  Sends the requests of a capture (a file, or every *.msgpack file of a directory\n"
-           "  in name order) to URL (http://host[:port][/base]) and prints a summary.\n"
+           "  in name order) to URL (http[s]://host[:port][/base]) and prints a summary.\n"
            "  --speed X          original pacing divided by X (default 1.0)\n"
            "  --rate RPS         a fixed rate instead of the original pacing\n"
            "  --concurrency N    requests in flight at most (default 16)\n"
@@ -24,6 +24,7 @@ const char *replay_usage(void)
            "                     (original), target (URL's host:port) or a literal host[:port]\n"
            "  --filter-route R   only the records of route R\n"
            "  --timeout-ms N     per-request timeout, connect included (default 10000)\n"
+           "  --ca-file FILE     CAs (PEM) verifying an https:// target (default: the system's)\n"
            "Exit status: 0 all sent and answered; 1 a request failed (dropped, connect error,\n"
            "timeout, I/O error, not writable as HTTP/1.1); 2 usage or setup error; 3 a capture\n"
            "file was damaged (its valid records were replayed); 130 interrupted.\n";
@@ -94,6 +95,8 @@ static int parse_one(struct replay_opts *o, const char *flag, const char *v, cha
         if (!parse_u64(v, 1, 3600000, &n))
             goto range;
         o->timeout_ms = (uint32_t)n;
+    } else if (!strcmp(flag, "--ca-file")) {
+        o->ca_file = v;
     } else if (!strcmp(flag, "--filter-route")) {
         o->filter_route = v;
     } else if (!strcmp(flag, "--authority")) {

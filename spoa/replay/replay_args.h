@@ -22,6 +22,7 @@ struct replay_opts {
     struct replay_shape shape;
     char *fixed_authority;    /* owned: the target's host:port, or the literal */
     const char *filter_route; /* --filter-route NAME, or NULL */
+    const char *ca_file;      /* --ca-file FILE: CAs verifying an https target; NULL = the system's */
     bool help;
 };
 

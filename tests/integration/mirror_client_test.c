@@ -151,7 +151,7 @@ static bool h_init(struct harness *h, uint16_t port, const struct mirror_client_
         return false;
     }
     ev_now_update(h->loop);
-    h->cli = mirror_client_new(h->loop, set, &h->addr, &h->ctr, &h->log);
+    h->cli = mirror_client_new(h->loop, set, &h->addr, &h->ctr, &h->log, NULL);
     return h->cli != NULL;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the layering of spoa/: every #include "layer/file.h" must name a
 folder the including file's layer may use, <ev.h> may appear only where the
-event loop is allowed, and headers must not include one another in a cycle.
+event loop is allowed, <openssl/...> only in the TLS files of the mirror
+client's adapter, and headers must not include one another in a cycle.
 
 Usage: check_layers.py [SPOA_DIR]   (default: the spoa/ beside tests/)
 Prints one line per violation ("file:line: ...") and exits 1 when there is any.
@@ -23,6 +24,10 @@ RANK = {
 
 # Files that may use libev (<ev.h>): the I/O layer only.
 EV_ALLOWED = ("app/", "admin/admin.c", "replay/", "mirror/mirror_client_ev.c", "mirror/mirror_client_ev.h")
+
+# Files that may use OpenSSL (<openssl/...>): the TLS part of the mirror
+# client's I/O adapter only.
+TLS_ALLOWED = ("mirror/tls_client.c", "mirror/tls_conn.c", "mirror/tls_impl.h")
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -53,6 +58,9 @@ def scan(root):
                         if target == "ev.h" and not rel.startswith(EV_ALLOWED):
                             problems.append(f"{where}: includes <ev.h>, but libev is allowed only in "
                                             + ", ".join(EV_ALLOWED))
+                        if target.startswith("openssl/") and rel not in TLS_ALLOWED:
+                            problems.append(f"{where}: includes <{target}>, but OpenSSL is allowed only in "
+                                            + ", ".join(TLS_ALLOWED))
                         continue
                     if "/" not in target:
                         problems.append(f'{where}: includes "{target}" without its layer folder')

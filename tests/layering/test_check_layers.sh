@@ -73,6 +73,17 @@ expect_fail "<ev.h> in the mirror engine (outside the client adapter) fails" \
     'spoa/mirror/engine.c:1: includes <ev.h>'
 
 make_tree
+printf '#include <openssl/ssl.h>\n' >"$WORK/spoa/mirror/engine.c"
+expect_fail "<openssl/...> outside the TLS files of the client adapter fails" \
+    'spoa/mirror/engine.c:1: includes <openssl/ssl.h>'
+
+make_tree
+printf '#include <openssl/ssl.h>\n' >"$WORK/spoa/mirror/tls_conn.c"
+out=$(python3 "$CHECK" "$WORK/spoa" 2>&1)
+rc=$?
+if [ "$rc" = 0 ]; then ok "<openssl/...> in mirror/tls_conn.c passes"; else not_ok "openssl in tls_conn.c (exit $rc: $out)"; fi
+
+make_tree
 printf '#include "buf.h"\n' >"$WORK/spoa/core/log.c"
 expect_fail "an include without its layer folder fails" 'spoa/core/log.c:1: includes "buf.h" without'
 

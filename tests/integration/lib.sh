@@ -361,6 +361,15 @@ render_haproxy_config() {
         render_template "$WORK/haproxy.cfg.in" "$WORK/haproxy.cfg"
 }
 
+# require_agent_config CFG: stops the run (not_ok with the agent's messages,
+# exit 1) unless `spoa-shadow -c CFG --check-config` accepts CFG.
+require_agent_config() {
+    "$AGENT_BIN" -c "$1" --check-config >"$1.check" 2>&1 && return 0
+    not_ok "spoa-shadow --check-config accepts $(basename "$1")"
+    sed 's/^/#   /' "$1.check"
+    exit 1
+}
+
 # ---------------------------------------------------------------- test server
 
 # start_test_server PORT OUT ERR [ARGS...]: starts mirror_test_server.py

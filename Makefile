@@ -182,7 +182,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 # HAProxy and nginx (bench/run_e2e.sh, about 12 minutes a version; QUICK=1 for
 # ~3) on Debian's HAProxy and on HAProxy 3.4 (built from HAPROXY3_SRC; skipped
 # with a loud line when the tarball is missing), side by side in
-# bench/results/e2e-versions.md; then capture and replay.
+# bench/results/e2e-versions.md; then capture and replay, and TLS's cost per
+# copy (bench/tls_cost.sh, about 2 minutes).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)v=$$($${HAPROXY:-haproxy} -v | head -1 | cut -d' ' -f3 | cut -d. -f1,2); \
@@ -201,6 +202,7 @@ bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 			echo "################################################################"; \
 		fi
 	$(Q)bash bench/capture_bench.sh
+	$(Q)bash bench/tls_cost.sh
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:

@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev make \
-        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev \
+        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev libjansson-dev libxxhash-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -25,7 +25,7 @@ FROM debian:bookworm-slim
 # when no symbol is used, but the image keeps it so either build runs.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libev4 libhttp-parser2.9 libmsgpackc2 libyaml-0-2 \
+        libev4 libhttp-parser2.9 libmsgpackc2 libyaml-0-2 libjansson4 libxxhash0 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 spoa \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

@@ -23,14 +23,14 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
-LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lpthread -lm
+LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -ljansson -lxxhash -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # spoa/<layer>/*.c; the layers and what each may include: spoa/README.md,
 # checked by tests/layering/check_layers.py (make layering).
-LAYERS    := core spop config http capture mirror replay admin app
+LAYERS    := core spop config http capture compare mirror replay admin app
 MAIN_SRC  := spoa/app/main.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC),$(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.c))))
 LIB_HDRS  := $(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.h)))

@@ -29,6 +29,7 @@ struct compare_side {
     size_t n_headers_dropped;
     struct compare_body body;
     uint64_t latency_us; /* 0 when unknown */
+    uint64_t arrived_ns; /* when it came (monotonic), set by whoever fills it */
 };
 
 /* compare_side_new: an empty side whose body hashes at most <max_body>

@@ -16,7 +16,8 @@
 #   c. the slow path shows in the latency difference (sign="slower");
 #   d. the diff log holds one record per differing request with the injected
 #      difference (compare/check_diffs.py);
-#   e. the agent exits 0 on SIGTERM.
+#   e. the agent exits 0 on SIGTERM;
+#   f. compare-report --json summarises that diff log with the same counts.
 #
 # Environment: HAPROXY (default haproxy), AGENT_BIN (default
 # build/spoa-shadow), N (requests per path, default 10), KEEP_WORK=1.
@@ -95,3 +96,18 @@ kill -TERM "$AGENT_PID"
 check "agent exits 0 on SIGTERM" wait_until 10 test -s "$AGENT_RC"
 [ -s "$AGENT_RC" ] && check "agent exit status 0 (got $(cat "$AGENT_RC"))" [ "$(cat "$AGENT_RC")" = 0 ]
 run_checks "$PY" "$TPL/check_diffs.py" "$WORK/diffs" "$N"
+
+# compare-report reads the same diff log back.
+"$AGENT_BIN" compare-report "$WORK/diffs" --json >"$WORK/report.json" 2>"$WORK/report.err"
+check "compare-report exits 0" [ $? = 0 ]
+run_checks "$PY" - "$WORK/report.json" "$N" <<'PYEOF'
+import json, sys
+r, n = json.load(open(sys.argv[1])), int(sys.argv[2])
+res = {x["result"]: x["count"] for x in r["results"]}
+print(("ok - " if r["records"] == 5 * n else "not ok - ") + "compare-report: %d records" % r["records"])
+print(("ok - " if res == {"status_differs": n, "headers_differ": n, "body_differs": 3 * n} else "not ok - ")
+      + "compare-report: counts per result %s" % res)
+paths = {p["path"] for p in r["paths"]}
+print(("ok - " if paths == {"$.extra", "$.args", "$.method"} else "not ok - ") + "compare-report: paths %s" % sorted(paths))
+print(("ok - " if [h["header"] for h in r["headers"]] == ["content-type"] else "not ok - ") + "compare-report: headers")
+PYEOF

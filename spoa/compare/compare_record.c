@@ -29,6 +29,7 @@ enum rec_key {
     K_LAT_P,
     K_LAT_S,
     K_SHADOW_ERROR,
+    K_ROLE,
     K_COUNT
 };
 #define REQUIRED_KEYS ((1u << K_METHOD) - 1)
@@ -57,6 +58,7 @@ static const char *const key_names[K_COUNT] = {
     [K_LAT_P] = "latency_primary_us",
     [K_LAT_S] = "latency_shadow_us",
     [K_SHADOW_ERROR] = "shadow_error",
+    [K_ROLE] = "role",
 };
 
 #define KIND "compare"
@@ -79,6 +81,8 @@ static struct spop_bytes *str_field(struct compare_record *r, enum rec_key k)
         return &r->path;
     case K_SHADOW_ERROR:
         return &r->shadow_error;
+    case K_ROLE:
+        return &r->role;
     default:
         return NULL;
     }

@@ -21,6 +21,8 @@
  *   "bytes_primary", "bytes_shadow"     uint  body lengths
  *   "latency_primary_us", "latency_shadow_us"   uint (0: unknown)
  *   "shadow_error"       str   why the shadow gave no answer ("" otherwise)
+ *   "role"               str   "noise" for a mirror that is another's noise_mirror, "candidate" for
+ *                              one that has a noise_mirror, "" otherwise (optional when read)
  * Readers ignore keys they do not know. */
 #ifndef SPOA_COMPARE_RECORD_H
 #define SPOA_COMPARE_RECORD_H
@@ -51,7 +53,7 @@ struct compare_record_json {
  * into the input when decoding). */
 struct compare_record {
     uint64_t ts_ns;
-    struct spop_bytes id, route, mirror, method, path, result, shadow_error;
+    struct spop_bytes id, route, mirror, method, path, result, shadow_error, role;
     uint64_t status_primary, status_shadow;
     struct compare_record_header headers[COMPARE_RECORD_MAX_ITEMS];
     size_t n_headers;

@@ -19,9 +19,10 @@
 #define MAX_KEYS 100000u
 
 struct report {
-    json_t *results; /* "route\tmirror\tresult" -> count */
-    json_t *paths;   /* "route\tpath" -> {count, kind, id, primary, shadow} */
-    json_t *headers; /* "route\tname" -> {count, id, primary, shadow} */
+    json_t *results;                     /* "route\tmirror\tresult" -> count */
+    json_t *paths;                       /* "route\tpath" -> {count, kind, id, primary, shadow} */
+    json_t *headers;                     /* "route\tname" -> {count, id, primary, shadow} */
+    json_t *noise_paths, *noise_headers; /* the same, from noise mirrors' records */
     size_t other_keys;
     int64_t *lat;
     size_t n_lat, lat_skipped;
@@ -91,17 +92,19 @@ static void add_record(struct report *rp, const struct compare_record *r)
     json_t *c = json_object_get(rp->results, k);
     json_object_set_new(rp->results, k, json_integer(c ? json_integer_value(c) + 1 : 1));
     free(k);
+    bool noise = r->role.len == 5 && memcmp(r->role.ptr, "noise", 5) == 0;
+    json_t *paths = noise ? rp->noise_paths : rp->paths, *headers = noise ? rp->noise_headers : rp->headers;
     for (size_t i = 0; i < r->n_json; i++) {
         const struct compare_record_json *j = &r->json[i];
         json_t *ex = json_pack("{s:o,s:o,s:o,s:o,s:o}", "kind", jstr(j->kind), "id", jstr(r->id), "path",
                                jstr(j->path), "primary", jstr(j->primary), "shadow", jstr(j->shadow));
-        bump(rp, rp->paths, key2(r->route, j->generalized), ex);
+        bump(rp, paths, key2(r->route, j->generalized), ex);
     }
     for (size_t i = 0; i < r->n_headers; i++) {
         const struct compare_record_header *h = &r->headers[i];
         json_t *ex = json_pack("{s:o,s:o,s:o}", "id", jstr(r->id), "primary", jstr(h->primary), "shadow",
                                jstr(h->shadow));
-        bump(rp, rp->headers, key2(r->route, h->name), ex);
+        bump(rp, headers, key2(r->route, h->name), ex);
     }
     if (r->latency_primary_us && r->latency_shadow_us) {
         if (rp->n_lat < MAX_LATENCIES) {
@@ -246,10 +249,11 @@ static json_t *summary(struct report *rp)
         json_object_set_new(lat, "p99_us", json_integer(quantile(rp, 0.99)));
         json_object_set_new(lat, "max_us", json_integer(rp->lat[rp->n_lat - 1]));
     }
-    return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "files", (json_int_t)rp->files, "records",
+    return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "files", (json_int_t)rp->files, "records",
                      (json_int_t)rp->records, "damaged_files", (json_int_t)rp->problems, "results", results,
-                     "paths", top(rp->paths, "path"), "headers", top(rp->headers, "header"), "latency_diff",
-                     lat);
+                     "paths", top(rp->paths, "path"), "headers", top(rp->headers, "header"), "noise_paths",
+                     top(rp->noise_paths, "path"), "noise_headers", top(rp->noise_headers, "header"),
+                     "latency_diff", lat);
 }
 
 static void print_text(FILE *out, json_t *s)
@@ -267,9 +271,15 @@ static void print_text(FILE *out, json_t *s)
                 json_string_value(json_object_get(e, "result")),
                 (long long)json_integer_value(json_object_get(e, "count")));
     }
-    static const char *const lists[2][2] = {{"paths", "path"}, {"headers", "header"}};
-    for (int l = 0; l < 2; l++) {
-        fprintf(out, "\nmost frequent differing %s:\n", lists[l][0]);
+    static const char *const lists[4][3] = {
+        {"paths", "path", "most frequent differing paths"},
+        {"headers", "header", "most frequent differing headers"},
+        {"noise_paths", "path", "learned noise: paths that differ between the primary and a noise mirror"},
+        {"noise_headers", "header",
+         "learned noise: headers that differ between the primary and a noise mirror"},
+    };
+    for (int l = 0; l < 4; l++) {
+        fprintf(out, "\n%s:\n", lists[l][2]);
         json_array_foreach(json_object_get(s, lists[l][0]), i, e)
         {
             json_t *ex = json_object_get(e, "example");
@@ -303,7 +313,11 @@ int compare_report_run(const char *dir, bool json, FILE *out, FILE *err)
         fprintf(err, "compare-report: %s: %s\n", dir, strerror(e));
         return 2;
     }
-    struct report rp = {.results = json_object(), .paths = json_object(), .headers = json_object()};
+    struct report rp = {.results = json_object(),
+                        .paths = json_object(),
+                        .headers = json_object(),
+                        .noise_paths = json_object(),
+                        .noise_headers = json_object()};
     int rc = 0;
     for (size_t i = 0; i < list.n && rc != 2; i++) {
         int r = read_records(&rp, dir, list.files[i].name, err);
@@ -322,6 +336,8 @@ int compare_report_run(const char *dir, bool json, FILE *out, FILE *err)
     json_decref(rp.results);
     json_decref(rp.paths);
     json_decref(rp.headers);
+    json_decref(rp.noise_paths);
+    json_decref(rp.noise_headers);
     free(rp.lat);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* `spoa-shadow compare-report DIR [--json]`: summarises the diff log in DIR
  * (its finished files, compare_record.h): records per route, mirror and
  * result, the most frequent differing JSON paths (generalized: indices as
- * [*]) and headers with an example each, and percentiles of the latency
+ * [*]) and headers with an example each, the same for the records of noise
+ * mirrors (the learned noise), and percentiles of the latency
  * difference (shadow minus primary). Text for people, --json for scripts.
  * The diff log holds the requests whose answers differed (and those without
  * an answer from the shadow): matches are counted by the metrics only. */

@@ -95,6 +95,7 @@ struct config_compare *config_compare_new(void)
     cmp->max_body_bytes = COMPARE_DEFAULT_MAX_BODY_BYTES;
     cmp->match_timeout_ms = COMPARE_DEFAULT_MATCH_TIMEOUT_MS;
     cmp->max_pending = COMPARE_DEFAULT_MAX_PENDING;
+    cmp->noise_index = -1;
     return cmp;
 }
 
@@ -107,6 +108,7 @@ void config_compare_free(struct config_compare *cmp)
     free_strings(cmp->ignore_json_paths, cmp->n_ignore_json_paths);
     free_strings(cmp->redact_json_paths, cmp->n_redact_json_paths);
     config_capture_free(cmp->diff_log);
+    free(cmp->noise_mirror);
     free(cmp);
 }
 

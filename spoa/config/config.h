@@ -85,6 +85,11 @@ struct config_compare {
     /* The diff log: NULL = none. Its dir, rotation and caps (its
      * redact_headers mask header values in records). */
     struct config_capture *diff_log;
+    /* Optional: the URL of another compared mirror of the same route that
+     * runs the primary's version; what differs between the primary and it
+     * is learned as noise and left out of this mirror's verdicts. */
+    char *noise_mirror;
+    int noise_index; /* its index in the route, -1 when none */
 };
 
 struct config_header_set {

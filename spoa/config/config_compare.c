@@ -151,9 +151,10 @@ static void fn_diff_log_url(struct cw *w, yaml_node_t *v, void *obj)
         cw_error(w, v, "%s, got %s", err, config_quote(q, sizeof(q), s));
         return;
     }
+    /* Diff logs may share a directory (and its writer); a capture mirror's is its own. */
     const struct config_mirror *other = config_capture_dir_user(w->c, NULL, dir);
-    if (other) {
-        cw_error(w, v, "directory %s is already written by the mirror at line %d", dir, other->line);
+    if (other && other->capture) {
+        cw_error(w, v, "directory %s is already used by the capture mirror at line %d", dir, other->line);
     } else if (!config_capture_dir_check(dir, err, sizeof(err))) {
         cw_error(w, v, "%s", err);
     } else {
@@ -200,6 +201,16 @@ static void fn_diff_log(struct cw *w, yaml_node_t *v, void *obj)
     }
 }
 
+static void fn_noise_mirror(struct cw *w, yaml_node_t *v, void *obj)
+{
+    struct config_compare *cmp = obj;
+    const char *s = cw_scalar(w, v, "the url of another mirror of the route");
+    if (!s)
+        return;
+    free(cmp->noise_mirror);
+    cmp->noise_mirror = xstrdup(s);
+}
+
 enum {
     CF_PERCENT,
     CF_STATUS,
@@ -212,6 +223,7 @@ enum {
     CF_MATCH_TIMEOUT,
     CF_MAX_PENDING,
     CF_DIFF_LOG,
+    CF_NOISE_MIRROR,
     CF_COUNT
 };
 
@@ -232,6 +244,7 @@ static const struct cw_field compare_fields[CF_COUNT] = {
     [CF_MATCH_TIMEOUT] = CMP_U32("match_timeout_ms", match_timeout_ms, 1, COMPARE_MAX_TIMEOUT_MS),
     [CF_MAX_PENDING] = CMP_U32("max_pending", max_pending, 1, COMPARE_MAX_PENDING),
     [CF_DIFF_LOG] = {.key = "diff_log", .kind = CW_FN, .fn = fn_diff_log},
+    [CF_NOISE_MIRROR] = {.key = "noise_mirror", .kind = CW_FN, .fn = fn_noise_mirror},
 };
 
 void config_compare_walk(struct cw *w, yaml_node_t *v, void *obj)
@@ -267,4 +280,36 @@ void config_compare_check(struct cw *w, yaml_node_t *n, struct config_mirror *m)
         cw_path_pop(w, k);
     }
     cw_path_pop(w, old);
+}
+
+void config_compare_check_route(struct cw *w, yaml_node_t *n, struct config_route *r)
+{
+    char q[CW_QUOTE_CAP];
+    for (size_t i = 0; i < r->n_mirrors; i++) {
+        struct config_compare *cmp = r->mirrors[i].compare;
+        if (!cmp || !cmp->noise_mirror)
+            continue;
+        int found = -1;
+        for (size_t k = 0; k < r->n_mirrors && found < 0; k++) {
+            if (k != i && r->mirrors[k].url && strcmp(r->mirrors[k].url, cmp->noise_mirror) == 0)
+                found = (int)k;
+        }
+        size_t old = cw_path_index(w, i);
+        size_t old2 = cw_path_key(w, "compare");
+        size_t old3 = cw_path_key(w, "noise_mirror");
+        if (found < 0)
+            cw_error(w, n, "must be the url of another mirror of this route, got %s",
+                     config_quote(q, sizeof(q), cmp->noise_mirror));
+        else if (!r->mirrors[found].compare)
+            cw_error(w, n, "the noise mirror %s needs a compare block of its own (its answers are kept)",
+                     config_quote(q, sizeof(q), cmp->noise_mirror));
+        else if (r->mirrors[found].compare->noise_mirror)
+            cw_error(w, n, "the noise mirror %s must not have a noise_mirror itself",
+                     config_quote(q, sizeof(q), cmp->noise_mirror));
+        else
+            cmp->noise_index = found;
+        cw_path_pop(w, old3);
+        cw_path_pop(w, old2);
+        cw_path_pop(w, old);
+    }
 }

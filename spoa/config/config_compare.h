@@ -25,4 +25,10 @@ void config_compare_walk(struct cw *w, yaml_node_t *v, void *obj);
  * block of a capture mirror. */
 void config_compare_check(struct cw *w, yaml_node_t *n, struct config_mirror *m);
 
+/* config_compare_check_route: after route <r>'s mirrors (node <n>) were
+ * walked: resolves each compare block's noise_mirror to the index of
+ * another mirror of the route that has a compare block and no noise_mirror
+ * of its own, or reports why it cannot. */
+void config_compare_check_route(struct cw *w, yaml_node_t *n, struct config_route *r);
+
 #endif

@@ -371,6 +371,8 @@ static void fn_mirrors(struct cw *w, yaml_node_t *v, void *obj)
         cw_error(w, v, "a route needs at least one mirror");
     else if (r->n_mirrors > CONFIG_MAX_MIRRORS_PER_ROUTE)
         cw_error(w, v, "a route has at most %d mirrors, got %zu", CONFIG_MAX_MIRRORS_PER_ROUTE, r->n_mirrors);
+    else
+        config_compare_check_route(w, v, r);
 }
 
 /* ---- match ---- */

@@ -5,6 +5,7 @@
 
 #include "capture/capture_writer.h"
 #include "compare/compare_collect.h"
+#include "compare/compare_noise.h"
 #include "compare/compare_record.h"
 #include "compare/compare_table.h"
 #include "compare/compare_verdict.h"
@@ -147,6 +148,8 @@ static void write_diff(struct runtime_mirror *m, struct mirror_counters *c, cons
         .path = {(const uint8_t *)req->path, strlen(req->path)},
     };
     compare_record_fill(&rec, v, p, s);
+    const char *role = m->is_noise ? "noise" : m->noise ? "candidate" : "";
+    rec.role = (struct spop_bytes){(const uint8_t *)role, strlen(role)};
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     if (compare_record_encode(&rec, &buf) == 0) {
@@ -165,8 +168,44 @@ static void write_diff(struct runtime_mirror *m, struct mirror_counters *c, cons
     msgpack_sbuffer_destroy(&buf);
 }
 
+/* Learning: every difference between the primary and the noise mirror is noise. */
+static bool learn_path(void *ctx, const char *path)
+{
+    compare_noise_learn(ctx, COMPARE_NOISE_PATH, path);
+    return false;
+}
+
+static bool learn_header(void *ctx, const char *name)
+{
+    compare_noise_learn(ctx, COMPARE_NOISE_HEADER, name);
+    return false;
+}
+
+static bool is_noise_path(void *ctx, const char *path)
+{
+    return compare_noise_has(ctx, COMPARE_NOISE_PATH, path);
+}
+
+static bool is_noise_header(void *ctx, const char *name)
+{
+    return compare_noise_has(ctx, COMPARE_NOISE_HEADER, name);
+}
+
+/* The answer of the noise mirror of slot <s>'s mirror in <e>, or NULL. */
+static const struct compare_side *noise_side(const struct mirror_runtime *rt, const struct compare_entry *e,
+                                             const struct compare_req *req, size_t s)
+{
+    const struct config_compare *cmp = rt->routes[req->route][req->mirror[s]].cfg->compare;
+    for (size_t k = 0; cmp->noise_index >= 0 && k < e->n_slots; k++) {
+        if (req->mirror[k] == (uint8_t)cmp->noise_index)
+            return e->shadows[k] && !e->shadows[k]->failed ? e->shadows[k] : NULL;
+    }
+    return NULL;
+}
+
 /* Verdicts for the slots of <e> that have both sides; the others are
- * unmatched. Frees <e> and its ctx. */
+ * unmatched. A mirror with a noise mirror first learns from the noise
+ * mirror's answer in the same entry. Frees <e> and its ctx. */
 static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_entry *e)
 {
     struct compare_req *req = e->ctx;
@@ -186,7 +225,13 @@ static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_e
         struct compare_side pv;
         primary_view(p, m->rules, &pv);
         struct compare_verdict v;
-        compare_verdict_compute(m->rules, &pv, sh, NULL, NULL, NULL, &v);
+        const struct compare_side *ns = m->noise ? noise_side(rt, e, req, s) : NULL;
+        if (ns)
+            compare_verdict_compute(m->rules, &pv, ns, learn_path, learn_header, m->noise, &v);
+        if (m->noise)
+            compare_verdict_compute(m->rules, &pv, sh, is_noise_path, is_noise_header, m->noise, &v);
+        else
+            compare_verdict_compute(m->rules, &pv, sh, NULL, NULL, NULL, &v);
         struct mirror_counters *c = ctr_of(rt, worker, req->route, i);
         counter_inc(&c->compared[v.result]);
         counter_add(&c->compare_noise, v.json.n_noise + v.n_header_noise);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture/capture_hub.h"
+#include "compare/compare_noise.h"
 #include "compare/compare_rules.h"
 #include "compare/compare_table.h"
 #include "mirror/resolver.h"
@@ -66,6 +67,8 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
                 m->rules = compare_rules_new(m->cfg->compare);
                 rate_limit_init(&m->diff_rate,
                                 m->cfg->compare->diff_log ? m->cfg->compare->diff_log->max_rps : 0);
+                if (m->cfg->compare->noise_index >= 0)
+                    m->noise = compare_noise_new();
             }
             if (m->cfg->capture)
                 continue;
@@ -74,6 +77,11 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             m->addr.failures = &entry->resolve_failures;
             target_addr_resolve_numeric(&m->addr); /* an IP literal needs no resolver */
             rt->addrs[rt->n_addrs++] = &m->addr;
+        }
+        for (size_t i = 0; i < route->n_mirrors; i++) {
+            const struct config_compare *cmp = route->mirrors[i].compare;
+            if (cmp && cmp->noise_index >= 0 && (size_t)cmp->noise_index < route->n_mirrors)
+                rt->routes[r][cmp->noise_index].is_noise = true;
         }
     }
     return rt;
@@ -178,6 +186,7 @@ void mirror_runtime_free(struct mirror_runtime *rt)
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
             compare_rules_free(m->rules);
+            compare_noise_free(m->noise);
             if (m->diff_log)
                 capture_hub_release(rt->hub, m->diff_log);
             if (m->cfg->capture)

@@ -28,7 +28,7 @@ static void check_views(const struct compare_record *r, const uint8_t *p, size_t
 {
     CHECK(inside(r->id, p, len) && inside(r->route, p, len) && inside(r->mirror, p, len));
     CHECK(inside(r->method, p, len) && inside(r->path, p, len) && inside(r->result, p, len));
-    CHECK(inside(r->shadow_error, p, len));
+    CHECK(inside(r->shadow_error, p, len) && inside(r->role, p, len));
     CHECK(r->n_headers <= COMPARE_RECORD_MAX_ITEMS && r->n_json <= COMPARE_RECORD_MAX_ITEMS);
     for (size_t i = 0; i < r->n_headers; i++)
         CHECK(inside(r->headers[i].name, p, len) && inside(r->headers[i].primary, p, len) &&

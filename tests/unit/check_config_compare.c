@@ -139,14 +139,46 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:6: routes[0].mirrors[1].url: directory /tmp/spoa-check-compare/d is already used by the diff "
      "log of "
      "the mirror at line 4"},
-    {M0 "        compare: {diff_log: {url: file:///tmp/spoa-check-compare/e}}\n"
-        "      - url: http://n\n        compare: {diff_log: {url: file:///tmp/spoa-check-compare/e}}\n",
-     "t.yaml:7: routes[0].mirrors[1].compare.diff_log.url: directory /tmp/spoa-check-compare/e is already "
-     "written by the mirror at line 4"},
+    {"routes:\n  - name: a\n    mirrors:\n      - url: file:///tmp/spoa-check-compare/e\n"
+     "      - url: http://n\n        compare: {diff_log: {url: file:///tmp/spoa-check-compare/e}}\n",
+     "t.yaml:6: routes[0].mirrors[1].compare.diff_log.url: directory /tmp/spoa-check-compare/e is already "
+     "used by the capture mirror at line 4"},
     {"routes:\n  - name: a\n    mirrors:\n      - url: file:///tmp/spoa-check-compare/f\n        compare: "
      "{}\n",
      "t.yaml:4: routes[0].mirrors[0].compare: only http mirrors answer"},
+    {M0 "        compare: {noise_mirror: http://x}\n", "t.yaml:4: routes[0].mirrors[0].compare.noise_mirror: "
+                                                       "must be the url of another mirror of this route, got "
+                                                       "\"http://x\""},
+    {M0 "        compare: {noise_mirror: http://n}\n      - url: http://n\n",
+     "compare.noise_mirror: the noise mirror \"http://n\" needs a compare block of its own"},
 };
+
+/* Two diff logs may share a directory. */
+START_TEST(shared_diff_log)
+{
+    struct config c;
+    struct config_errors e;
+    ck_assert(load(
+        M0 "        compare: {diff_log: {url: file:///tmp/spoa-check-compare/s}}\n"
+           "      - url: http://n\n        compare: {diff_log: {url: file:///tmp/spoa-check-compare/s}}\n",
+        &c, &e));
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(noise_mirror_resolved)
+{
+    struct config c;
+    struct config_errors e;
+    ck_assert(load(M0
+                   "        compare: {noise_mirror: http://n}\n      - url: http://n\n        compare: {}\n",
+                   &c, &e));
+    ck_assert_int_eq(c.routes[0].mirrors[0].compare->noise_index, 1);
+    ck_assert_str_eq(c.routes[0].mirrors[0].compare->noise_mirror, "http://n");
+    ck_assert_int_eq(c.routes[0].mirrors[1].compare->noise_index, -1);
+    config_free(&c);
+}
+END_TEST
 
 START_TEST(bad_compare_reports)
 {
@@ -170,6 +202,8 @@ Suite *config_compare_suite(void)
     TCase *tc = tcase_create("compare");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, every_key);
+    tcase_add_test(tc, noise_mirror_resolved);
+    tcase_add_test(tc, shared_diff_log);
     tcase_add_loop_test(tc, bad_compare_reports, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     suite_add_tcase(s, tc);
     return s;

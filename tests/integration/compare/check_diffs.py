@@ -23,8 +23,13 @@ def check(cond, what):
 
 check(all(r.get("kind") == "compare" and r.get("v") == 1 for r in records), "diff log: every record is a compare record")
 by_path = collections.defaultdict(list)
+noise = [r for r in records if r.get("role") == "noise"]
 for r in records:
-    by_path[r["path"].split("?")[0]].append(r)
+    if r.get("role") != "noise":
+        by_path[r["path"].split("?")[0]].append(r)
+check(len(noise) == n and all(r["path"].startswith("/uuid") and [j[1] for j in r["json"]] == ["$.uuid"] for r in noise),
+      "diff log: %d records of the noise mirror, each $.uuid (want %d)" % (len(noise), n))
+check(all(r.get("role") == "candidate" for r in records if r.get("role") != "noise"), "diff log: the others are the candidate's")
 want = {
     "/anything/status": ("status_differs", None),
     "/anything/header": ("headers_differ", "content-type"),
@@ -32,7 +37,7 @@ want = {
     "/anything/missing": ("body_differs", ("missing", "$.args")),
     "/anything/changed": ("body_differs", ("changed", "$.method")),
 }
-check(len(records) == n * len(want), "diff log: %d records (want %d)" % (len(records), n * len(want)))
+check(len(records) - len(noise) == n * len(want), "diff log: %d candidate records (want %d)" % (len(records) - len(noise), n * len(want)))
 check(set(by_path) == set(want), "diff log: records only for the differing paths (%s)" % sorted(by_path))
 for path, (result, detail) in want.items():
     rs = by_path.get(path, [])

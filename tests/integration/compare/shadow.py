@@ -10,8 +10,13 @@ paths, so that the test knows every verdict in advance:
   /anything/changed   "$.method" changed to "PUT"           -> body_differs
   /anything/slow      the same answer, 300 ms later         -> match (slower)
   anything else       the same answer                       -> match
+  /uuid               httpbin's own random uuid, as the primary's: differs
+                      on every request, and so does the noise mirror's -> noise
 
-Usage: shadow.py PORT PRIMARY_PORT. Prints "port=N" once listening."""
+With --noise it is the noise mirror: the same version as the primary (every
+answer forwarded unchanged).
+
+Usage: shadow.py PORT PRIMARY_PORT [--noise]. Prints "port=N" once listening."""
 import http.client
 import http.server
 import json
@@ -32,7 +37,9 @@ class Shadow(http.server.BaseHTTPRequestHandler):
         body, status, ctype = r.read(), r.status, r.getheader("Content-Type", "")
         conn.close()
         path = self.path.split("?")[0]
-        if path == "/anything/status":
+        if NOISE:
+            pass
+        elif path == "/anything/status":
             status = 500
         elif path == "/anything/header":
             ctype = "text/plain"
@@ -55,6 +62,7 @@ class Shadow(http.server.BaseHTTPRequestHandler):
 
 
 PRIMARY = int(sys.argv[2])
+NOISE = "--noise" in sys.argv[3:]
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Shadow)
 print("port=%d" % server.server_address[1], flush=True)
 server.serve_forever()

@@ -177,11 +177,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 # SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
-# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3).
+# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3),
+# capture mirrors, and the CPU cost of a comparison (compare_bench, seconds).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)bash bench/run_e2e.sh
 	$(Q)bash bench/capture_bench.sh
+	$(Q)$(BUILD)/bench/compare_bench
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:

@@ -23,14 +23,14 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
-LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lssl -lcrypto -lpthread -lm
+LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lxxhash -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # spoa/<layer>/*.c; the layers and what each may include: spoa/README.md,
 # checked by tests/layering/check_layers.py (make layering).
-LAYERS    := core spop config http capture mirror replay admin app
+LAYERS    := core spop config http capture compare mirror replay admin app
 MAIN_SRC  := spoa/app/main.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC),$(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.c))))
 LIB_HDRS  := $(sort $(foreach l,$(LAYERS),$(wildcard spoa/$(l)/*.h)))
@@ -182,8 +182,9 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 # HAProxy and nginx (bench/run_e2e.sh, about 12 minutes a version; QUICK=1 for
 # ~3) on Debian's HAProxy and on HAProxy 3.4 (built from HAPROXY3_SRC; skipped
 # with a loud line when the tarball is missing), side by side in
-# bench/results/e2e-versions.md; then capture and replay, and TLS's cost per
-# copy (bench/tls_cost.sh, about 2 minutes).
+# bench/results/e2e-versions.md; then capture and replay, TLS's cost per copy
+# (bench/tls_cost.sh, about 2 minutes) and the CPU cost of a comparison
+# (compare_bench, seconds).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)v=$$($${HAPROXY:-haproxy} -v | head -1 | cut -d' ' -f3 | cut -d. -f1,2); \
@@ -203,6 +204,7 @@ bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 		fi
 	$(Q)bash bench/capture_bench.sh
 	$(Q)bash bench/tls_cost.sh
+	$(Q)$(BUILD)/bench/compare_bench
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:

@@ -41,6 +41,7 @@ struct reason_family {
     size_t off;
     int count;
     const char *(*reason)(int r);
+    const char *label; /* the label's name; NULL: "reason" */
 };
 
 static const char *cut_reason(int r)
@@ -58,15 +59,36 @@ static const char *skip_reason(int r)
     return mirror_skip_str((enum mirror_skip)r);
 }
 
+static const char *result_name(int r)
+{
+    return compare_result_str((enum compare_result)r);
+}
+
+static const char *unmatched_reason(int r)
+{
+    return compare_unmatched_str((enum compare_unmatched)r);
+}
+
+static const char *diff_drop_reason(int r)
+{
+    return diff_log_drop_str((enum diff_log_drop)r);
+}
+
 static const struct reason_family mirror_reason_families[] = {
     {P "mirror_responses_cut_total",
      "Responses whose body was not read to its end (its connection closed), by reason.",
-     offsetof(struct mirror_counters, responses_cut), MIRROR_CUT_ENTRIES, cut_reason},
+     offsetof(struct mirror_counters, responses_cut), MIRROR_CUT_ENTRIES, cut_reason, NULL},
     {P "mirror_dropped_total", "Sampled copies not delivered, by reason.",
-     offsetof(struct mirror_counters, dropped), MIRROR_DROP_ENTRIES, drop_reason},
+     offsetof(struct mirror_counters, dropped), MIRROR_DROP_ENTRIES, drop_reason, NULL},
     {P "mirror_skipped_total",
      "Sampled copies that were never sent because of the request itself, by reason.",
-     offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason},
+     offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason, NULL},
+    {P "compare_total", "Compared requests, by verdict on the mirror's answer against the primary's.",
+     offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result"},
+    {P "compare_unmatched_total", "Compared requests without a verdict (result unmatched), by reason.",
+     offsetof(struct mirror_counters, unmatched), COMPARE_UNMATCHED_ENTRIES, unmatched_reason, NULL},
+    {P "compare_diff_log_dropped_total", "Diff-log records not written, by reason.",
+     offsetof(struct mirror_counters, diff_dropped), DIFF_LOG_DROP_ENTRIES, diff_drop_reason, NULL},
 };
 
 static uint64_t family_value(const struct counter_family *f, const void *stats)
@@ -132,6 +154,10 @@ static const struct counter_family mirror_families[] = {
      MIRROR_FIELD(tls_resumed)},
     {P "mirror_inflight", "gauge", "Requests in flight to the mirror.", MIRROR_FIELD(inflight)},
     {P "mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", MIRROR_FIELD(queued)},
+    {P "compare_noise_total", "counter", "Differences left out of verdicts as learned noise.",
+     MIRROR_FIELD(compare_noise)},
+    {P "compare_diff_log_records_total", "counter", "Diff-log records queued for writing.",
+     MIRROR_FIELD(diff_records)},
 };
 
 #define CAPTURE_FIELD(field) offsetof(struct capture_stats, field)
@@ -221,6 +247,13 @@ static void render_engine(struct buf *out, const struct stats_registry *reg)
     }
     prom_u64(out, P "requests_unrouted_total", "reason=\"no_route\"", counter_get(&e.no_route));
     prom_u64(out, P "requests_unrouted_total", "reason=\"unknown_route\"", counter_get(&e.unknown_route));
+    prom_family(out, P "compare_responses_total", "counter",
+                "mirror-response NOTIFYs (the primary's answers), by what became of them.");
+    uint64_t all = counter_get(&e.responses), bad = counter_get(&e.response_bad_args),
+             unknown = counter_get(&e.response_unknown);
+    prom_u64(out, P "compare_responses_total", "result=\"matched\"", all - bad - unknown);
+    prom_u64(out, P "compare_responses_total", "result=\"bad_args\"", bad);
+    prom_u64(out, P "compare_responses_total", "result=\"unknown_id\"", unknown);
 }
 
 static void render_routes(struct buf *out, const struct stats_registry *reg)
@@ -283,6 +316,8 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
             add_counters((counter_t *)&sums[k], (const counter_t *)src,
                          offsetof(struct mirror_counters, latency) / sizeof(counter_t));
             histogram_add(&sums[k].latency, &src->latency);
+            histogram_add(&sums[k].compare_slower, &src->compare_slower);
+            histogram_add(&sums[k].compare_faster, &src->compare_faster);
         }
     }
     char lbl[1024], l2[1100];
@@ -313,7 +348,7 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
             mirror_labels(lbl, sizeof(lbl), entries[k]);
             const counter_t *slots = (const counter_t *)((const char *)&sums[k] + f->off);
             for (int r = 0; r < f->count; r++) {
-                snprintf(l2, sizeof(l2), "%s,reason=\"%s\"", lbl, f->reason(r));
+                snprintf(l2, sizeof(l2), "%s,%s=\"%s\"", lbl, f->label ? f->label : "reason", f->reason(r));
                 prom_u64(out, f->name, l2, counter_get(&slots[r]));
             }
         }
@@ -323,6 +358,18 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
     for (k = 0; k < n; k++) {
         mirror_labels(lbl, sizeof(lbl), entries[k]);
         prom_histogram(out, P "mirror_latency_seconds", lbl, &sums[k].latency, mirror_latency_bounds);
+    }
+    prom_family(out, P "compare_latency_diff_seconds", "histogram",
+                "Shadow minus primary latency of compared requests, as a magnitude: sign=\"slower\" when "
+                "the mirror answered later, sign=\"faster\" when sooner.");
+    for (k = 0; k < n; k++) {
+        mirror_labels(lbl, sizeof(lbl), entries[k]);
+        snprintf(l2, sizeof(l2), "%s,sign=\"slower\"", lbl);
+        prom_histogram(out, P "compare_latency_diff_seconds", l2, &sums[k].compare_slower,
+                       mirror_latency_bounds);
+        snprintf(l2, sizeof(l2), "%s,sign=\"faster\"", lbl);
+        prom_histogram(out, P "compare_latency_diff_seconds", l2, &sums[k].compare_faster,
+                       mirror_latency_bounds);
     }
     free(sums);
     free(entries);

@@ -19,6 +19,7 @@
 #include "core/reaper.h"
 #include "capture/capture_hub.h"
 #include "capture/capture_dump.h"
+#include "compare/compare_report.h"
 #include "config/config_load.h"
 #include "core/log.h"
 #include "admin/metrics.h"
@@ -431,6 +432,8 @@ int main(int argc, char **argv)
         return replay_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "capture-dump") == 0)
         return capture_dump_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "compare-report") == 0)
+        return compare_report_main(argc - 1, argv + 1);
     struct app app;
     memset(&app, 0, sizeof(app));
     char err[512];

@@ -223,14 +223,13 @@ static bool decode_map(const msgpack_object *o, msgpack_zone *zone, struct captu
     return true;
 }
 
-enum capture_status capture_record_decode(const uint8_t *p, size_t len, size_t *off, msgpack_unpacked *u,
-                                          struct capture_record *r, char *why)
+enum capture_status capture_unpack_next(const uint8_t *p, size_t len, size_t off, msgpack_unpacked *u,
+                                        size_t *size, char *why)
 {
     why[0] = '\0';
-    if (*off >= len)
+    if (off >= len)
         return CAPTURE_END;
-    size_t size;
-    switch (capture_scan_value(p + *off, len - *off, &size)) {
+    switch (capture_scan_value(p + off, len - off, size)) {
     case CAPTURE_SCAN_INCOMPLETE:
         snprintf(why, CAPTURE_WHY_LEN, "the input ends inside the record");
         return CAPTURE_TRUNCATED;
@@ -241,16 +240,26 @@ enum capture_status capture_record_decode(const uint8_t *p, size_t len, size_t *
         break;
     }
     size_t used = 0;
-    msgpack_unpack_return ret = msgpack_unpack_next(u, (const char *)p + *off, size, &used);
+    msgpack_unpack_return ret = msgpack_unpack_next(u, (const char *)p + off, *size, &used);
     if (ret == MSGPACK_UNPACK_CONTINUE) { /* the scan saw a whole value: cannot happen */
         snprintf(why, CAPTURE_WHY_LEN, "the input ends inside the record");
         return CAPTURE_TRUNCATED;
     }
-    if (ret != MSGPACK_UNPACK_SUCCESS || used != size) {
+    if (ret != MSGPACK_UNPACK_SUCCESS || used != *size) {
         snprintf(why, CAPTURE_WHY_LEN,
                  ret == MSGPACK_UNPACK_NOMEM_ERROR ? "out of memory" : "invalid MessagePack");
         return CAPTURE_CORRUPT;
     }
+    return CAPTURE_OK;
+}
+
+enum capture_status capture_record_decode(const uint8_t *p, size_t len, size_t *off, msgpack_unpacked *u,
+                                          struct capture_record *r, char *why)
+{
+    size_t size;
+    enum capture_status st = capture_unpack_next(p, len, *off, u, &size, why);
+    if (st != CAPTURE_OK)
+        return st;
     if (!decode_map(&u->data, u->zone, r, why))
         return CAPTURE_CORRUPT;
     *off += size;

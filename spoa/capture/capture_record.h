@@ -94,6 +94,14 @@ const char *capture_status_str(enum capture_status s);
 enum capture_status capture_record_decode(const uint8_t *p, size_t len, size_t *off, msgpack_unpacked *u,
                                           struct capture_record *r, char *why);
 
+/* capture_unpack_next: unpacks the one MessagePack value starting at byte
+ * <off> of the <len> bytes at <p> into u->data (sizes checked first with
+ * capture_scan_value, so a corrupt count allocates nothing). On CAPTURE_OK
+ * *size is its length; otherwise the status and <why> are those of
+ * capture_record_decode. Other record kinds (compare_record.h) use it too. */
+enum capture_status capture_unpack_next(const uint8_t *p, size_t len, size_t off, msgpack_unpacked *u,
+                                        size_t *size, char *why);
+
 /* capture_record_equal: true when <a> and <b> hold the same version, ts,
  * byte contents (not pointers), headers and optional fields. */
 bool capture_record_equal(const struct capture_record *a, const struct capture_record *b);

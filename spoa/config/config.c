@@ -99,6 +99,38 @@ void config_capture_free(struct config_capture *cap)
     free(cap);
 }
 
+struct config_compare *config_compare_new(void)
+{
+    struct config_compare *cmp = xcalloc(1, sizeof(*cmp));
+    cmp->percent_millionths = 1000000u;
+    cmp->status = COMPARE_STATUS_EXACT;
+    cmp->headers = xcalloc(1, sizeof(char *));
+    cmp->headers[0] = xstrdup("content-type");
+    cmp->n_headers = 1;
+    cmp->ignore_headers = xcalloc(1, sizeof(char *));
+    cmp->ignore_headers[0] = xstrdup("date");
+    cmp->n_ignore_headers = 1;
+    cmp->body = COMPARE_BODY_BYTES;
+    cmp->max_body_bytes = COMPARE_DEFAULT_MAX_BODY_BYTES;
+    cmp->match_timeout_ms = COMPARE_DEFAULT_MATCH_TIMEOUT_MS;
+    cmp->max_pending = COMPARE_DEFAULT_MAX_PENDING;
+    cmp->noise_index = -1;
+    return cmp;
+}
+
+void config_compare_free(struct config_compare *cmp)
+{
+    if (!cmp)
+        return;
+    free_strings(cmp->headers, cmp->n_headers);
+    free_strings(cmp->ignore_headers, cmp->n_ignore_headers);
+    free_strings(cmp->ignore_json_paths, cmp->n_ignore_json_paths);
+    free_strings(cmp->redact_json_paths, cmp->n_redact_json_paths);
+    config_capture_free(cmp->diff_log);
+    free(cmp->noise_mirror);
+    free(cmp);
+}
+
 static void mirror_free(struct config_mirror *m)
 {
     free(m->url);
@@ -115,6 +147,7 @@ static void mirror_free(struct config_mirror *m)
     free_strings(m->headers_remove, m->n_headers_remove);
     config_capture_free(m->capture);
     config_tls_free(m->tls);
+    config_compare_free(m->compare);
 }
 
 void config_free(struct config *c)

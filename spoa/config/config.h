@@ -43,6 +43,53 @@ struct config_capture {
     uint32_t max_queue;       /* records waiting for the writer thread; default 4096 */
     char **redact_headers;    /* lowercase names whose values are written as "<redacted>" */
     size_t n_redact_headers;
+    uint32_t max_rps; /* a compare block's diff log only: records per second at most; default 100 */
+};
+
+/* How two statuses are compared. */
+enum compare_status_mode {
+    COMPARE_STATUS_EXACT = 0, /* 200 vs 201 differ */
+    COMPARE_STATUS_CLASS,     /* 200 vs 201 agree (2xx); 200 vs 404 differ */
+};
+
+/* How two bodies are compared. */
+enum compare_body_mode {
+    COMPARE_BODY_OFF = 0, /* not at all */
+    COMPARE_BODY_BYTES,   /* by digest (xxh3-64 of the first max_body_bytes) */
+    COMPARE_BODY_JSON,    /* parsed and compared value by value, ignore_json_paths left out */
+};
+
+/* Defaults of a compare block. */
+#define COMPARE_DEFAULT_MAX_BODY_BYTES   65536u
+#define COMPARE_DEFAULT_MATCH_TIMEOUT_MS 5000u
+#define COMPARE_DEFAULT_MAX_PENDING      10000u
+#define COMPARE_DEFAULT_DIFF_LOG_RPS     100u
+
+/* The comparison of a mirror's answers with the primary's (an http mirror's
+ * `compare:` block). */
+struct config_compare {
+    uint32_t percent_millionths; /* share of the mirrored requests compared; default 100% */
+    enum compare_status_mode status;
+    char **headers; /* lowercase names compared; "*" = every header; default content-type */
+    size_t n_headers;
+    char **ignore_headers; /* lowercase names never compared (with "*"); default date */
+    size_t n_ignore_headers;
+    enum compare_body_mode body; /* default bytes */
+    char **ignore_json_paths;    /* patterns (core/json_path.h), as written and valid */
+    size_t n_ignore_json_paths;
+    char **redact_json_paths; /* values at these paths are masked in the diff log */
+    size_t n_redact_json_paths;
+    uint32_t max_body_bytes;   /* body bytes hashed and kept per side; default 64 KiB */
+    uint32_t match_timeout_ms; /* how long one side waits for the other; default 5000 */
+    uint32_t max_pending;      /* requests waiting for their other side, per agent; default 10000 */
+    /* The diff log: NULL = none. Its dir, rotation and caps (its
+     * redact_headers mask header values in records). */
+    struct config_capture *diff_log;
+    /* Optional: the URL of another compared mirror of the same route that
+     * runs the primary's version; what differs between the primary and it
+     * is learned as noise and left out of this mirror's verdicts. */
+    char *noise_mirror;
+    int noise_index; /* its index in the route, -1 when none */
 };
 
 /* The oldest TLS version a mirror's connections accept. */
@@ -94,6 +141,7 @@ struct config_mirror {
     size_t n_headers_remove;
     struct config_capture *capture; /* set for a capture mirror (scheme "file"), NULL for http */
     struct config_tls *tls;         /* set for an https mirror, NULL otherwise */
+    struct config_compare *compare; /* set when the mirror's answers are compared, else NULL */
     int line;                       /* where it was defined, for messages */
 };
 
@@ -162,6 +210,14 @@ struct config_tls *config_tls_new(int line);
 
 /* config_tls_free: releases <t> and what it owns; NULL is fine. */
 void config_tls_free(struct config_tls *t);
+/* config_compare_new: a compare block holding every default (100%, exact
+ * status, headers [content-type], ignore_headers [date], body bytes, 64 KiB,
+ * 5000 ms, 10000 pending, no diff log; a diff log's max_rps defaults to 100). Caller frees with
+ * config_compare_free(). */
+struct config_compare *config_compare_new(void);
+
+/* config_compare_free: releases <cmp> and what it owns; NULL is fine. */
+void config_compare_free(struct config_compare *cmp);
 
 /* config_free: releases everything *c owns and zeroes it. */
 void config_free(struct config *c);

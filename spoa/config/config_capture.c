@@ -143,6 +143,9 @@ const struct config_mirror *config_capture_dir_user(const struct config *c, cons
             const struct config_mirror *o = &c->routes[r].mirrors[i];
             if (o != self && o->capture && o->capture->dir && strcmp(o->capture->dir, dir) == 0)
                 return o;
+            const struct config_capture *dl = o->compare ? o->compare->diff_log : NULL;
+            if (dl && dl->dir && strcmp(dl->dir, dir) == 0)
+                return o;
         }
     }
     return NULL;
@@ -157,8 +160,8 @@ bool config_mirror_set_file_url(const struct config *c, struct config_mirror *m,
     const struct config_mirror *other = config_capture_dir_user(c, m, dir);
     if (other) {
         if (other->line > 0)
-            snprintf(err, errlen, "directory %s is already used by the capture mirror at line %d", dir,
-                     other->line);
+            snprintf(err, errlen, "directory %s is already used by the %s at line %d", dir,
+                     other->capture ? "capture mirror" : "diff log of the mirror", other->line);
         else
             snprintf(err, errlen, "directory %s is already used by the --mirror capture", dir);
         free(dir);
@@ -206,9 +209,21 @@ static void fn_max_total_bytes(struct cw *w, yaml_node_t *v, void *obj)
     bytes_field(w, v, &((struct config_capture *)obj)->max_total_bytes);
 }
 
-static void item_redact(struct cw *w, yaml_node_t *n, void *obj)
+/* Where config_header_list_walk puts the names. */
+struct header_list {
+    char ***arr;
+    size_t *n;
+};
+
+static void item_header_name(struct cw *w, yaml_node_t *n, void *obj)
 {
-    struct config_capture *cap = obj;
+    struct header_list *hl = obj;
+    config_header_item(w, n, hl->arr, hl->n);
+}
+
+void config_header_item(struct cw *w, yaml_node_t *n, char ***arr, size_t *count)
+{
+    struct header_list one = {.arr = arr, .n = count}, *hl = &one;
     char q[CW_QUOTE_CAP];
     const char *s = cw_scalar(w, n, "a header name");
     if (!s)
@@ -218,15 +233,21 @@ static void item_redact(struct cw *w, yaml_node_t *n, void *obj)
         return;
     }
     char *name = config_lower(xstrdup(s));
-    for (size_t i = 0; i < cap->n_redact_headers; i++) {
-        if (strcmp(cap->redact_headers[i], name) == 0) {
+    for (size_t i = 0; i < *hl->n; i++) {
+        if (strcmp((*hl->arr)[i], name) == 0) {
             cw_error(w, n, "header listed twice (names are case-insensitive)");
             free(name);
             return;
         }
     }
-    cap->redact_headers = xrealloc(cap->redact_headers, (cap->n_redact_headers + 1) * sizeof(char *));
-    cap->redact_headers[cap->n_redact_headers++] = name;
+    *hl->arr = xrealloc(*hl->arr, (*hl->n + 1) * sizeof(char *));
+    (*hl->arr)[(*hl->n)++] = name;
+}
+
+void config_header_list_walk(struct cw *w, yaml_node_t *v, char ***arr, size_t *n)
+{
+    struct header_list hl = {.arr = arr, .n = n};
+    cw_seq(w, v, "header names", item_header_name, &hl);
 }
 
 static void fn_redact_headers(struct cw *w, yaml_node_t *v, void *obj)
@@ -239,7 +260,7 @@ static void fn_redact_headers(struct cw *w, yaml_node_t *v, void *obj)
         return;
     }
     free_redact(cap);
-    cw_seq(w, v, "header names", item_redact, cap);
+    config_header_list_walk(w, v, &cap->redact_headers, &cap->n_redact_headers);
 }
 
 enum { CF_ROTATE_BYTES, CF_ROTATE_MS, CF_MAX_TOTAL, CF_MAX_FILES, CF_MAX_QUEUE, CF_REDACT, CF_COUNT };
@@ -265,19 +286,33 @@ static const struct cw_field capture_fields[CF_COUNT] = {
     [CF_REDACT] = {.key = "redact_headers", .kind = CW_FN, .fn = fn_redact_headers},
 };
 
-void config_capture_walk(struct cw *w, yaml_node_t *v, void *obj)
+bool config_capture_map(struct cw *w, yaml_node_t *v, struct config_capture *cap,
+                        const struct cw_field *extra, size_t n_extra, unsigned *extra_seen)
 {
-    struct config_mirror *m = obj;
-    if (!m->capture)
-        m->capture = config_capture_new();
-    struct config_capture *cap = m->capture;
+    struct cw_field fields[CF_COUNT + CONFIG_CAPTURE_MAX_EXTRA];
+    if (n_extra > CONFIG_CAPTURE_MAX_EXTRA)
+        n_extra = CONFIG_CAPTURE_MAX_EXTRA;
+    memcpy(fields, capture_fields, sizeof(capture_fields));
+    if (n_extra)
+        memcpy(fields + CF_COUNT, extra, n_extra * sizeof(*extra));
     unsigned seen;
-    if (!cw_map(w, v, capture_fields, CF_COUNT, cap, &seen))
-        return;
+    if (!cw_map(w, v, fields, CF_COUNT + n_extra, cap, &seen))
+        return false;
+    if (extra_seen)
+        *extra_seen = seen >> CF_COUNT;
     if (cap->max_total_bytes < cap->rotate_bytes) {
         size_t old = cw_path_key(w, (seen & (1u << CF_MAX_TOTAL)) ? "max_total_bytes" : "rotate_bytes");
         cw_error(w, v, "max_total_bytes (%llu) must be at least rotate_bytes (%llu)",
                  (unsigned long long)cap->max_total_bytes, (unsigned long long)cap->rotate_bytes);
         cw_path_pop(w, old);
     }
+    return true;
+}
+
+void config_capture_walk(struct cw *w, yaml_node_t *v, void *obj)
+{
+    struct config_mirror *m = obj;
+    if (!m->capture)
+        m->capture = config_capture_new();
+    config_capture_map(w, v, m->capture, NULL, 0, NULL);
 }

@@ -37,8 +37,8 @@ bool config_file_url_parse(const char *url, char **dir, char *err, size_t errlen
  * reason to <err> and returns false. */
 bool config_capture_dir_check(const char *dir, char *err, size_t errlen);
 
-/* config_capture_dir_user: a capture mirror of <c> other than <self> whose
- * directory is <dir>, or NULL. */
+/* config_capture_dir_user: a mirror of <c> other than <self> that writes
+ * into <dir> (a capture mirror, or the diff log of a compare block), or NULL. */
 const struct config_mirror *config_capture_dir_user(const struct config *c, const struct config_mirror *self,
                                                     const char *dir);
 
@@ -53,5 +53,27 @@ bool config_mirror_set_file_url(const struct config *c, struct config_mirror *m,
 /* config_capture_walk: the handler of a mirror's `capture` key (a cw_field
  * CW_FN; <obj> is the struct config_mirror): fills its capture block. */
 void config_capture_walk(struct cw *w, yaml_node_t *v, void *obj);
+
+/* Fields a caller may add to a capture block's map (config_capture_map). */
+#define CONFIG_CAPTURE_MAX_EXTRA 8
+
+/* config_capture_map: walks mapping <v> as a capture block into <cap>
+ * (rotate_bytes, rotate_ms, max_total_bytes, max_files, max_queue,
+ * redact_headers), plus the caller's <n_extra> fields (at most
+ * CONFIG_CAPTURE_MAX_EXTRA, handed <cap> as their object), and checks that
+ * max_total_bytes is at least rotate_bytes. *extra_seen (may be NULL)
+ * receives bit i for each extra[i] present. Returns false (after reporting)
+ * when <v> is not a mapping. */
+bool config_capture_map(struct cw *w, yaml_node_t *v, struct config_capture *cap,
+                        const struct cw_field *extra, size_t n_extra, unsigned *extra_seen);
+
+/* config_header_item: reads one header name at <n> onto *arr / *count
+ * (the checks of config_header_list_walk), or reports why not. */
+void config_header_item(struct cw *w, yaml_node_t *n, char ***arr, size_t *count);
+
+/* config_header_list_walk: reads the list of header names at <v> onto
+ * *arr / *n (lowercased heap copies, owned by the array): each must be an
+ * HTTP token and appear once; bad items are reported and skipped. */
+void config_header_list_walk(struct cw *w, yaml_node_t *v, char ***arr, size_t *n);
 
 #endif

@@ -237,3 +237,23 @@ bool cw_seq(struct cw *w, yaml_node_t *seq, const char *what, cw_item_fn fn, voi
     }
     return true;
 }
+
+void cw_percent(struct cw *w, yaml_node_t *v, uint32_t *dst)
+{
+    char q[CW_QUOTE_CAP];
+    const char *what = "a number from 0 to 100";
+    const char *s = cw_scalar(w, v, what);
+    if (!s)
+        return;
+    switch (config_percent_parse(s, dst)) {
+    case CONFIG_PERCENT_OK:
+        break;
+    case CONFIG_PERCENT_BAD:
+        cw_error(w, v, "must be %s, got %s", what, config_quote(q, sizeof(q), s));
+        break;
+    case CONFIG_PERCENT_PRECISION:
+        cw_error(w, v, "must have at most 4 decimals (precision 0.0001), got %s",
+                 config_quote(q, sizeof(q), s));
+        break;
+    }
+}

@@ -100,4 +100,8 @@ bool cw_map(struct cw *w, yaml_node_t *map, const struct cw_field *fields, size_
 typedef void (*cw_item_fn)(struct cw *w, yaml_node_t *item, void *obj);
 bool cw_seq(struct cw *w, yaml_node_t *seq, const char *what, cw_item_fn fn, void *obj);
 
+/* cw_percent: reads a percentage ("50", "0.0001") at <v> into *dst as
+ * millionths (config_percent_parse), or reports why it cannot. */
+void cw_percent(struct cw *w, yaml_node_t *v, uint32_t *dst);
+
 #endif

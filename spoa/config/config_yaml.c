@@ -8,6 +8,7 @@
 
 #include "config/config_capture.h"
 #include "config/config_tls.h"
+#include "config/config_compare.h"
 #include "config/config_url.h"
 #include "config/config_value.h"
 #include "config/config_walk.h"
@@ -187,23 +188,7 @@ static void fn_url(struct cw *w, yaml_node_t *v, void *obj)
 
 static void fn_percent(struct cw *w, yaml_node_t *v, void *obj)
 {
-    struct config_mirror *m = obj;
-    char q[CW_QUOTE_CAP];
-    const char *what = "a number from 0 to 100";
-    const char *s = cw_scalar(w, v, what);
-    if (!s)
-        return;
-    switch (config_percent_parse(s, &m->percent_millionths)) {
-    case CONFIG_PERCENT_OK:
-        break;
-    case CONFIG_PERCENT_BAD:
-        cw_error(w, v, "must be %s, got %s", what, config_quote(q, sizeof(q), s));
-        break;
-    case CONFIG_PERCENT_PRECISION:
-        cw_error(w, v, "must have at most 4 decimals (precision 0.0001), got %s",
-                 config_quote(q, sizeof(q), s));
-        break;
-    }
+    cw_percent(w, v, &((struct config_mirror *)obj)->percent_millionths);
 }
 
 static void fn_authority(struct cw *w, yaml_node_t *v, void *obj)
@@ -279,6 +264,7 @@ enum {
     MF_HEADERS,
     MF_CAPTURE,
     MF_TLS,
+    MF_COMPARE,
     MF_COUNT
 };
 
@@ -302,6 +288,7 @@ static const struct cw_field mirror_fields[MF_COUNT] = {
     [MF_HEADERS] = {.key = "headers", .kind = CW_FN, .fn = fn_headers},
     [MF_CAPTURE] = {.key = "capture", .kind = CW_FN, .fn = config_capture_walk},
     [MF_TLS] = {.key = "tls", .kind = CW_FN, .fn = config_tls_walk},
+    [MF_COMPARE] = {.key = "compare", .kind = CW_FN, .fn = config_compare_walk},
 };
 
 /* The key node <key> of mapping <map>, or <map> itself when absent. */
@@ -385,6 +372,7 @@ static void item_mirror(struct cw *w, yaml_node_t *n, void *obj)
         cw_path_pop(w, old);
     }
     check_mirror_kind(w, n, m, seen);
+    config_compare_check(w, n, m);
     if (!(seen & (1u << MF_CONNECT_TIMEOUT))) {
         m->connect_timeout_ms = m->timeout_ms < 500 ? m->timeout_ms : 500;
     } else if (m->connect_timeout_ms > m->timeout_ms) {
@@ -403,6 +391,8 @@ static void fn_mirrors(struct cw *w, yaml_node_t *v, void *obj)
         cw_error(w, v, "a route needs at least one mirror");
     else if (r->n_mirrors > CONFIG_MAX_MIRRORS_PER_ROUTE)
         cw_error(w, v, "a route has at most %d mirrors, got %zu", CONFIG_MAX_MIRRORS_PER_ROUTE, r->n_mirrors);
+    else
+        config_compare_check_route(w, v, r);
 }
 
 /* ---- match ---- */

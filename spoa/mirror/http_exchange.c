@@ -12,6 +12,8 @@ static int on_headers_complete(http_parser *p)
         return -1; /* a flood of interim responses: a parser error */
     if (!is_interim(p->status_code)) {
         x->status = (int)p->status_code;
+        if (x->sink && !x->headers)
+            x->sink->headers_done(x->sink_ctx);
         x->headers = true;
         /* Stop on the headers' last byte, so that feed() knows where the body
          * starts; the parser takes that byte again when it resumes. */
@@ -39,8 +41,45 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
+/* The observer's hooks: each forwards to the sink when there is one. */
+static int on_message_begin(http_parser *p)
+{
+    struct http_exchange *x = p->data;
+    if (x->sink)
+        x->sink->begin(x->sink_ctx);
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+    struct http_exchange *x = p->data;
+    if (x->sink)
+        x->sink->field(x->sink_ctx, at, n);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+    struct http_exchange *x = p->data;
+    if (x->sink)
+        x->sink->value(x->sink_ctx, at, n);
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    struct http_exchange *x = p->data;
+    if (x->sink)
+        x->sink->body(x->sink_ctx, at, n);
+    return 0;
+}
+
 static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
 
@@ -61,6 +100,8 @@ void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len
     x->interim = 0;
     x->max_body = max_body;
     x->body = 0;
+    x->sink = NULL;
+    x->sink_ctx = NULL;
     http_parser_init(&x->parser, HTTP_RESPONSE);
     x->parser.data = x;
 }
@@ -120,4 +161,10 @@ enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint
             return HTTP_EXCHANGE_BAD;
     }
     return HTTP_EXCHANGE_MORE;
+}
+
+void http_exchange_observe(struct http_exchange *x, const struct http_exchange_sink *sink, void *ctx)
+{
+    x->sink = sink;
+    x->sink_ctx = ctx;
 }

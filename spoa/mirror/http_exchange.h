@@ -1,15 +1,13 @@
 /* One HTTP/1.1 request/response exchange on a mirror connection, without any
  * I/O: it holds the request bytes (borrowed) and how many were written, and
  * feeds the response bytes read into libhttp-parser until the response is
- * whole. The response itself is discarded; only its status, whether its
- * headers are in, and whether the connection may carry another request are
- * kept. Bodyless responses (to a HEAD, 1xx, 204, 304) end at their headers
- * whatever they announce; 1xx interim responses (not 101) are skipped; a
- * body delimited by the end of the connection ends with the EOF (a feed of 0
- * bytes). More than HTTP_EXCHANGE_MAX_INTERIM interim responses make the
- * response bad, like bytes that are not HTTP. The body is read up to a limit: the bytes after the final
- * response's headers (a chunked body's framing included) may not exceed
- * max_body. */
+ * whole. The response itself is discarded (an optional observer sees its
+ * headers and body go by); only its status, whether its headers are in, and
+ * whether the connection may carry another request are kept. Bodyless responses (to a HEAD, 1xx, 204, 304)
+ * end at their headers whatever they announce; 1xx interim responses (not 101) are skipped; a body delimited
+ * by the end of the connection ends with the EOF (a feed of 0 bytes). More than HTTP_EXCHANGE_MAX_INTERIM
+ * interim responses make the response bad, like bytes that are not HTTP. The body is read up to a limit: the
+ * bytes after the final response's headers (a chunked body's framing included) may not exceed max_body. */
 #ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
 #define SPOA_MIRROR_HTTP_EXCHANGE_H
 
@@ -30,6 +28,17 @@ enum http_exchange_result {
     HTTP_EXCHANGE_TOO_LARGE, /* the body went past max_body bytes (headers are in) */
 };
 
+/* What an observer of the response is told (http_exchange_observe), in the
+ * order the parser meets it. Pieces of one name or value may come in
+ * several calls (the bytes arrive in several feeds). */
+struct http_exchange_sink {
+    void (*begin)(void *ctx);                          /* a response starts (again, after a 1xx) */
+    void (*field)(void *ctx, const char *p, size_t n); /* a piece of a header's name */
+    void (*value)(void *ctx, const char *p, size_t n); /* a piece of a header's value */
+    void (*headers_done)(void *ctx);                   /* the final response's headers are in */
+    void (*body)(void *ctx, const char *p, size_t n);  /* body bytes, chunk framing removed */
+};
+
 /* Read the fields, write them only through the functions below. */
 struct http_exchange {
     const uint8_t *req; /* the request's bytes, borrowed until the whole request is written */
@@ -45,7 +54,9 @@ struct http_exchange {
     int status;       /* the final response's status, once its headers are in */
     unsigned interim; /* interim (1xx) responses skipped so far */
     uint64_t max_body;
-    uint64_t body; /* bytes after the final response's headers parsed so far */
+    uint64_t body;                         /* bytes after the final response's headers parsed so far */
+    const struct http_exchange_sink *sink; /* NULL: nobody observes */
+    void *sink_ctx;
     http_parser parser;
 };
 
@@ -54,6 +65,11 @@ struct http_exchange {
  * most <max_body> bytes of the response after its headers. */
 void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len, bool head,
                          uint64_t max_body);
+
+/* http_exchange_observe: from now on, tells <sink> (borrowed, with <ctx>)
+ * what the response holds; http_exchange_start() ends any observer. The
+ * body is reported as parsed: at most max_body + 1 bytes. */
+void http_exchange_observe(struct http_exchange *x, const struct http_exchange_sink *sink, void *ctx);
 
 /* http_exchange_unsent: the request bytes not written yet (*len of them; 0
  * when the whole request was written). */

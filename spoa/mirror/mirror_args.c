@@ -5,19 +5,13 @@
 
 #include "spop/spop_proto.h"
 
-enum arg_kind { ARG_STR, ARG_BIN, ARG_INT, ARG_ADDR };
-
-struct arg_spec {
-    const char *name;
-    size_t name_len; /* compared first: most names differ in length */
-    enum arg_kind kind;
-    bool required;
-    size_t offset; /* of the field in struct mirror_args */
-};
-
 #define ARG(name, kind, required, field)                                                                     \
     {                                                                                                        \
         name, sizeof(name) - 1, kind, required, offsetof(struct mirror_args, field)                          \
+    }
+#define RARG(name, kind, required, field)                                                                    \
+    {                                                                                                        \
+        name, sizeof(name) - 1, kind, required, offsetof(struct mirror_response_args, field)                 \
     }
 
 /* clang-format off */
@@ -33,8 +27,17 @@ static const struct arg_spec arg_specs[] = {
     ARG("id",        ARG_STR,  false, id),
     ARG("src",       ARG_ADDR, false, src),
 };
+
+static const struct arg_spec response_specs[] = {
+    RARG("id",         ARG_STR,  true,  id),
+    RARG("status",     ARG_INT,  true,  status),
+    RARG("hdrs",       ARG_BIN,  true,  hdrs),
+    RARG("body",       ARG_BIN,  true,  body),
+    RARG("latency_ms", ARG_INT,  false, latency_ms),
+};
 /* clang-format on */
-#define ARG_COUNT (sizeof(arg_specs) / sizeof(arg_specs[0]))
+#define ARG_COUNT      (sizeof(arg_specs) / sizeof(arg_specs[0]))
+#define RESPONSE_COUNT (sizeof(response_specs) / sizeof(response_specs[0]))
 
 static bool kind_accepts(enum arg_kind kind, uint8_t type)
 {
@@ -51,10 +54,9 @@ static bool kind_accepts(enum arg_kind kind, uint8_t type)
     return false;
 }
 
-static enum mirror_args_status store(const struct arg_spec *spec, const struct spop_data *v,
-                                     struct mirror_args *a)
+static enum mirror_args_status store(const struct arg_spec *spec, const struct spop_data *v, void *base)
 {
-    void *field = (uint8_t *)a + spec->offset;
+    void *field = (uint8_t *)base + spec->offset;
     if (v->type == SPOP_DATA_T_NULL)
         return spec->required ? MIRROR_ARGS_MISSING : MIRROR_ARGS_OK;
     if (!kind_accepts(spec->kind, v->type))
@@ -75,11 +77,10 @@ static enum mirror_args_status store(const struct arg_spec *spec, const struct s
     return MIRROR_ARGS_OK;
 }
 
-enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
-                                            const char **bad_arg)
+enum mirror_args_status mirror_args_walk(const struct spop_message *m, const struct arg_spec *specs,
+                                         size_t n_specs, void *base, const char **bad_arg)
 {
-    bool seen[ARG_COUNT] = {false};
-    *a = (struct mirror_args){.src.type = SPOP_DATA_T_NULL};
+    bool seen[ARG_SPECS_MAX] = {false};
     size_t off = 0;
     while (off < m->args_len) {
         struct spop_kv kv;
@@ -87,24 +88,51 @@ enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct
         if (n <= 0)
             break; /* spop_message_next() validated the arguments already */
         off += (size_t)n;
-        for (size_t i = 0; i < ARG_COUNT; i++) {
-            if (kv.name.len != arg_specs[i].name_len ||
-                memcmp(kv.name.ptr, arg_specs[i].name, kv.name.len) != 0)
+        for (size_t i = 0; i < n_specs; i++) {
+            if (kv.name.len != specs[i].name_len || memcmp(kv.name.ptr, specs[i].name, kv.name.len) != 0)
                 continue;
-            enum mirror_args_status st = store(&arg_specs[i], &kv.value, a);
+            enum mirror_args_status st = store(&specs[i], &kv.value, base);
             if (st != MIRROR_ARGS_OK) {
-                *bad_arg = arg_specs[i].name;
+                *bad_arg = specs[i].name;
                 return st;
             }
             seen[i] = kv.value.type != SPOP_DATA_T_NULL;
             break;
         }
     }
-    for (size_t i = 0; i < ARG_COUNT; i++) {
-        if (arg_specs[i].required && !seen[i]) {
-            *bad_arg = arg_specs[i].name;
+    for (size_t i = 0; i < n_specs; i++) {
+        if (specs[i].required && !seen[i]) {
+            *bad_arg = specs[i].name;
             return MIRROR_ARGS_MISSING;
         }
+    }
+    return MIRROR_ARGS_OK;
+}
+
+enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
+                                            const char **bad_arg)
+{
+    *a = (struct mirror_args){.src.type = SPOP_DATA_T_NULL};
+    enum mirror_args_status st = mirror_args_walk(m, arg_specs, ARG_COUNT, a, bad_arg);
+    if (st != MIRROR_ARGS_OK)
+        return st;
+    if (hdrs_bin_count(a->hdrs) < 0) {
+        *bad_arg = "hdrs";
+        return MIRROR_ARGS_BAD_HEADERS;
+    }
+    return MIRROR_ARGS_OK;
+}
+
+enum mirror_args_status mirror_response_args_extract(const struct spop_message *m,
+                                                     struct mirror_response_args *a, const char **bad_arg)
+{
+    *a = (struct mirror_response_args){0};
+    enum mirror_args_status st = mirror_args_walk(m, response_specs, RESPONSE_COUNT, a, bad_arg);
+    if (st != MIRROR_ARGS_OK)
+        return st;
+    if (a->status < 100 || a->status > 999) {
+        *bad_arg = "status";
+        return MIRROR_ARGS_WRONG_TYPE;
     }
     if (hdrs_bin_count(a->hdrs) < 0) {
         *bad_arg = "hdrs";

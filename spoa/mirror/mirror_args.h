@@ -4,6 +4,7 @@
 #define SPOA_MIRROR_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "spop/spop_data.h"
@@ -25,6 +26,19 @@ struct mirror_args {
     struct spop_data src;     /* optional `src`: IPV4/IPV6/STRING; NULL-typed when absent */
 };
 
+/* Name of the SPOE message that carries the primary's answer to a request
+ * the agent chose to compare (sent on the response event). */
+#define MIRROR_RESPONSE_MESSAGE_NAME "mirror-response"
+
+/* The arguments of the `mirror-response` message. */
+struct mirror_response_args {
+    struct spop_bytes id;   /* `id` (unique-id): STRING, the request's */
+    uint64_t status;        /* `status`: integer 100..999 */
+    struct spop_bytes hdrs; /* `hdrs` (res.hdrs_bin): BINARY */
+    struct spop_bytes body; /* `body` (res.body): BINARY */
+    uint64_t latency_ms;    /* optional `latency_ms` (res.timer.hdr, HAProxy 3.x); 0 when absent */
+};
+
 /* Why a message could not be used. */
 enum mirror_args_status {
     MIRROR_ARGS_OK = 0,
@@ -38,6 +52,30 @@ enum mirror_args_status {
  * *bad_arg set to the static name of the offending argument. */
 enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
                                             const char **bad_arg);
+
+/* mirror_response_args_extract: reads the arguments of a `mirror-response`
+ * message <m> into *a, as mirror_args_extract does (a status outside
+ * 100..999 is WRONG_TYPE). Outputs point into the frame. */
+enum mirror_args_status mirror_response_args_extract(const struct spop_message *m,
+                                                     struct mirror_response_args *a, const char **bad_arg);
+
+/* One argument of a message's contract: its name, the SPOP types it
+ * accepts, whether it is required and where it is stored. */
+enum arg_kind { ARG_STR, ARG_BIN, ARG_INT, ARG_ADDR };
+struct arg_spec {
+    const char *name;
+    size_t name_len; /* compared first: most names differ in length */
+    enum arg_kind kind;
+    bool required;
+    size_t offset; /* of the field in the output struct */
+};
+#define ARG_SPECS_MAX 16
+
+/* mirror_args_walk: stores the arguments of <m> named by <specs> (<n_specs>
+ * at most ARG_SPECS_MAX) into the struct at <base>; unknown arguments are
+ * ignored. Returns MIRROR_ARGS_OK, MISSING or WRONG_TYPE (*bad_arg set). */
+enum mirror_args_status mirror_args_walk(const struct spop_message *m, const struct arg_spec *specs,
+                                         size_t n_specs, void *base, const char **bad_arg);
 
 /* mirror_args_status_str: a static snake_case name for <s> ("missing_arg", ...). */
 const char *mirror_args_status_str(enum mirror_args_status s);

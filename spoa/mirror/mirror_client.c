@@ -21,6 +21,7 @@ struct mreq {
     bool retried;
     bool counted_sent; /* already counted in ctr->sent (a retry is not counted again) */
     uint64_t queued_ns;
+    struct mirror_observer obs; /* zero: none */
 };
 
 /* A connection carries at most one request at a time: CONNECTING (with its
@@ -41,6 +42,10 @@ struct mirror_conn {
     socklen_t peer_len;
     uint64_t addr_gen;      /* the target's generation when <peer> was last known in its set */
     struct http_exchange x; /* of the current or last request */
+    /* DRAINING: the observer of the delivered request, told when the body ends. */
+    struct mirror_observer obs;
+    int obs_status;
+    uint64_t obs_latency_ns;
     /* The transport's conn_size bytes. */
     alignas(max_align_t) unsigned char data[];
 };
@@ -72,6 +77,17 @@ static void req_free(struct mreq *r)
     free(r);
 }
 
+/* Tells the observer of the request delivered on <m> that its body ended. */
+static void observer_end(struct mirror_conn *m, bool body_whole)
+{
+    if (!m->obs.end)
+        return;
+    struct mirror_observer obs = m->obs;
+    memset(&m->obs, 0, sizeof(m->obs));
+    http_exchange_observe(&m->x, NULL, NULL);
+    obs.end(obs.ctx, m->obs_status, m->obs_latency_ns, MIRROR_DROP_NONE, body_whole);
+}
+
 static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
 {
     if (why >= MIRROR_DROP_ENTRIES)
@@ -79,6 +95,8 @@ static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
     counter_inc(&c->ctr->dropped[why]);
     if (c->set.on_done)
         c->set.on_done(c->set.on_done_ctx, 0, now_ns(c) - r->queued_ns, why);
+    if (r->obs.end)
+        r->obs.end(r->obs.ctx, 0, now_ns(c) - r->queued_ns, why, false);
     req_free(r);
 }
 
@@ -132,6 +150,7 @@ static void conn_close(struct mirror_client *c, struct mirror_conn *m, enum mirr
         drop(c, m->req, why);
         m->req = NULL;
     }
+    observer_end(m, false);
     c->tr->close(c->tr_ctx, m);
     list_remove(&m->node);
     c->nconns--;
@@ -179,6 +198,8 @@ static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct m
     m->req = r;
     m->start_ns = now_ns(c);
     http_exchange_start(&m->x, r->data, r->len, r->head, c->set.max_response_bytes);
+    if (r->obs.sink)
+        http_exchange_observe(&m->x, r->obs.sink, r->obs.ctx);
     m->state = MC_SENDING;
     if (m->reused)
         counter_inc(&c->ctr->reused);
@@ -286,6 +307,9 @@ static void conn_deliver(struct mirror_client *c, struct mirror_conn *m)
     counter_add(&c->ctr->inflight, (uint64_t)-1);
     if (c->set.on_done)
         c->set.on_done(c->set.on_done_ctx, m->x.status, elapsed, MIRROR_DROP_NONE);
+    m->obs = m->req->obs;
+    m->obs_status = m->x.status;
+    m->obs_latency_ns = elapsed;
     req_free(m->req);
     m->req = NULL;
     m->x.req = NULL; /* written whole: the exchange no longer needs it */
@@ -356,6 +380,7 @@ static struct mirror_conn *idle_conn(struct mirror_client *c)
  * close it (not kept alive, its address gone from the set, or too old). */
 static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
+    observer_end(m, true);
     if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);
         return;
@@ -626,8 +651,16 @@ unsigned mirror_method_flags(const uint8_t *method, size_t len)
 
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, unsigned flags)
 {
+    return mirror_client_submit_observed(c, req, len, flags, NULL);
+}
+
+enum mirror_drop mirror_client_submit_observed(struct mirror_client *c, uint8_t *req, size_t len,
+                                               unsigned flags, const struct mirror_observer *obs)
+{
     uint64_t now = now_ns(c);
     struct mreq *r = xcalloc(1, sizeof(*r));
+    if (obs)
+        r->obs = *obs;
     r->data = req;
     r->len = len;
     r->head = (flags & MIRROR_REQ_HEAD) != 0;

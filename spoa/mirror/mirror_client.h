@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "core/log.h"
+#include "mirror/http_exchange.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
 
@@ -172,6 +173,29 @@ unsigned mirror_method_flags(const uint8_t *method, size_t len);
  * dropped and the reason returned. Never calls back into the caller, except
  * through the settings' on_done hook. */
 enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, size_t len, unsigned flags);
+
+/* What a caller who wants a request's response (a comparison) hands to
+ * mirror_client_submit_observed(). */
+struct mirror_observer {
+    /* Optional: told the response's headers and body as they are parsed
+     * (at most max_response_bytes + 1 body bytes; again from begin() when
+     * the request is sent a second time). */
+    const struct http_exchange_sink *sink;
+    void *ctx; /* for sink and end */
+    /* Called exactly once, when the request is over for good: dropped
+     * (status 0, <why> the reason, <latency_ns> since submit), or answered
+     * (its status and latency as on_done, why MIRROR_DROP_NONE) once its body
+     * ended: <body_whole> false when the body was cut (too large, timeout,
+     * error, shutdown). It may free <ctx>; it must not call mirror_client
+     * functions. */
+    void (*end)(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why, bool body_whole);
+};
+
+/* mirror_client_submit_observed: mirror_client_submit() with an observer
+ * (copied; NULL: none) whose end hook runs once whatever happens, even
+ * inside this call when the request is refused at once. */
+enum mirror_drop mirror_client_submit_observed(struct mirror_client *c, uint8_t *req, size_t len,
+                                               unsigned flags, const struct mirror_observer *obs);
 
 /* mirror_client_busy: true while requests are queued or in flight, or a
  * response body is still being read after its headers (bounded by

@@ -8,6 +8,7 @@
 #include "mirror/capture_shape.h"
 #include "capture/capture_writer.h"
 #include "mirror/mirror_client_ev.h"
+#include "mirror/mirror_compare.h"
 #include "mirror/notify_log.h"
 #include "mirror/request_shape.h"
 #include "mirror/route_policy.h"
@@ -106,6 +107,12 @@ bool mirror_engine_busy(const struct mirror_engine *e)
     return false;
 }
 
+/* The engine's random draws, for mirror_compare_choose. */
+static uint64_t draw(void *ctx)
+{
+    return rng_next(&((struct mirror_engine *)ctx)->rng);
+}
+
 /* Samples each mirror of route <r>; returns the bitmask of mirrors that take a copy. */
 static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct mirror_args *a)
 {
@@ -149,6 +156,11 @@ bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, 
     memset(d, 0, sizeof(*d));
     counter_inc(&e->ctr->notifies);
     if (!spop_notify_find_message(n, MIRROR_MESSAGE_NAME, &msg)) {
+        if (spop_notify_find_message(n, MIRROR_RESPONSE_MESSAGE_NAME, &msg)) {
+            counter_inc(&e->ctr->responses);
+            d->response = true; /* handled after the ACK */
+            return false;
+        }
         counter_inc(&e->ctr->no_message);
         return false;
     }
@@ -172,10 +184,30 @@ bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, 
     struct route_counters *rc = &e->rt->route_ctr[r][e->worker];
     counter_inc(&rc->requests);
     d->targets = sample_mirrors(e, (size_t)r, &d->args);
+    d->compared = mirror_compare_choose(e->rt, e->worker, (size_t)r, d->targets, &d->args, draw, e);
     d->mirrored = d->targets != 0;
     if (d->mirrored)
         counter_inc(&rc->mirrored);
     return d->mirrored;
+}
+
+bool mirror_engine_compared(const struct mirror_decision *d)
+{
+    return d->compared != 0;
+}
+
+/* The primary's answer, after the ACK: into the match table. */
+static void submit_response(struct mirror_engine *e, const struct spop_notify *n)
+{
+    struct spop_message msg;
+    struct mirror_response_args ra;
+    const char *bad = NULL;
+    if (!spop_notify_find_message(n, MIRROR_RESPONSE_MESSAGE_NAME, &msg) ||
+        mirror_response_args_extract(&msg, &ra, &bad) != MIRROR_ARGS_OK) {
+        counter_inc(&e->ctr->response_bad_args);
+        return;
+    }
+    mirror_compare_primary(e->rt, e->worker, &ra);
 }
 
 static enum mirror_skip skip_of(enum shape_status st)
@@ -221,7 +253,9 @@ static void submit_capture(struct mirror_engine *e, size_t r, size_t i, const st
 void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
                           const struct mirror_decision *d)
 {
-    (void)n;
+    mirror_compare_sweep(e->rt, e->worker);
+    if (d->response)
+        submit_response(e, n);
     if (!d->targets)
         return;
     unsigned flags = mirror_method_flags(d->args.method.ptr, d->args.method.len);
@@ -236,11 +270,17 @@ void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
         uint8_t *req;
         size_t len;
         enum shape_status st = shape_request(m->cfg, &d->args, e->max_request, &req, &len);
+        bool compared = (d->compared >> i) & 1u;
         if (st != SHAPE_OK) {
             counter_inc(&mirror_ctr(e, d->route, i)->skipped[skip_of(st)]);
+            if (compared)
+                mirror_compare_skipped(e->rt, e->worker, d->route, i, d->compared, &d->args);
             continue;
         }
-        mirror_client_submit(e->clients[d->route][i], req, len, flags);
+        struct mirror_observer obs;
+        if (compared)
+            mirror_compare_observer(e->rt, e->worker, d->route, i, d->compared, &d->args, &obs);
+        mirror_client_submit_observed(e->clients[d->route][i], req, len, flags, compared ? &obs : NULL);
     }
 }
 

@@ -25,6 +25,8 @@ struct mirror_decision {
     struct mirror_args args; /* points into the NOTIFY */
     uint32_t route;          /* engine-defined: the chosen route */
     uint64_t targets;        /* engine-defined: bit i = mirror i of the route sampled */
+    uint64_t compared;       /* of targets, the mirrors whose answers are compared */
+    bool response;           /* a `mirror-response` NOTIFY: the primary's answer */
 };
 
 /* mirror_engine_new: the engine of worker <worker> on <loop> (the worker's)
@@ -41,6 +43,10 @@ struct mirror_runtime *mirror_engine_runtime(const struct mirror_engine *e);
  * and logging as it goes. Quick and free of I/O: it runs before the ACK.
  * Returns d->mirrored, the value of the ACK's variable; *d points into <n>. */
 bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, struct mirror_decision *d);
+
+/* mirror_engine_compared: true when the NOTIFY decided into *d is compared
+ * (the ACK sets the compare variable). */
+bool mirror_engine_compared(const struct mirror_decision *d);
 
 /* mirror_engine_submit: queues the copies *d decided for <n> (after its ACK
  * left); shapes and copies what it keeps, so <n> may go once it returns. */

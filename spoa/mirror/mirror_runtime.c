@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "capture/capture_hub.h"
+#include "compare/compare_noise.h"
+#include "compare/compare_rules.h"
+#include "compare/compare_table.h"
 #include "mirror/resolver.h"
 #include "mirror/tls_client.h"
 #include "core/xalloc.h"
@@ -37,8 +40,17 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
     rt->route_ctr = xcalloc(nr ? nr : 1, sizeof(*rt->route_ctr));
     rt->engine_ctr = reg->engine;
     size_t total = 0;
-    for (size_t r = 0; r < nr; r++)
+    uint32_t pending = 0;
+    for (size_t r = 0; r < nr; r++) {
         total += c->routes[r].n_mirrors;
+        for (size_t i = 0; i < c->routes[r].n_mirrors; i++) {
+            const struct config_compare *cmp = c->routes[r].mirrors[i].compare;
+            if (cmp && cmp->max_pending > pending)
+                pending = cmp->max_pending;
+        }
+    }
+    if (pending)
+        rt->compare = compare_table_new(pending, free);
     rt->addrs = xcalloc(total ? total : 1, sizeof(*rt->addrs));
     for (size_t r = 0; r < nr; r++) {
         const struct config_route *route = &c->routes[r];
@@ -52,6 +64,13 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
                 stats_registry_mirror_entry(reg, route->name, m->cfg->url, url_occurrence(route, i));
             m->ctr = entry->per_worker;
             snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
+            if (m->cfg->compare) {
+                m->rules = compare_rules_new(m->cfg->compare);
+                rate_limit_init(&m->diff_rate,
+                                m->cfg->compare->diff_log ? m->cfg->compare->diff_log->max_rps : 0);
+                if (m->cfg->compare->noise_index >= 0)
+                    m->noise = compare_noise_new();
+            }
             if (m->cfg->capture)
                 continue;
             if (m->cfg->tls)
@@ -61,6 +80,11 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             m->addr.failures = &entry->resolve_failures;
             target_addr_resolve_numeric(&m->addr); /* an IP literal needs no resolver */
             rt->addrs[rt->n_addrs++] = &m->addr;
+        }
+        for (size_t i = 0; i < route->n_mirrors; i++) {
+            const struct config_compare *cmp = route->mirrors[i].compare;
+            if (cmp && cmp->noise_index >= 0 && (size_t)cmp->noise_index < route->n_mirrors)
+                rt->routes[r][cmp->noise_index].is_noise = true;
         }
     }
     return rt;
@@ -103,6 +127,21 @@ static void start_capture(struct mirror_runtime *rt, const struct logger *log)
     for (size_t r = 0; r < rt->cfg.n_routes; r++) {
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
+            const struct config_capture *dl = m->cfg->compare ? m->cfg->compare->diff_log : NULL;
+            if (dl && !m->diff_log) {
+                struct capture_writer_settings set = {
+                    .dir = dl->dir,
+                    .rotate_bytes = dl->rotate_bytes,
+                    .rotate_ms = dl->rotate_ms,
+                    .max_total_bytes = dl->max_total_bytes,
+                    .max_files = dl->max_files,
+                    .max_queue = dl->max_queue,
+                };
+                m->diff_log = capture_hub_acquire(rt->hub, &set, log);
+                if (!m->diff_log)
+                    log_event(log, LOG_LVL_ERROR, "diff_log_start_failed", "mirror=%s dir=\"%s\"", m->name,
+                              dl->dir);
+            }
             const struct config_capture *cap = m->cfg->capture;
             if (!cap || m->capture)
                 continue;
@@ -149,6 +188,10 @@ void mirror_runtime_free(struct mirror_runtime *rt)
     for (size_t r = 0; r < rt->cfg.n_routes; r++) {
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
+            compare_rules_free(m->rules);
+            compare_noise_free(m->noise);
+            if (m->diff_log)
+                capture_hub_release(rt->hub, m->diff_log);
             if (m->cfg->capture)
                 capture_hub_release(rt->hub, m->capture);
             else
@@ -157,6 +200,7 @@ void mirror_runtime_free(struct mirror_runtime *rt)
         }
         free(rt->routes[r]);
     }
+    compare_table_free(rt->compare);
     free(rt->routes);
     free(rt->route_ctr);
     free(rt->addrs);

@@ -22,6 +22,9 @@ struct resolver;
 struct capture_hub;
 struct capture_writer;
 struct tls_client;
+struct compare_noise;
+struct compare_rules;
+struct compare_table;
 
 struct runtime_mirror {
     const struct config_mirror *cfg;
@@ -31,6 +34,12 @@ struct runtime_mirror {
     struct rate_limit rate;
     struct mirror_counters *ctr; /* [nworkers], owned by the stats registry */
     char name[96];               /* "<route>/<index>" for logs */
+    /* Compared mirrors (cfg->compare set): */
+    struct compare_rules *rules;     /* owned */
+    struct capture_writer *diff_log; /* the diff log directory's writer (a reference), once started */
+    struct rate_limit diff_rate;     /* the diff log's max_records_per_second */
+    struct compare_noise *noise;     /* a candidate with a noise_mirror: what was learned (owned) */
+    bool is_noise;                   /* the noise_mirror of another mirror of the route */
 };
 
 struct mirror_runtime {
@@ -44,6 +53,9 @@ struct mirror_runtime {
     struct resolver *resolver;
     atomic_int refs;         /* workers whose engines still use it */
     struct capture_hub *hub; /* borrowed: the capture writers, shared across reloads */
+    /* Where the two sides of compared requests meet (NULL when no mirror
+     * compares); its capacity is the largest max_pending. */
+    struct compare_table *compare;
 };
 
 /* mirror_runtime_new: takes the configuration out of *cfg (which is left
@@ -67,8 +79,8 @@ size_t mirror_runtime_inherit_addrs(struct mirror_runtime *rt, struct mirror_run
 size_t mirror_runtime_unresolved(struct mirror_runtime *rt);
 
 /* mirror_runtime_start_resolver: starts the runtime's threads. First the
- * capture writers: each capture mirror takes a reference to the
- * process-wide writer of its directory (capture_hub_acquire: a directory
+ * capture writers: each capture mirror, and each compared mirror with a
+ * diff log, takes a reference to the process-wide writer of its directory (capture_hub_acquire: a directory
  * kept across a reload keeps its writer; one that is dropped is drained when
  * the old runtime is freed). Then it starts resolving the mirror hosts on
  * the resolver thread, now (those without an address first) and every

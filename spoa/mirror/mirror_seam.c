@@ -12,9 +12,16 @@ static void seam_submit(void *ctx, const struct spop_notify *n, void *slot)
     mirror_engine_submit(*engine, n, slot);
 }
 
+static bool seam_extra(void *ctx, const void *slot)
+{
+    (void)ctx;
+    return mirror_engine_compared(slot);
+}
+
 static const struct spop_notify_ops seam_ops = {
     .decide = seam_decide,
     .submit = seam_submit,
+    .extra = seam_extra,
 };
 
 struct spop_notify_handler mirror_seam_handler(struct mirror_engine **engine)
@@ -24,5 +31,6 @@ struct spop_notify_handler mirror_seam_handler(struct mirror_engine **engine)
         .ctx = engine,
         .slot_size = sizeof(struct mirror_decision),
         .ack_var = MIRROR_ACK_VAR,
+        .extra_var = MIRROR_COMPARE_VAR,
     };
 }

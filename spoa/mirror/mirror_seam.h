@@ -15,6 +15,11 @@
  * HAProxy configurations rely on (haproxy-conf/). */
 #define MIRROR_ACK_VAR "mirrored"
 
+/* Set (true) by the ACK of a request chosen for comparison only,
+ * txn.<var-prefix>.compare: the HAProxy configuration sends the
+ * `mirror-response` message on the response event when it is set. */
+#define MIRROR_COMPARE_VAR "compare"
+
 /* mirror_seam_handler: the notify handler that hands each NOTIFY to the
  * engine *<engine> at the time of the call, so that the owner of <engine> (a
  * worker) switches every session to a new engine between two NOTIFY batches

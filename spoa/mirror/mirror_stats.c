@@ -54,3 +54,31 @@ unsigned status_class_slot(int status)
 {
     return (status >= 100 && status < 600) ? (unsigned)(status / 100) : 0;
 }
+
+const char *compare_unmatched_str(enum compare_unmatched u)
+{
+    switch (u) {
+#define COMPARE_UNMATCHED_CASE(name, text)                                                                   \
+    case COMPARE_UNMATCHED_##name:                                                                           \
+        return text;
+        COMPARE_UNMATCHED_REASONS(COMPARE_UNMATCHED_CASE)
+#undef COMPARE_UNMATCHED_CASE
+    case COMPARE_UNMATCHED_ENTRIES:
+        break;
+    }
+    return "unknown";
+}
+
+const char *diff_log_drop_str(enum diff_log_drop d)
+{
+    switch (d) {
+#define DIFF_LOG_DROP_CASE(name, text)                                                                       \
+    case DIFF_LOG_DROP_##name:                                                                               \
+        return text;
+        DIFF_LOG_DROP_REASONS(DIFF_LOG_DROP_CASE)
+#undef DIFF_LOG_DROP_CASE
+    case DIFF_LOG_DROP_ENTRIES:
+        break;
+    }
+    return "unknown";
+}

@@ -60,6 +60,39 @@ enum mirror_cut {
         MIRROR_CUT_ENTRIES
 };
 
+/* Why a request chosen for comparison got no verdict. */
+/* clang-format off */
+#define COMPARE_UNMATCHED_REASONS(X) \
+    X(NO_ID,           "no_id")           /* HAProxy sent no unique-id for it */                   \
+    X(TABLE_FULL,      "table_full")      /* max_pending requests were already waiting */          \
+    X(PRIMARY_MISSING, "primary_missing") /* the primary's answer did not come within match_timeout_ms */ \
+    X(SHADOW_MISSING,  "shadow_missing")  /* the mirror's answer did not end within match_timeout_ms */  \
+    X(SHADOW_LATE,     "shadow_late")     /* the mirror's answer ended after its request expired */
+/* clang-format on */
+
+enum compare_unmatched {
+#define COMPARE_UNMATCHED_ENUM(name, text) COMPARE_UNMATCHED_##name,
+    COMPARE_UNMATCHED_REASONS(COMPARE_UNMATCHED_ENUM)
+#undef COMPARE_UNMATCHED_ENUM
+        COMPARE_UNMATCHED_ENTRIES
+};
+
+/* What happened to diff-log records. */
+/* clang-format off */
+#define DIFF_LOG_DROP_REASONS(X) \
+    X(RATE_LIMITED, "rate_limited") /* over the diff log's max_records_per_second */ \
+    X(QUEUE_FULL,   "queue_full")   /* the writer's queue was full */                 \
+    X(SHUTDOWN,     "shutdown")     /* the writer was stopping, or never started */
+/* clang-format on */
+
+enum diff_log_drop {
+#define DIFF_LOG_DROP_ENUM(name, text) DIFF_LOG_DROP_##name,
+    DIFF_LOG_DROP_REASONS(DIFF_LOG_DROP_ENUM)
+#undef DIFF_LOG_DROP_ENUM
+        DIFF_LOG_DROP_ENTRIES
+};
+
+#include "compare/compare_verdict.h"
 #include "core/histogram.h"
 
 /* Upper bounds (seconds) of the mirror latency buckets; +Inf is implied. */
@@ -79,13 +112,21 @@ struct mirror_counters {
     counter_t expired;      /* connections closed at max_connection_age_ms instead of being reused */
     counter_t address_gone; /* closed instead of being reused: their address left the resolved set */
     counter_t connect_failures;
-    counter_t reused;                 /* requests sent on a kept-alive connection */
-    counter_t retries_refused;        /* written whole on a stale connection, not idempotent: not resent */
-    counter_t tls_handshakes;         /* TLS handshakes completed (https mirrors) */
-    counter_t tls_resumed;            /* of those, resuming an earlier session */
-    counter_t inflight;               /* gauge */
-    counter_t queued;                 /* gauge */
+    counter_t reused;          /* requests sent on a kept-alive connection */
+    counter_t retries_refused; /* written whole on a stale connection, not idempotent: not resent */
+    counter_t tls_handshakes;  /* TLS handshakes completed (https mirrors) */
+    counter_t tls_resumed;     /* of those, resuming an earlier session */
+    counter_t inflight;        /* gauge */
+    counter_t queued;          /* gauge */
+    counter_t compared[COMPARE_RESULT_COUNT];       /* verdicts, unmatched included */
+    counter_t unmatched[COMPARE_UNMATCHED_ENTRIES]; /* of compared[unmatched], why */
+    counter_t compare_noise;                        /* differences left out as learned noise */
+    counter_t diff_records;                         /* diff-log records queued for writing */
+    counter_t diff_dropped[DIFF_LOG_DROP_ENTRIES];
     struct latency_histogram latency; /* request's start on its connection -> response headers */
+    /* Shadow minus primary latency of compared requests: buckets over the
+     * absolute difference, one histogram per sign. */
+    struct latency_histogram compare_slower, compare_faster;
 };
 
 /* Per route: what happened before any mirror was involved. */
@@ -101,6 +142,9 @@ struct engine_counters {
     counter_t bad_args[4]; /* by enum mirror_args_status */
     counter_t no_route;
     counter_t unknown_route; /* `route` argument naming no configured route */
+    counter_t responses;     /* NOTIFYs with a `mirror-response` message */
+    counter_t response_bad_args;
+    counter_t response_unknown; /* for no request waiting in the match table (expired, or not compared) */
 };
 
 /* mirror_drop_str / mirror_skip_str / mirror_cut_str: the snake_case
@@ -108,6 +152,10 @@ struct engine_counters {
 const char *mirror_drop_str(enum mirror_drop d);
 const char *mirror_skip_str(enum mirror_skip s);
 const char *mirror_cut_str(enum mirror_cut c);
+
+/* compare_unmatched_str / diff_log_drop_str: the snake_case names above. */
+const char *compare_unmatched_str(enum compare_unmatched u);
+const char *diff_log_drop_str(enum diff_log_drop d);
 
 /* latency_observe: counts one mirror latency of <ns> nanoseconds. Owner thread only. */
 void latency_observe(struct latency_histogram *h, uint64_t ns);

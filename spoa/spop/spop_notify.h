@@ -53,6 +53,11 @@ struct spop_notify_ops {
      * handed to the socket, with the slot decide() filled. <n> and <slot> are
      * valid until it returns: it copies what it keeps. */
     void (*submit)(void *ctx, const struct spop_notify *n, void *slot);
+    /* extra: optional; called after decide() with the same slot, when the
+     * handler names an extra_var. True adds a second action to the ACK,
+     * setting txn.<var-prefix>.<extra_var> to true; false adds nothing (the
+     * variable stays unset, which HAProxy's `-m bool` reads as false). */
+    bool (*extra)(void *ctx, const void *slot);
 };
 
 /* The consumer of a session's NOTIFYs. The session allocates its slots once,
@@ -66,6 +71,9 @@ struct spop_notify_handler {
      * contract, not of the protocol). A static string of 1 to
      * SPOP_ACK_VAR_MAX bytes. */
     const char *ack_var;
+    /* Optional: the variable ops->extra may set (NULL: none); a static
+     * string of 1 to SPOP_ACK_VAR_MAX bytes. */
+    const char *extra_var;
 };
 
 #endif

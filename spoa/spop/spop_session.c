@@ -19,7 +19,9 @@ void spop_session_init(struct spop_session *s, uint32_t max_frame, struct spop_n
                        struct agent_stats *stats)
 {
     size_t var_len = handler.ack_var ? strlen(handler.ack_var) : 0;
-    if (var_len == 0 || var_len > SPOP_ACK_VAR_MAX) {
+    size_t extra_len = handler.extra_var ? strlen(handler.extra_var) : 0;
+    if (var_len == 0 || var_len > SPOP_ACK_VAR_MAX || (handler.extra_var && extra_len == 0) ||
+        extra_len > SPOP_ACK_VAR_MAX) {
         fprintf(stderr, "spop_session_init: the ACK variable name must have 1 to %d bytes\n",
                 SPOP_ACK_VAR_MAX);
         abort();
@@ -32,6 +34,7 @@ void spop_session_init(struct spop_session *s, uint32_t max_frame, struct spop_n
     s->peer_status = -1;
     s->handler = handler;
     s->ack_var = (struct spop_bytes){(const uint8_t *)handler.ack_var, var_len};
+    s->extra_var = (struct spop_bytes){(const uint8_t *)handler.extra_var, extra_len};
     s->slot_stride =
         (handler.slot_size + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t);
     s->stats = stats;
@@ -195,13 +198,20 @@ static bool on_notify(struct spop_session *s, const struct spop_frame *f, struct
     }
     void *slot = s->slots ? s->slots + s->npending * s->slot_stride : NULL;
     bool value = s->handler.ops->decide(s->handler.ctx, p, slot);
-    struct spop_action set_var = {
+    struct spop_action set_var[2] = {{
         .type = SPOP_ACT_T_SET_VAR,
         .scope = SPOP_SCOPE_TXN,
         .name = s->ack_var,
         .value = {.type = SPOP_DATA_T_BOOL, .u.boolean = value},
-    };
-    ssize_t n = spop_encode_ack(room, REPLY_ROOM, f->stream_id, f->frame_id, &set_var, 1);
+    }};
+    size_t n_actions = 1;
+    if (s->extra_var.len && s->handler.ops->extra && s->handler.ops->extra(s->handler.ctx, slot)) {
+        set_var[1] = set_var[0];
+        set_var[1].name = s->extra_var;
+        set_var[1].value.u.boolean = true;
+        n_actions = 2;
+    }
+    ssize_t n = spop_encode_ack(room, REPLY_ROOM, f->stream_id, f->frame_id, set_var, n_actions);
     buf_commit(out, (size_t)n);
     counter_inc(&s->stats->ack);
     s->npending++;

@@ -36,8 +36,9 @@ struct spop_session {
     const char *error_detail;
     int peer_status; /* status of a HAPROXY-DISCONNECT received, -1 if none */
     struct spop_notify_handler handler;
-    struct spop_bytes ack_var; /* handler.ack_var */
-    size_t slot_stride;        /* handler.slot_size, rounded up to keep each slot aligned */
+    struct spop_bytes ack_var;   /* handler.ack_var */
+    struct spop_bytes extra_var; /* handler.extra_var; empty when none */
+    size_t slot_stride;          /* handler.slot_size, rounded up to keep each slot aligned */
     /* SPOP_SESSION_BATCH handler slots, the one of pending[i] at i *
      * slot_stride; allocated when the handshake completes, NULL before. */
     unsigned char *slots;
@@ -51,7 +52,7 @@ struct spop_session {
  * <handler> (whose ctx must outlive the session). <stats> is borrowed and may
  * be shared by the sessions of one thread. Allocates nothing; the handler's
  * slots are allocated once, when the handshake completes, and freed by
- * spop_session_deinit(). Aborts when handler.ack_var breaks its contract. */
+ * spop_session_deinit(). Aborts when handler.ack_var or extra_var breaks its contract. */
 void spop_session_init(struct spop_session *s, uint32_t max_frame, struct spop_notify_handler handler,
                        struct agent_stats *stats);
 

@@ -17,9 +17,10 @@ RANK = {
     "core": 0,
     "spop": 1, "config": 1, "http": 1,
     "capture": 2,
-    "mirror": 3,
-    "replay": 4, "admin": 4,
-    "app": 5,
+    "compare": 3,
+    "mirror": 4,
+    "replay": 5, "admin": 5,
+    "app": 6,
 }
 
 # Files that may use libev (<ev.h>): the I/O layer only.

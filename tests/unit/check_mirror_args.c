@@ -478,6 +478,70 @@ START_TEST(test_status_str)
 }
 END_TEST
 
+/* ---- the `mirror-response` message ---- */
+
+START_TEST(test_response_args)
+{
+    struct arg args[] = {
+        {"id", STR("uid-1")},
+        {"status", {.type = SPOP_DATA_T_INT32, .u.i64 = 201}},
+        {"hdrs", BIN(good_hdrs, sizeof(good_hdrs))},
+        {"body", BIN((const uint8_t *)"{}", 2)},
+        {"latency_ms", {.type = SPOP_DATA_T_UINT32, .u.u64 = 12}},
+        {"extra", STR("ignored")},
+    };
+    struct built b;
+    build(&b, args, 6);
+    struct mirror_response_args a;
+    const char *bad = NULL;
+    ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_OK);
+    assert_bytes(a.id, "uid-1");
+    ck_assert_uint_eq(a.status, 201);
+    ck_assert_uint_eq(a.hdrs.len, sizeof(good_hdrs));
+    assert_bytes(a.body, "{}");
+    ck_assert_uint_eq(a.latency_ms, 12);
+    unbuild(&b);
+    /* latency_ms is optional. */
+    build(&b, args, 4);
+    ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_OK);
+    ck_assert_uint_eq(a.latency_ms, 0);
+    unbuild(&b);
+    /* Each required one missing or NULL; a status out of range; bad headers. */
+    for (size_t i = 0; i < 4; i++) {
+        struct arg broken[4];
+        memcpy(broken, args, sizeof(broken));
+        broken[i].name = NULL;
+        build(&b, broken, 4);
+        ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_MISSING);
+        ck_assert_str_eq(bad, args[i].name);
+        unbuild(&b);
+        memcpy(broken, args, sizeof(broken));
+        broken[i].value = (struct spop_data){.type = SPOP_DATA_T_NULL};
+        build(&b, broken, 4);
+        ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_MISSING);
+        unbuild(&b);
+    }
+    struct arg odd[4];
+    memcpy(odd, args, sizeof(odd));
+    odd[1].value = (struct spop_data){.type = SPOP_DATA_T_INT32, .u.i64 = 1000};
+    build(&b, odd, 4);
+    ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_WRONG_TYPE);
+    ck_assert_str_eq(bad, "status");
+    unbuild(&b);
+    memcpy(odd, args, sizeof(odd));
+    odd[2].value = (struct spop_data)BIN(good_hdrs, sizeof(good_hdrs) - 1);
+    build(&b, odd, 4);
+    ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_BAD_HEADERS);
+    unbuild(&b);
+    memcpy(odd, args, sizeof(odd));
+    odd[0].value = (struct spop_data)BIN((const uint8_t *)"x", 1);
+    build(&b, odd, 4);
+    ck_assert_int_eq(mirror_response_args_extract(&b.m, &a, &bad), MIRROR_ARGS_WRONG_TYPE);
+    ck_assert_str_eq(bad, "id");
+    unbuild(&b);
+}
+END_TEST
+
 Suite *mirror_args_suite(void);
 
 /* mirror_args_suite: the Check suite for mirror_args.h. */
@@ -498,6 +562,7 @@ Suite *mirror_args_suite(void)
     tcase_add_loop_test(tc, test_types, 0, (int)N_TYPE_CASES);
     tcase_add_test(tc, test_find_message);
     tcase_add_test(tc, test_status_str);
+    tcase_add_test(tc, test_response_args);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hdrs_bin");

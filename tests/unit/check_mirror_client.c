@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include "core/counter.h"
+#include "compare/compare_collect.h"
+#include "compare/compare_rules.h"
+#include "config/config.h"
 #include "mirror/mirror_client.h"
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
@@ -1761,6 +1764,148 @@ START_TEST(test_address_still_present)
 }
 END_TEST
 
+/* ---- observed requests (a comparison's copies) ---- */
+
+/* An observer collecting into a compare side, recording its end. */
+struct watcher {
+    struct compare_rules *rules;
+    struct compare_side *side;
+    struct compare_collect col;
+    int ends, status;
+    enum mirror_drop why;
+    bool whole;
+};
+
+static void w_begin(void *ctx)
+{
+    compare_collect_begin(&((struct watcher *)ctx)->col);
+}
+static void w_field(void *ctx, const char *p, size_t n)
+{
+    compare_collect_field(&((struct watcher *)ctx)->col, p, n);
+}
+static void w_value(void *ctx, const char *p, size_t n)
+{
+    compare_collect_value(&((struct watcher *)ctx)->col, p, n);
+}
+static void w_headers_done(void *ctx)
+{
+    compare_collect_headers_done(&((struct watcher *)ctx)->col);
+}
+static void w_body(void *ctx, const char *p, size_t n)
+{
+    compare_collect_body(&((struct watcher *)ctx)->col, p, n);
+}
+static const struct http_exchange_sink w_sink = {w_begin, w_field, w_value, w_headers_done, w_body};
+
+static void w_end(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why, bool whole)
+{
+    struct watcher *w = ctx;
+    (void)latency_ns;
+    w->ends++;
+    w->status = status;
+    w->why = why;
+    w->whole = whole;
+}
+
+static void w_init(struct watcher *w)
+{
+    memset(w, 0, sizeof(*w));
+    struct config_compare *cfg = config_compare_new();
+    w->rules = compare_rules_new(cfg);
+    config_compare_free(cfg);
+    w->side = compare_side_new(1024, true);
+    compare_collect_init(&w->col, w->rules, w->side);
+}
+
+static void w_free(struct watcher *w)
+{
+    compare_side_free(w->side);
+    compare_rules_free(w->rules);
+}
+
+static enum mirror_drop submit_observed(struct fake *f, struct watcher *w)
+{
+    size_t len = strlen(get_req);
+    uint8_t *req = malloc(len);
+    ck_assert_ptr_nonnull(req);
+    memcpy(req, get_req, len);
+    f->submitted++;
+    struct mirror_observer obs = {.sink = &w_sink, .ctx = w, .end = w_end};
+    return mirror_client_submit_observed(f->c, req, len, MIRROR_REQ_IDEMPOTENT, &obs);
+}
+
+/* The observer sees the final response's chosen headers and its de-chunked
+ * body, and ends once the body is whole, not at the headers. */
+START_TEST(test_observed_whole)
+{
+    struct fake *f = f_new();
+    struct watcher w;
+    w_init(&w);
+    ck_assert_int_eq(submit_observed(f, &w), MIRROR_DROP_NONE);
+    connected(f, 0);
+    serve(f, 0,
+          "HTTP/1.1 100 Continue\r\nContent-Type: no\r\n\r\nHTTP/1.1 201 Created\r\nX-A: 1\r\n"
+          "Content-Type: applic");
+    serve(f, 0, "ation/json\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a");
+    ck_assert_uint_eq(f->n_done, 1); /* delivered at its headers */
+    ck_assert_int_eq(w.ends, 0);     /* observed to the end of the body */
+    serve(f, 0, "\r\n4\r\n\":1}\r\n0\r\n\r\n");
+    ck_assert_int_eq(w.ends, 1);
+    ck_assert_int_eq(w.status, 201);
+    ck_assert(w.whole);
+    ck_assert_int_eq(w.why, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(w.side->n_headers, 1); /* content-type only (the default rules) */
+    ck_assert_str_eq(w.side->headers[0].name, "content-type");
+    ck_assert_str_eq(w.side->headers[0].value, "application/json");
+    ck_assert_uint_eq(w.side->body.len, 7);
+    ck_assert_mem_eq(w.side->body.data, "{\"a\":1}", 7);
+    /* A plain request afterwards on the same connection is not observed. */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    serve(f, 0, ok_resp);
+    ck_assert_int_eq(w.ends, 1);
+    f_free(f);
+    w_free(&w);
+}
+END_TEST
+
+/* Dropped, cut or shut down: the observer ends once, not whole. */
+START_TEST(test_observed_not_whole)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_response_bytes = 4;
+    set.max_inflight = 1;
+    set.max_queue = 0;
+    struct fake *f = f_new_with(&set, true);
+    struct watcher a, b, c;
+    w_init(&a);
+    w_init(&b);
+    w_init(&c);
+    ck_assert_int_eq(submit_observed(f, &a), MIRROR_DROP_NONE);
+    ck_assert_int_eq(submit_observed(f, &b), MIRROR_DROP_QUEUE_FULL);
+    ck_assert_int_eq(b.ends, 1);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_int_eq(b.why, MIRROR_DROP_QUEUE_FULL);
+    connected(f, 0);
+    serve(f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789");
+    ck_assert_int_eq(a.ends, 1);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert(!a.whole);
+    ck_assert_uint_eq(CTR(f, responses_cut[MIRROR_CUT_TOO_LARGE]), 1);
+    ck_assert_int_eq(submit_observed(f, &c), MIRROR_DROP_NONE);
+    connected(f, 1);
+    serve(f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab");
+    ck_assert_int_eq(c.ends, 0);
+    f_free_client(f); /* shutdown while the body is read */
+    ck_assert_int_eq(c.ends, 1);
+    ck_assert(!c.whole);
+    f_free(f);
+    w_free(&a);
+    w_free(&b);
+    w_free(&c);
+}
+END_TEST
+
 Suite *mirror_client_suite(void);
 Suite *mirror_client_suite(void)
 {
@@ -1815,6 +1960,11 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_cut_timeout);
     tcase_add_test(tc, test_cut_io_error);
     tcase_add_test(tc, test_shutdown_while_draining);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("observed");
+    tcase_add_test(tc, test_observed_whole);
+    tcase_add_test(tc, test_observed_not_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("connection age");

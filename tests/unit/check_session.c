@@ -642,6 +642,60 @@ START_TEST(test_handler_without_slots)
 }
 END_TEST
 
+/* A handler with an extra variable: its ACK carries a second SET-VAR (true)
+ * only when extra() says so. */
+static bool extra_every_third(void *ctx, const void *slot)
+{
+    struct bare_seam *b = ctx;
+    (void)slot;
+    return b->ndecide % 3 == 0;
+}
+
+static const struct spop_notify_ops extra_ops = {
+    .decide = bare_decide, .submit = bare_submit, .extra = extra_every_third};
+
+START_TEST(test_extra_variable)
+{
+    struct bare_seam b = {0};
+    struct agent_stats stats;
+    memset(&stats, 0, sizeof(stats));
+    struct spop_session s;
+    spop_session_init(&s, HAPROXY_FRAME_SIZE,
+                      (struct spop_notify_handler){
+                          .ops = &extra_ops, .ctx = &b, .ack_var = "mirrored", .extra_var = "compare"},
+                      &stats);
+    struct buf in, out;
+    buf_init(&in, BIG_LIMIT);
+    buf_init(&out, BIG_LIMIT);
+    put_hello(&in, &good_hello, SPOP_FRM_FL_FIN, 0);
+    for (uint64_t i = 1; i <= 6; i++)
+        put_notify(&in, i, 1, SPOP_FRM_FL_FIN);
+    ck_assert_uint_eq(spop_session_feed(&s, buf_peek(&in), in.len, &out), in.len);
+    spop_session_dispatch(&s);
+    struct spop_frame f[8];
+    ck_assert_uint_eq(out_frames(&out, f, 8), 7);
+    for (size_t i = 1; i < 7; i++) {
+        struct spop_action a;
+        ssize_t k = spop_action_next(f[i].payload, f[i].payload_len, &a);
+        ck_assert_int_gt(k, 0);
+        ck_assert(spop_bytes_eq(a.name, "mirrored"));
+        if (i % 3 == 0) { /* ndecide was i when extra() ran */
+            ck_assert_int_lt(k, (ssize_t)f[i].payload_len);
+            ck_assert_int_eq(spop_action_next(f[i].payload + k, f[i].payload_len - (size_t)k, &a),
+                             (ssize_t)f[i].payload_len - k);
+            ck_assert(spop_bytes_eq(a.name, "compare"));
+            ck_assert_uint_eq(a.value.type, SPOP_DATA_T_BOOL);
+            ck_assert(a.value.u.boolean);
+        } else {
+            ck_assert_int_eq(k, (ssize_t)f[i].payload_len);
+        }
+    }
+    spop_session_deinit(&s);
+    buf_free(&in);
+    buf_free(&out);
+}
+END_TEST
+
 /* When the output reaches its limit, the NOTIFY left over is answered on a
  * later feed, once, and counted once. */
 START_TEST(test_output_limit)
@@ -1149,6 +1203,7 @@ Suite *session_suite(void)
     tcase_add_test(tc, test_pipelined_notifies);
     tcase_add_test(tc, test_batch_limit);
     tcase_add_test(tc, test_handler_without_slots);
+    tcase_add_test(tc, test_extra_variable);
     tcase_add_test(tc, test_output_limit);
     tcase_add_test(tc, test_byte_by_byte);
     tcase_add_test(tc, test_unknown_frame_ignored);

@@ -19,6 +19,10 @@ struct arg_spec {
     {                                                                                                        \
         name, sizeof(name) - 1, kind, required, offsetof(struct mirror_args, field)                          \
     }
+#define PART_ARG(name, kind, field)                                                                          \
+    {                                                                                                        \
+        name, sizeof(name) - 1, kind, true, offsetof(struct body_part_args, field)                           \
+    }
 
 /* clang-format off */
 static const struct arg_spec arg_specs[] = {
@@ -33,8 +37,18 @@ static const struct arg_spec arg_specs[] = {
     ARG("id",        ARG_STR,  false, id),
     ARG("src",       ARG_ADDR, false, src),
 };
+
+static const struct arg_spec part_specs[] = {
+    PART_ARG("id",     ARG_STR, id),
+    PART_ARG("offset", ARG_INT, offset),
+    PART_ARG("size",   ARG_INT, size),
+    PART_ARG("part",   ARG_BIN, part),
+};
 /* clang-format on */
-#define ARG_COUNT (sizeof(arg_specs) / sizeof(arg_specs[0]))
+#define ARG_COUNT  (sizeof(arg_specs) / sizeof(arg_specs[0]))
+#define PART_COUNT (sizeof(part_specs) / sizeof(part_specs[0]))
+#define MAX_SPECS  ARG_COUNT
+_Static_assert(PART_COUNT <= MAX_SPECS, "extract() keeps one seen flag per spec");
 
 static bool kind_accepts(enum arg_kind kind, uint8_t type)
 {
@@ -51,10 +65,9 @@ static bool kind_accepts(enum arg_kind kind, uint8_t type)
     return false;
 }
 
-static enum mirror_args_status store(const struct arg_spec *spec, const struct spop_data *v,
-                                     struct mirror_args *a)
+static enum mirror_args_status store(const struct arg_spec *spec, const struct spop_data *v, void *out)
 {
-    void *field = (uint8_t *)a + spec->offset;
+    void *field = (uint8_t *)out + spec->offset;
     if (v->type == SPOP_DATA_T_NULL)
         return spec->required ? MIRROR_ARGS_MISSING : MIRROR_ARGS_OK;
     if (!kind_accepts(spec->kind, v->type))
@@ -75,40 +88,65 @@ static enum mirror_args_status store(const struct arg_spec *spec, const struct s
     return MIRROR_ARGS_OK;
 }
 
-enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
-                                            const char **bad_arg)
+/* Reads the arguments of <m> named in specs[0..n) into the struct at <out>
+ * (already zeroed); every required one must be there and not NULL. */
+static enum mirror_args_status extract(const struct spop_message *m, const struct arg_spec *specs, size_t n,
+                                       void *out, const char **bad_arg)
 {
-    bool seen[ARG_COUNT] = {false};
-    *a = (struct mirror_args){.src.type = SPOP_DATA_T_NULL};
+    bool seen[MAX_SPECS] = {false};
     size_t off = 0;
     while (off < m->args_len) {
         struct spop_kv kv;
-        ssize_t n = spop_kv_next(m->args + off, m->args_len - off, &kv);
-        if (n <= 0)
+        ssize_t k = spop_kv_next(m->args + off, m->args_len - off, &kv);
+        if (k <= 0)
             break; /* spop_message_next() validated the arguments already */
-        off += (size_t)n;
-        for (size_t i = 0; i < ARG_COUNT; i++) {
-            if (kv.name.len != arg_specs[i].name_len ||
-                memcmp(kv.name.ptr, arg_specs[i].name, kv.name.len) != 0)
+        off += (size_t)k;
+        for (size_t i = 0; i < n; i++) {
+            if (kv.name.len != specs[i].name_len || memcmp(kv.name.ptr, specs[i].name, kv.name.len) != 0)
                 continue;
-            enum mirror_args_status st = store(&arg_specs[i], &kv.value, a);
+            enum mirror_args_status st = store(&specs[i], &kv.value, out);
             if (st != MIRROR_ARGS_OK) {
-                *bad_arg = arg_specs[i].name;
+                *bad_arg = specs[i].name;
                 return st;
             }
             seen[i] = kv.value.type != SPOP_DATA_T_NULL;
             break;
         }
     }
-    for (size_t i = 0; i < ARG_COUNT; i++) {
-        if (arg_specs[i].required && !seen[i]) {
-            *bad_arg = arg_specs[i].name;
+    for (size_t i = 0; i < n; i++) {
+        if (specs[i].required && !seen[i]) {
+            *bad_arg = specs[i].name;
             return MIRROR_ARGS_MISSING;
         }
     }
+    return MIRROR_ARGS_OK;
+}
+
+enum mirror_args_status mirror_args_extract(const struct spop_message *m, struct mirror_args *a,
+                                            const char **bad_arg)
+{
+    *a = (struct mirror_args){.src.type = SPOP_DATA_T_NULL};
+    enum mirror_args_status st = extract(m, arg_specs, ARG_COUNT, a, bad_arg);
+    if (st != MIRROR_ARGS_OK)
+        return st;
     if (hdrs_bin_count(a->hdrs) < 0) {
         *bad_arg = "hdrs";
         return MIRROR_ARGS_BAD_HEADERS;
+    }
+    return MIRROR_ARGS_OK;
+}
+
+enum mirror_args_status body_part_args_extract(const struct spop_message *m, struct body_part_args *a,
+                                               const char **bad_arg)
+{
+    *a = (struct body_part_args){0};
+    enum mirror_args_status st = extract(m, part_specs, PART_COUNT, a, bad_arg);
+    if (st != MIRROR_ARGS_OK)
+        return st;
+    /* An empty id matches nothing, and an empty slice covers nothing. */
+    if (a->id.len == 0 || a->part.len == 0) {
+        *bad_arg = a->id.len == 0 ? "id" : "part";
+        return MIRROR_ARGS_MISSING;
     }
     return MIRROR_ARGS_OK;
 }

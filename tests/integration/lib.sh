@@ -275,10 +275,21 @@ report_start() {
     trap 'not_ok "interrupted"; exit 130' INT TERM
 }
 
+# report_skip REASON: ends a run that cannot apply here (e.g. a feature the
+# HAProxy under test lacks): prints "# SKIPPED: REASON"; report_finish then
+# prints "result: skipped: REASON" and exits 77 (the checks made before still
+# count: a failure among them still fails the run).
+report_skip() {
+    REPORT_SKIPPED=$1
+    note "SKIPPED: $1"
+    exit 0
+}
+
 # report_finish: the EXIT trap of report_start. Stops every tracked process,
 # runs REPORT_CLEANUP, keeps WORK (and shows the end of each log) when
 # something failed or KEEP_WORK is set, removes it otherwise; prints the
-# total time and "N passed, M failed"; exits 0 only when nothing failed.
+# total time and "N passed, M failed"; exits 0 only when nothing failed, 77
+# after report_skip.
 report_finish() {
     local rc=$? pat f
     trap - EXIT INT TERM
@@ -298,6 +309,10 @@ report_finish() {
     fi
     note "total time: $(($(now_ms) - T0)) ms"
     echo "$PASSED passed, $FAILED failed"
+    if [ -n "${REPORT_SKIPPED:-}" ] && [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ]; then
+        echo "result: skipped: $REPORT_SKIPPED"
+        exit 77
+    fi
     [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
     exit 1
 }

@@ -111,6 +111,32 @@ start_httpbin() {
     track "$HTTPBIN_PID"
 }
 
+# start_recorder NAME PORT: httpbin under gunicorn (4 workers) behind
+# recording_app.py, recording every request it gets to WORK/NAME.jsonl and
+# logging to WORK/NAME.err; sets RECORDER_PID (the master, tracked).
+start_recorder() {
+    RECORD_FILE="$WORK/$1.jsonl" RECORDER_NAME="$1" \
+        "$GUNICORN" --chdir "$IT_DIR" -b "127.0.0.1:$2" -w 4 --graceful-timeout 2 \
+        --error-logfile "$WORK/$1.err" recording_app:app >/dev/null 2>&1 &
+    RECORDER_PID=$!
+    track "$RECORDER_PID"
+}
+
+# workers_of PID: the PIDs of PID's children.
+workers_of() {
+    ps -o pid= --ppid "$1" 2>/dev/null | tr -s ' \n' ' '
+}
+
+# kill_workers: SIGKILLs the PIDs in WORKER_PIDS (gunicorn workers left
+# behind by a master that had to be SIGKILLed); a script sets
+# REPORT_CLEANUP=kill_workers to run it after stop_all.
+kill_workers() {
+    local pid
+    for pid in ${WORKER_PIDS:-}; do
+        kill -KILL "$pid" 2>/dev/null
+    done
+}
+
 # start_agent PORT LOG [ARGS...]: starts build/spoa-shadow on 127.0.0.1:PORT
 # with its stderr appended to LOG. Its admin endpoint goes to a free port
 # (127.0.0.1:0) unless ARGS name one with --admin-listen. Sets AGENT_PID (the agent itself) and

@@ -178,11 +178,15 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 # SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
-# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3).
+# HAProxy and nginx (bench/run_e2e.sh, about 12 minutes; QUICK=1 for ~3),
+# capture, and 256 KiB bodies in slices through HAProxy 3.4 (under 3 minutes).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)bash bench/run_e2e.sh
 	$(Q)bash bench/capture_bench.sh
+	$(Q)if [ -f "$(HAPROXY3_SRC)" ]; then $(MAKE) --no-print-directory $(HAPROXY3) && \
+		HAPROXY=$(abspath $(HAPROXY3)) bash bench/large_body_bench.sh; \
+	else echo "bench: large bodies skipped ($(HAPROXY3_SRC) not found: they need HAProxy 3.4)"; fi
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:

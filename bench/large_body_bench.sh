@@ -72,19 +72,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-large-body.XXXXXX")
 # shellcheck source=bench/e2e/lib.sh
 . "$E2E/lib.sh"
 
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    if [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        echo "large-body: work directory kept: $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+bench_on_exit large-body
 
 PIN_SUT="taskset -c $SUT_CPU" PIN_LOAD="taskset -c $LOAD_CPU"
 [ "$(nproc)" -ge 2 ] || PIN_SUT="" PIN_LOAD=""

@@ -7,8 +7,11 @@ usage: large_body_report.py RUNS_DIR OUT_DIR CLK_TCK NCPU BODY_BYTES CONNECTIONS
 
 import json
 import os
-import statistics
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
+from summarize import med, msum, read_env, read_metrics  # noqa: E402  (bench/e2e/summarize.py)
 
 CONFIGS = ["plain", "buffered", "sliced"]
 MODES = ["sat", "half"]
@@ -19,37 +22,12 @@ DESCRIPTIONS = {
 }
 
 
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            if k:
-                env[k] = v
-    return env
-
-
 def wrk_result(path):
     with open(path) as f:
         for line in f:
             if line.startswith("E2E_RESULT "):
                 return json.loads(line[len("E2E_RESULT "):])
     return None
-
-
-def prom(path):
-    """Sums of each metric family (labels dropped) of a scrape."""
-    out = {}
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            key, value = line.rsplit(" ", 1)
-            name = key.split("{", 1)[0]
-            out[name] = out.get(name, 0) + float(value)
-    return out
 
 
 def one_run(d, tick, ncpu):
@@ -79,10 +57,10 @@ def one_run(d, tick, ncpu):
         "spoe_errors": int(env["spoe_errors"]),
     }
     if env["config"] == "sliced":
-        b, a = prom(os.path.join(d, "before.prom")), prom(os.path.join(d, "after.prom"))
+        b, a = read_metrics(os.path.join(d, "before.prom")), read_metrics(os.path.join(d, "after.prom"))
 
         def delta(name):
-            return int(a.get(name, 0) - b.get(name, 0))
+            return int(msum(a, name) - msum(b, name))
 
         run["agent"] = {
             "slices_received": delta("spoa_shadow_body_parts_received_total"),
@@ -96,11 +74,6 @@ def one_run(d, tick, ncpu):
     return run
 
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return round(statistics.median(values), 2) if values else None
-
-
 def summarize(runs):
     summary = {}
     for c in CONFIGS:
@@ -110,14 +83,14 @@ def summarize(runs):
                 continue
             s = {
                 "runs": len(rs),
-                "rps": median([r["rps"] for r in rs]),
-                "p50_ms": median([r["p50_ms"] for r in rs]),
-                "p99_ms": median([r["p99_ms"] for r in rs]),
-                "cpu_us_per_request": {k: median([r["cpu_us_per_request"][k] for r in rs])
+                "rps": med([r["rps"] for r in rs]),
+                "p50_ms": med([r["p50_ms"] for r in rs]),
+                "p99_ms": med([r["p99_ms"] for r in rs]),
+                "cpu_us_per_request": {k: med([r["cpu_us_per_request"][k] for r in rs])
                                        for k in ("haproxy", "agent", "primary")},
                 "errors": sum(r["errors"] for r in rs),
                 "spoe_errors": sum(r["spoe_errors"] for r in rs),
-                "unbilled_cpu_pct": median([r["unbilled_cpu_pct"] for r in rs]),
+                "unbilled_cpu_pct": med([r["unbilled_cpu_pct"] for r in rs]),
             }
             if c == "sliced":
                 s["agent"] = {k: sum(r["agent"][k] for r in rs) for k in rs[0]["agent"]}
@@ -162,7 +135,7 @@ def markdown(meta, summary):
             c, fmt(sat.get("rps"), 0), ratio(sat.get("rps"), base), fmt(half.get("p50_ms"), 2),
             fmt(half.get("p99_ms"), 2), fmt(cpu.get("haproxy")), fmt(cpu.get("agent")), fmt(cpu.get("primary")),
             sat.get("errors", 0) + half.get("errors", 0) + sat.get("spoe_errors", 0) + half.get("spoe_errors", 0),
-            fmt(median([sat.get("unbilled_cpu_pct"), half.get("unbilled_cpu_pct")]), 0)))
+            fmt(med([sat.get("unbilled_cpu_pct"), half.get("unbilled_cpu_pct")]), 0)))
     w("")
     w("CPU per request is taken from the half-load runs (the saturated runs give the same order; see the "
       "JSON). \"errors\": wrk errors plus failed SPOE exchanges HAProxy logged, warm-up included (\"timeout processing\" "

@@ -3,6 +3,7 @@ and writes large-body.json (every run, and the medians) and large-body.md
 to OUT_DIR.
 
 usage: large_body_report.py RUNS_DIR OUT_DIR CLK_TCK NCPU BODY_BYTES CONNECTIONS RUN_SECONDS HAPROXY_VERSION
+                            DISCARDED_RUNS DISTURBED_PCT
 """
 
 import json
@@ -138,10 +139,12 @@ def markdown(meta, summary):
             fmt(med([sat.get("unbilled_cpu_pct"), half.get("unbilled_cpu_pct")]), 0)))
     w("")
     w("CPU per request is taken from the half-load runs (the saturated runs give the same order; see the "
-      "JSON). \"errors\": wrk errors plus failed SPOE exchanges HAProxy logged, warm-up included (\"timeout processing\" "
+      "JSON). \"errors\": wrk errors plus failed SPOE exchanges HAProxy logged during the runs (\"timeout processing\" "
       "is the shipped 100 ms). \"CPU not billed\": the share of both CPUs busy during the runs but not in "
       "the benchmark's processes: other tenants of this shared machine, and the kernel's loopback work "
-      "done outside any process (softirq), which grows with the bytes moved.")
+      "done outside any process (softirq), which grows with the bytes moved. %d runs disturbed by other "
+      "load (more than %d %% of the CPUs unbilled) were run again and left out." %
+      (meta["discarded_runs"], meta["disturbed_pct"]))
     for m in MODES:
         s = summary.get("sliced", {}).get(m)
         if not s:
@@ -168,7 +171,8 @@ def main():
     half = [r["rate_target"] for r in runs if r["mode"] == "half"]
     meta = {"haproxy": sys.argv[8], "body_bytes": int(sys.argv[5]), "connections": int(sys.argv[6]),
             "run_seconds": int(sys.argv[7]), "rounds": max(r["round"] for r in runs),
-            "half_rate": half[0] if half else 0, "cpus": ncpu}
+            "half_rate": half[0] if half else 0, "cpus": ncpu, "discarded_runs": int(sys.argv[9]),
+            "disturbed_pct": int(sys.argv[10])}
     summary = summarize(runs)
     with open(os.path.join(out_dir, "large-body.json"), "w") as f:
         json.dump({"meta": meta, "summary": summary, "runs": runs}, f, indent=1, sort_keys=True)

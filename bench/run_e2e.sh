@@ -116,19 +116,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-e2e.XXXXXX")
 # shellcheck source=bench/e2e/profile.sh
 . "$E2E/profile.sh"
 
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    if [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        echo "e2e: work directory kept: $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+bench_on_exit e2e
 
 PIN_SUT="" PIN_LOAD=""
 if [ "$(nproc)" -ge 2 ]; then

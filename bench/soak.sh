@@ -59,15 +59,7 @@ NICE=${BENCH_NICE:--20}
 if [ "$(id -u)" = 0 ] && [ "$NICE" != 0 ]; then
     PIN_SUT="nice -n $NICE $PIN_SUT" PIN_LOAD="nice -n $NICE $PIN_LOAD"
 fi
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    if [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then echo "soak: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+bench_on_exit soak
 
 read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT AGENT_PORT ADMIN_PORT HUGE TRICKLE RESET MIDCLOSE FLOOD GARBAGE NOREAD \
     <<<"$(free_ports 12)"

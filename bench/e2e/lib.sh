@@ -14,6 +14,29 @@
 TICK=$(getconf CLK_TCK) # clock ticks per second, for the callers
 export TICK
 
+# bench_on_exit NAME: installs the EXIT trap of a benchmark script, which
+# stops every tracked process, then removes WORK, or keeps it (saying so,
+# prefixed with NAME) when the run failed or KEEP_WORK is set; INT and TERM
+# end the run with status 130.
+bench_on_exit() {
+    BENCH_NAME=$1
+    trap bench_finish EXIT
+    trap 'exit 130' INT TERM
+}
+
+# bench_finish: the EXIT trap of bench_on_exit.
+bench_finish() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_all
+    if [ "$rc" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
+        echo "$BENCH_NAME: work directory kept: $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+
 # render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE to OUT, replacing each
 # @KEY@ with VALUE (values must not contain '|').
 render() {

@@ -436,8 +436,29 @@ static void render_capture(struct buf *out, const struct mirror_runtime *rt)
     }
 }
 
+static void render_body_parts(struct buf *out, const struct body_parts_stats *st)
+{
+    prom_family(out, P "body_parts_received_total", "counter",
+                "Body slices received (bodies larger than a SPOP frame), stored or not.");
+    prom_u64(out, P "body_parts_received_total", "", st->received);
+    prom_family(out, P "body_parts_dropped_total", "counter", "Body slices discarded, by reason.");
+    for (int r = 0; r < BODY_PARTS_DROP_ENTRIES; r++) {
+        char lbl[64];
+        snprintf(lbl, sizeof(lbl), "reason=\"%s\"", body_parts_drop_str((enum body_parts_drop)r));
+        prom_u64(out, P "body_parts_dropped_total", lbl, st->dropped[r]);
+    }
+    prom_family(out, P "body_parts_assembled_total", "counter",
+                "Bodies completed from their slices and handed to the mirrors.");
+    prom_u64(out, P "body_parts_assembled_total", "", st->assembled);
+    prom_family(out, P "body_parts_requests", "gauge", "Requests whose body slices are held.");
+    prom_u64(out, P "body_parts_requests", "", st->entries);
+    prom_family(out, P "body_parts_bytes", "gauge", "Bytes reserved for the body slices held.");
+    prom_u64(out, P "body_parts_bytes", "", st->bytes);
+}
+
 void metrics_render(struct buf *out, const struct agent_stats *spop, const struct stats_registry *reg,
-                    const struct mirror_runtime *rt, const struct metrics_process *proc)
+                    const struct mirror_runtime *rt, const struct body_parts_stats *parts,
+                    const struct metrics_process *proc)
 {
     render_process(out, proc);
     render_spop(out, spop);
@@ -446,4 +467,6 @@ void metrics_render(struct buf *out, const struct agent_stats *spop, const struc
     render_mirrors(out, reg);
     render_resolver(out, reg);
     render_capture(out, rt);
+    if (parts)
+        render_body_parts(out, parts);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "mirror/body_parts.h"
 #include "mirror/mirror_runtime.h"
 #include "mirror/stats_registry.h"
 #include "spop/agent_stats.h"
@@ -23,11 +24,13 @@ struct metrics_process {
 
 /* metrics_render: appends the whole exposition to <out>: the process facts
  * <proc>, the SPOP counters <spop> (already summed over the workers), the
- * per-route and per-mirror counters of <reg> and the resolver and capture
- * counters of the running configuration <rt>. Everything is borrowed and
+ * per-route and per-mirror counters of <reg>, the resolver and capture
+ * counters of the running configuration <rt> and the counters of the store
+ * of body slices <parts> (NULL: none rendered). Everything is borrowed and
  * only read. Main thread only (it walks the stats registry, which only the
  * main thread changes). */
 void metrics_render(struct buf *out, const struct agent_stats *spop, const struct stats_registry *reg,
-                    const struct mirror_runtime *rt, const struct metrics_process *proc);
+                    const struct mirror_runtime *rt, const struct body_parts_stats *parts,
+                    const struct metrics_process *proc);
 
 #endif

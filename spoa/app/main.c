@@ -23,6 +23,7 @@
 #include "config/config_load.h"
 #include "core/log.h"
 #include "admin/metrics.h"
+#include "mirror/body_parts.h"
 #include "mirror/mirror_runtime.h"
 #include "app/options.h"
 #include "replay/replay.h"
@@ -53,7 +54,8 @@ struct app {
     struct ev_loop *loop;
     struct stats_registry *reg;
     struct capture_hub *hub;
-    struct reaper *reaper; /* frees old configurations off the main loop */
+    struct body_parts *parts; /* slices of large bodies, shared by the workers */
+    struct reaper *reaper;    /* frees old configurations off the main loop */
     struct server *server;
     struct admin *admin;
     struct mirror_runtime *current;
@@ -207,9 +209,11 @@ static void warn_static_changes(struct app *app, const struct config *next)
     if (strcmp(cur->spop_listen, next->spop_listen) != 0 || cur->threads != next->threads ||
         cur->max_frame_size != next->max_frame_size || cur->max_connections != next->max_connections ||
         cur->idle_timeout_ms != next->idle_timeout_ms || strcmp(cur->admin_listen, next->admin_listen) != 0 ||
-        cur->log_level != next->log_level)
+        cur->log_level != next->log_level ||
+        memcmp(&cur->body_parts, &next->body_parts, sizeof(cur->body_parts)) != 0)
         log_event(&app->log, LOG_LVL_WARN, "reload_partial",
-                  "reason=\"spop, admin and log settings apply at the next restart; routes apply now\"");
+                  "reason=\"spop, admin, log and body_parts settings apply at the next restart; routes apply "
+                  "now\"");
 }
 
 /* Appends to <msg> (size <len>) without overflowing. */
@@ -274,7 +278,9 @@ static void admin_metrics(void *ctx, struct buf *out)
     struct agent_stats spop;
     memset(&spop, 0, sizeof(spop));
     server_stats_sum(app->server, &spop);
-    metrics_render(out, &spop, app->reg, app->current, &app->proc);
+    struct body_parts_stats parts;
+    body_parts_stats(app->parts, &parts);
+    metrics_render(out, &spop, app->reg, app->current, &parts, &app->proc);
 }
 
 static bool admin_ready(void *ctx)
@@ -322,6 +328,7 @@ static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
     struct app *app = w->data;
     (void)revents;
     free_unused_runtimes(app);
+    body_parts_expire(app->parts, mono_ns());
     if (!app->draining)
         return;
     bool idle = server_idle(app->server);
@@ -350,6 +357,13 @@ static int run(struct app *app, struct config *cfg)
     app->reaper = reaper_start();
     app->current = new_runtime(app, cfg, NULL);
     const struct config *c = &app->current->cfg;
+    struct body_parts_settings parts_set = {
+        .max_entries = c->body_parts.max_entries,
+        .max_bytes = c->body_parts.max_bytes,
+        .max_body_bytes = c->body_parts.max_body_bytes,
+        .timeout_ms = c->body_parts.timeout_ms,
+    };
+    app->parts = body_parts_new(&parts_set);
 
     struct server_settings set = {
         .listen = spop_listen,
@@ -359,6 +373,8 @@ static int run(struct app *app, struct config *cfg)
         .max_connections = c->max_connections,
         .idle_timeout_ms = c->idle_timeout_ms,
         .rt = app->current,
+        .parts = app->parts,
+        .max_body_bytes = c->body_parts.max_body_bytes,
     };
     int status = EXIT_SUCCESS;
     app->server = server_start(&set, &app->log, err, sizeof(err));
@@ -418,6 +434,7 @@ out:
     reaper_submit(app->reaper, free_runtime_job, app->current);
     reaper_stop(app->reaper);
     capture_hub_free(app->hub);
+    body_parts_free(app->parts);
     stats_registry_free(app->reg);
     free(spop_listen);
     free(admin_listen);

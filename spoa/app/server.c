@@ -29,8 +29,10 @@ struct server *server_start(const struct server_settings *set, const struct logg
     s->shared.idle_timeout_ms = set->idle_timeout_ms;
     s->shared.log = log;
     s->shared.rt = set->rt;
-    /* A shaped request holds at most a frame's body plus its rebuilt head. */
-    s->shared.max_request = (size_t)set->max_frame * 2 + 65536;
+    s->shared.parts = set->parts;
+    /* A shaped request holds at most a frame's body, or a body assembled
+     * from slices, plus its rebuilt head. */
+    s->shared.max_request = (size_t)set->max_frame * 2 + 65536 + (size_t)set->max_body_bytes;
     atomic_init(&s->shared.connections, 0);
     s->nworkers = set->threads;
     s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));

@@ -8,6 +8,7 @@
 
 #include "spop/agent_stats.h"
 #include "core/log.h"
+#include "mirror/body_parts.h"
 #include "mirror/mirror_runtime.h"
 
 struct server_settings {
@@ -18,6 +19,8 @@ struct server_settings {
     uint32_t max_connections;  /* 0 = no limit */
     uint32_t idle_timeout_ms;  /* 0 = never */
     struct mirror_runtime *rt; /* the first configuration's; the server counts its workers in rt->refs */
+    struct body_parts *parts;  /* slices of large bodies, shared by the workers; borrowed, may be NULL */
+    uint64_t max_body_bytes;   /* the largest body assembled from slices (0 without <parts>) */
 };
 
 struct server;

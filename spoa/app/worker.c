@@ -273,7 +273,8 @@ static void reload_cb(struct ev_loop *loop, ev_async *a, int revents)
     struct retired_engine *r = xcalloc(1, sizeof(*r));
     r->engine = w->engine;
     list_push_front(&w->retired, &r->link);
-    w->engine = mirror_engine_new(loop, rt, w->id, w->shared->log, w->seed++, w->shared->max_request);
+    w->engine = mirror_engine_new(loop, rt, w->id, w->shared->log, w->seed++, w->shared->max_request,
+                                  w->shared->parts);
     sweep_retired(w);
 }
 
@@ -332,7 +333,8 @@ struct worker *worker_new(int id, struct worker_shared *shared)
         w->seed = (uint64_t)time(NULL) ^ ((uint64_t)id << 32);
     pthread_mutex_init(&w->mailbox_lock, NULL);
     atomic_init(&w->idle, false);
-    w->engine = mirror_engine_new(w->loop, shared->rt, id, shared->log, w->seed++, shared->max_request);
+    w->engine = mirror_engine_new(w->loop, shared->rt, id, shared->log, w->seed++, shared->max_request,
+                                  shared->parts);
     ev_io_init(&w->accept_w, accept_cb, shared->listen_fd, EV_READ);
     ev_timer_init(&w->accept_backoff_w, accept_backoff_cb, ACCEPT_BACKOFF_S, 0.);
     ev_timer_init(&w->sweep_w, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);

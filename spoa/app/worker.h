@@ -23,6 +23,7 @@ struct worker_shared {
     uint32_t idle_timeout_ms;  /* 0 = never */
     size_t max_request;        /* largest shaped mirror request */
     struct mirror_runtime *rt; /* the runtime the workers start with */
+    struct body_parts *parts;  /* slices of large bodies, shared by the workers; may be NULL */
     const struct logger *log;
     atomic_uint connections;
 };

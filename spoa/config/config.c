@@ -21,6 +21,12 @@ void config_defaults(struct config *c)
     c->admin_listen = xstrdup("127.0.0.1:9901");
     c->log_level = LOG_LVL_INFO;
     c->drain_timeout_ms = 5000;
+    c->body_parts = (struct config_body_parts){
+        .max_entries = BODY_PARTS_DEFAULT_MAX_ENTRIES,
+        .max_bytes = BODY_PARTS_DEFAULT_MAX_BYTES,
+        .max_body_bytes = BODY_PARTS_DEFAULT_MAX_BODY_BYTES,
+        .timeout_ms = BODY_PARTS_DEFAULT_TIMEOUT_MS,
+    };
 }
 
 void config_mirror_defaults(struct config_mirror *m)

@@ -164,6 +164,25 @@ struct config_route {
     int line;
 };
 
+/* Defaults and limits of the store of body slices (body_parts). */
+#define BODY_PARTS_DEFAULT_MAX_ENTRIES    1024u
+#define BODY_PARTS_DEFAULT_MAX_BYTES      (64u << 20)
+#define BODY_PARTS_DEFAULT_MAX_BODY_BYTES (1u << 20)
+#define BODY_PARTS_DEFAULT_TIMEOUT_MS     5000u
+#define BODY_PARTS_MAX_ENTRIES            100000u
+#define BODY_PARTS_MAX_BODY_BYTES         (1u << 30)
+
+/* Bodies larger than one SPOP frame, which HAProxy sends in slices (see
+ * haproxy-conf/README.md): how many requests' slices, and how many bytes,
+ * the agent holds at once, the largest body it assembles, and how long the
+ * slices of a request wait for its `mirror` message. */
+struct config_body_parts {
+    uint32_t max_entries;    /* default 1024 */
+    uint32_t max_bytes;      /* default 64 MiB; at least max_body_bytes */
+    uint32_t max_body_bytes; /* default 1 MiB */
+    uint32_t timeout_ms;     /* default 5000 */
+};
+
 struct config {
     char *path; /* the file it came from, or NULL for flags only */
     /* spop: */
@@ -178,6 +197,7 @@ struct config {
     enum log_level log_level; /* default info */
     /* drain_timeout_ms, default 5000: how long shutdown waits for in-flight mirrors */
     uint32_t drain_timeout_ms;
+    struct config_body_parts body_parts;
     struct config_route *routes;
     size_t n_routes;
 };

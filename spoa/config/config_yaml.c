@@ -574,6 +574,37 @@ static const struct cw_field log_fields[] = {
     {.key = "level", .kind = CW_FN, .fn = fn_log_level},
 };
 
+#define BP_U32(k, field, lo, hi)                                                                             \
+    {                                                                                                        \
+        .key = k, .kind = CW_U32, .off = offsetof(struct config, body_parts.field), .min = lo, .max = hi     \
+    }
+
+enum { BPF_MAX_ENTRIES, BPF_MAX_BYTES, BPF_MAX_BODY_BYTES, BPF_TIMEOUT, BPF_COUNT };
+
+static const struct cw_field body_parts_fields[BPF_COUNT] = {
+    [BPF_MAX_ENTRIES] = BP_U32("max_entries", max_entries, 1, BODY_PARTS_MAX_ENTRIES),
+    [BPF_MAX_BYTES] = BP_U32("max_bytes", max_bytes, 1, UINT32_MAX),
+    [BPF_MAX_BODY_BYTES] = BP_U32("max_body_bytes", max_body_bytes, 1, BODY_PARTS_MAX_BODY_BYTES),
+    [BPF_TIMEOUT] = BP_U32("timeout_ms", timeout_ms, 1, MS_MAX),
+};
+
+/* The store must have room for at least one whole body. */
+static void fn_body_parts(struct cw *w, yaml_node_t *v, void *obj)
+{
+    struct config *c = obj;
+    unsigned seen;
+    if (!cw_map(w, v, body_parts_fields, BPF_COUNT, c, &seen))
+        return;
+    if (c->body_parts.max_bytes < c->body_parts.max_body_bytes) {
+        bool bytes_set = seen & (1u << BPF_MAX_BYTES);
+        size_t old = cw_path_key(w, bytes_set ? "max_bytes" : "max_body_bytes");
+        cw_error(w, key_node(w, v, bytes_set ? "max_bytes" : "max_body_bytes"),
+                 "max_bytes (%u) must be at least max_body_bytes (%u)", (unsigned)c->body_parts.max_bytes,
+                 (unsigned)c->body_parts.max_body_bytes);
+        cw_path_pop(w, old);
+    }
+}
+
 #define SUBMAP(fn_name, table)                                                                               \
     static void fn_name(struct cw *w, yaml_node_t *v, void *obj)                                             \
     {                                                                                                        \
@@ -586,8 +617,11 @@ SUBMAP(fn_admin, admin_fields)
 SUBMAP(fn_log, log_fields)
 
 static const struct cw_field root_fields[] = {
-    {.key = "spop", .kind = CW_FN, .fn = fn_spop},     {.key = "admin", .kind = CW_FN, .fn = fn_admin},
-    {.key = "log", .kind = CW_FN, .fn = fn_log},       C_U32("drain_timeout_ms", drain_timeout_ms, 0, MS_MAX),
+    {.key = "spop", .kind = CW_FN, .fn = fn_spop},
+    {.key = "admin", .kind = CW_FN, .fn = fn_admin},
+    {.key = "log", .kind = CW_FN, .fn = fn_log},
+    C_U32("drain_timeout_ms", drain_timeout_ms, 0, MS_MAX),
+    {.key = "body_parts", .kind = CW_FN, .fn = fn_body_parts},
     {.key = "routes", .kind = CW_FN, .fn = fn_routes},
 };
 

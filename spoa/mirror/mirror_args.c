@@ -13,6 +13,10 @@
     {                                                                                                        \
         name, sizeof(name) - 1, kind, required, offsetof(struct mirror_response_args, field)                 \
     }
+#define PART_ARG(name, kind, field)                                                                          \
+    {                                                                                                        \
+        name, sizeof(name) - 1, kind, true, offsetof(struct body_part_args, field)                           \
+    }
 
 /* clang-format off */
 static const struct arg_spec arg_specs[] = {
@@ -35,9 +39,17 @@ static const struct arg_spec response_specs[] = {
     RARG("body",       ARG_BIN,  true,  body),
     RARG("latency_ms", ARG_INT,  false, latency_ms),
 };
+
+static const struct arg_spec part_specs[] = {
+    PART_ARG("id",     ARG_STR, id),
+    PART_ARG("offset", ARG_INT, offset),
+    PART_ARG("size",   ARG_INT, size),
+    PART_ARG("part",   ARG_BIN, part),
+};
 /* clang-format on */
 #define ARG_COUNT      (sizeof(arg_specs) / sizeof(arg_specs[0]))
 #define RESPONSE_COUNT (sizeof(response_specs) / sizeof(response_specs[0]))
+#define PART_COUNT     (sizeof(part_specs) / sizeof(part_specs[0]))
 
 static bool kind_accepts(enum arg_kind kind, uint8_t type)
 {
@@ -84,10 +96,10 @@ enum mirror_args_status mirror_args_walk(const struct spop_message *m, const str
     size_t off = 0;
     while (off < m->args_len) {
         struct spop_kv kv;
-        ssize_t n = spop_kv_next(m->args + off, m->args_len - off, &kv);
-        if (n <= 0)
+        ssize_t k = spop_kv_next(m->args + off, m->args_len - off, &kv);
+        if (k <= 0)
             break; /* spop_message_next() validated the arguments already */
-        off += (size_t)n;
+        off += (size_t)k;
         for (size_t i = 0; i < n_specs; i++) {
             if (kv.name.len != specs[i].name_len || memcmp(kv.name.ptr, specs[i].name, kv.name.len) != 0)
                 continue;
@@ -137,6 +149,21 @@ enum mirror_args_status mirror_response_args_extract(const struct spop_message *
     if (hdrs_bin_count(a->hdrs) < 0) {
         *bad_arg = "hdrs";
         return MIRROR_ARGS_BAD_HEADERS;
+    }
+    return MIRROR_ARGS_OK;
+}
+
+enum mirror_args_status body_part_args_extract(const struct spop_message *m, struct body_part_args *a,
+                                               const char **bad_arg)
+{
+    *a = (struct body_part_args){0};
+    enum mirror_args_status st = mirror_args_walk(m, part_specs, PART_COUNT, a, bad_arg);
+    if (st != MIRROR_ARGS_OK)
+        return st;
+    /* An empty id matches nothing, and an empty slice covers nothing. */
+    if (a->id.len == 0 || a->part.len == 0) {
+        *bad_arg = a->id.len == 0 ? "id" : "part";
+        return MIRROR_ARGS_MISSING;
     }
     return MIRROR_ARGS_OK;
 }

@@ -1,5 +1,6 @@
-/* The SPOE message contract: the arguments of the `mirror` message, taken
- * out of a decoded NOTIFY message and checked. Pure; outputs point into the frame. */
+/* The SPOE message contract: the arguments of the `mirror` message and of
+ * the body slice messages, taken out of a decoded NOTIFY message and
+ * checked. Pure; outputs point into the frame. */
 #ifndef SPOA_MIRROR_ARGS_H
 #define SPOA_MIRROR_ARGS_H
 
@@ -39,6 +40,21 @@ struct mirror_response_args {
     uint64_t latency_ms;    /* optional `latency_ms` (res.timer.hdr, HAProxy 3.x); 0 when absent */
 };
 
+/* Names of the messages that each carry one slice of a body larger than a
+ * SPOP frame, sent before the `mirror` message of the same request (see
+ * haproxy-conf/README.md, "Bodies larger than a buffer"). Two names because
+ * HAProxy lets a message belong to one group only, and the last slice is
+ * fetched without a length; the agent treats both alike. */
+#define BODY_PART_MESSAGE_NAME      "mirror-body"
+#define BODY_PART_LAST_MESSAGE_NAME "mirror-body-last"
+
+struct body_part_args {
+    struct spop_bytes id;   /* `id` (unique-id): STRING, not empty */
+    uint64_t offset;        /* `offset`: integer, where <part> starts in the body */
+    uint64_t size;          /* `size` (req.body_size): integer, the whole body's length */
+    struct spop_bytes part; /* `part` (req.body,bytes(...)): BINARY (STRING accepted), not empty */
+};
+
 /* Why a message could not be used. */
 enum mirror_args_status {
     MIRROR_ARGS_OK = 0,
@@ -76,6 +92,13 @@ struct arg_spec {
  * ignored. Returns MIRROR_ARGS_OK, MISSING or WRONG_TYPE (*bad_arg set). */
 enum mirror_args_status mirror_args_walk(const struct spop_message *m, const struct arg_spec *specs,
                                          size_t n_specs, void *base, const char **bad_arg);
+/* body_part_args_extract: reads the arguments of a body slice message <m>
+ * into *a, all four required (an empty `id` or `part` counts as missing).
+ * Unknown arguments are ignored. Returns MIRROR_ARGS_OK, or MIRROR_ARGS_MISSING
+ * or MIRROR_ARGS_WRONG_TYPE with *bad_arg set to the static name of the
+ * offending argument. */
+enum mirror_args_status body_part_args_extract(const struct spop_message *m, struct body_part_args *a,
+                                               const char **bad_arg);
 
 /* mirror_args_status_str: a static snake_case name for <s> ("missing_arg", ...). */
 const char *mirror_args_status_str(enum mirror_args_status s);

@@ -31,6 +31,7 @@ struct mirror_engine {
     struct engine_counters *ctr;     /* this worker's, in the stats registry */
     struct mirror_client ***clients; /* [route][mirror]; NULL for capture mirrors */
     struct capture_scratch capture;  /* where capture records are encoded */
+    struct body_parts *parts;        /* shared by the workers; NULL for none */
 };
 
 static size_t route_mirrors(const struct mirror_engine *e, size_t r)
@@ -46,9 +47,11 @@ static struct mirror_counters *mirror_ctr(const struct mirror_engine *e, size_t 
 }
 
 struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runtime *rt, int worker,
-                                        const struct logger *log, uint64_t seed, size_t max_request)
+                                        const struct logger *log, uint64_t seed, size_t max_request,
+                                        struct body_parts *parts)
 {
     struct mirror_engine *e = xcalloc(1, sizeof(*e));
+    e->parts = parts;
     e->loop = loop;
     e->log = log;
     e->rt = rt;
@@ -113,11 +116,12 @@ static uint64_t draw(void *ctx)
     return rng_next(&((struct mirror_engine *)ctx)->rng);
 }
 
-/* Samples each mirror of route <r>; returns the bitmask of mirrors that take a copy. */
-static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct mirror_args *a)
+/* Samples each mirror of route <r>; returns the bitmask of mirrors that take
+ * a copy. <truncated>: the body is neither whole in the NOTIFY nor completed
+ * by slices. */
+static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct mirror_args *a, bool truncated)
 {
     uint64_t targets = 0;
-    bool truncated = a->body_size > a->body.len;
     uint64_t now = 0;
     for (size_t i = 0; i < route_mirrors(e, r); i++) {
         struct runtime_mirror *m = &e->rt->routes[r][i];
@@ -150,6 +154,59 @@ static uint64_t sample_mirrors(struct mirror_engine *e, size_t r, const struct m
     return targets;
 }
 
+/* A NOTIFY without a `mirror` message may carry one slice of a large body:
+ * stores it (or counts why not). Returns false when it carries none. */
+static bool store_body_part(struct mirror_engine *e, const struct spop_notify *n)
+{
+    struct spop_message msg;
+    if (!e->parts || !(spop_notify_find_message(n, BODY_PART_MESSAGE_NAME, &msg) ||
+                       spop_notify_find_message(n, BODY_PART_LAST_MESSAGE_NAME, &msg)))
+        return false;
+    struct body_part_args a;
+    const char *bad = "";
+    enum body_parts_drop why = BODY_PARTS_DROP_BAD_ARGS;
+    if (body_part_args_extract(&msg, &a, &bad) == MIRROR_ARGS_OK)
+        why =
+            body_parts_put(e->parts, a.id.ptr, a.id.len, a.size, a.offset, a.part.ptr, a.part.len, mono_ns());
+    else
+        body_parts_reject(e->parts, why);
+    if (why != BODY_PARTS_DROP_NONE)
+        log_event(e->log, LOG_LVL_DEBUG, "body_part_dropped", "sid=%llu fid=%llu reason=%s arg=%s",
+                  (unsigned long long)n->stream_id, (unsigned long long)n->frame_id, body_parts_drop_str(why),
+                  bad);
+    return true;
+}
+
+/* Whether the body of <a> is whole: in the NOTIFY, or completed by slices
+ * held in the store (*from_parts set then). */
+static bool body_whole(struct mirror_engine *e, const struct mirror_args *a, bool *from_parts)
+{
+    *from_parts = false;
+    if (a->body_size <= a->body.len)
+        return true;
+    if (!e->parts || !a->id.len)
+        return false;
+    *from_parts =
+        body_parts_check(e->parts, a->id.ptr, a->id.len, a->body.len, a->body_size) == BODY_PARTS_COMPLETE;
+    return *from_parts;
+}
+
+/* Selects the route of <d>'s arguments and samples its mirrors. */
+static void route_and_sample(struct mirror_engine *e, struct mirror_decision *d, bool whole)
+{
+    int r = route_select(&e->rt->cfg, &d->args);
+    if (r < 0) {
+        counter_inc(d->args.route.len ? &e->ctr->unknown_route : &e->ctr->no_route);
+        return;
+    }
+    d->route = (uint32_t)r;
+    struct route_counters *rc = &e->rt->route_ctr[r][e->worker];
+    counter_inc(&rc->requests);
+    d->targets = sample_mirrors(e, (size_t)r, &d->args, !whole);
+    if (d->targets)
+        counter_inc(&rc->mirrored);
+}
+
 bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, struct mirror_decision *d)
 {
     struct spop_message msg;
@@ -161,7 +218,8 @@ bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, 
             d->response = true; /* handled after the ACK */
             return false;
         }
-        counter_inc(&e->ctr->no_message);
+        if (!store_body_part(e, n))
+            counter_inc(&e->ctr->no_message);
         return false;
     }
     const char *bad = NULL;
@@ -175,19 +233,15 @@ bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, 
     }
     d->has_args = true;
     mirror_args_log(e->log, n, &d->args);
-    int r = route_select(&e->rt->cfg, &d->args);
-    if (r < 0) {
-        counter_inc(d->args.route.len ? &e->ctr->unknown_route : &e->ctr->no_route);
-        return false;
-    }
-    d->route = (uint32_t)r;
-    struct route_counters *rc = &e->rt->route_ctr[r][e->worker];
-    counter_inc(&rc->requests);
-    d->targets = sample_mirrors(e, (size_t)r, &d->args);
-    d->compared = mirror_compare_choose(e->rt, e->worker, (size_t)r, d->targets, &d->args, draw, e);
+    bool from_parts;
+    bool whole = body_whole(e, &d->args, &from_parts);
+    route_and_sample(e, d, whole);
+    if (d->targets)
+        d->compared = mirror_compare_choose(e->rt, e->worker, d->route, d->targets, &d->args, draw, e);
     d->mirrored = d->targets != 0;
-    if (d->mirrored)
-        counter_inc(&rc->mirrored);
+    d->body_parts = from_parts && d->mirrored;
+    if (from_parts && !d->mirrored) /* nobody takes them: no need to wait for the expiry */
+        body_parts_discard(e->parts, d->args.id.ptr, d->args.id.len, BODY_PARTS_DROP_UNUSED);
     return d->mirrored;
 }
 
@@ -250,6 +304,14 @@ static void submit_capture(struct mirror_engine *e, size_t r, size_t i, const st
     }
 }
 
+/* Counts each copy of <d> as skipped for <why>. */
+static void skip_all(struct mirror_engine *e, const struct mirror_decision *d, enum mirror_skip why)
+{
+    for (size_t i = 0; i < route_mirrors(e, d->route); i++)
+        if (d->targets & (1ull << i))
+            counter_inc(&mirror_ctr(e, d->route, i)->skipped[why]);
+}
+
 void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
                           const struct mirror_decision *d)
 {
@@ -258,18 +320,31 @@ void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
         submit_response(e, n);
     if (!d->targets)
         return;
-    unsigned flags = mirror_method_flags(d->args.method.ptr, d->args.method.len);
+    struct mirror_args args = d->args;
+    uint8_t *whole = NULL;
+    if (d->body_parts) {
+        /* The slices were complete at decide(); only an expiry in between takes them away. */
+        whole = body_parts_take(e->parts, args.id.ptr, args.id.len, args.body.len, args.body_size);
+        if (!whole) {
+            skip_all(e, d, MIRROR_SKIP_BODY_TRUNCATED);
+            return;
+        }
+        if (args.body.len)
+            memcpy(whole, args.body.ptr, args.body.len);
+        args.body = (struct spop_bytes){whole, (size_t)args.body_size};
+    }
+    unsigned flags = mirror_method_flags(args.method.ptr, args.method.len);
     for (size_t i = 0; i < route_mirrors(e, d->route); i++) {
         if (!(d->targets & (1ull << i)))
             continue;
         struct runtime_mirror *m = &e->rt->routes[d->route][i];
         if (m->cfg->capture) {
-            submit_capture(e, d->route, i, &d->args);
+            submit_capture(e, d->route, i, &args);
             continue;
         }
         uint8_t *req;
         size_t len;
-        enum shape_status st = shape_request(m->cfg, &d->args, e->max_request, &req, &len);
+        enum shape_status st = shape_request(m->cfg, &args, e->max_request, &req, &len);
         bool compared = (d->compared >> i) & 1u;
         if (st != SHAPE_OK) {
             counter_inc(&mirror_ctr(e, d->route, i)->skipped[skip_of(st)]);
@@ -282,6 +357,7 @@ void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
             mirror_compare_observer(e->rt, e->worker, d->route, i, d->compared, &d->args, &obs);
         mirror_client_submit_observed(e->clients[d->route][i], req, len, flags, compared ? &obs : NULL);
     }
+    free(whole);
 }
 
 struct mirror_runtime *mirror_engine_runtime(const struct mirror_engine *e)

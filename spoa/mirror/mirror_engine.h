@@ -1,7 +1,9 @@
 /* The mirroring engine of one worker: decide() picks the route of a NOTIFY
  * and samples its mirrors; submit() shapes each copy and hands it to that
  * mirror's HTTP client on the worker's loop. mirror_seam.h plugs the two into
- * the SPOP session. */
+ * the SPOP session. A NOTIFY carrying a slice of a large body goes to the
+ * store of slices shared by the workers (body_parts.h), and the request's
+ * `mirror` message takes the slices back from there. */
 #ifndef SPOA_MIRROR_ENGINE_H
 #define SPOA_MIRROR_ENGINE_H
 
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "mirror/body_parts.h"
 #include "mirror/mirror_args.h"
 #include "mirror/mirror_runtime.h"
 #include "mirror/mirror_stats.h"
@@ -22,6 +25,7 @@ struct mirror_engine;
 struct mirror_decision {
     bool mirrored;           /* the ACK says mirrored=true */
     bool has_args;           /* <args> holds a valid `mirror` message */
+    bool body_parts;         /* the rest of the body waits in the store of slices */
     struct mirror_args args; /* points into the NOTIFY */
     uint32_t route;          /* engine-defined: the chosen route */
     uint64_t targets;        /* engine-defined: bit i = mirror i of the route sampled */
@@ -31,17 +35,24 @@ struct mirror_decision {
 
 /* mirror_engine_new: the engine of worker <worker> on <loop> (the worker's)
  * for <rt> (borrowed; the caller holds a reference for the engine's life).
- * <seed> seeds its random draws; <max_request> bounds a shaped request. */
+ * <seed> seeds its random draws; <max_request> bounds a shaped request.
+ * <parts> (borrowed, shared by every worker; NULL for none) holds the slices
+ * of bodies larger than a frame; without it slice messages are ignored. */
 struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runtime *rt, int worker,
-                                        const struct logger *log, uint64_t seed, size_t max_request);
+                                        const struct logger *log, uint64_t seed, size_t max_request,
+                                        struct body_parts *parts);
 
 /* mirror_engine_runtime: the runtime the engine serves. */
 struct mirror_runtime *mirror_engine_runtime(const struct mirror_engine *e);
 
 /* mirror_engine_decide: fills *d (overwritten whole) for NOTIFY <n>: finds
  * its `mirror` message, selects the route and samples its mirrors, counting
- * and logging as it goes. Quick and free of I/O: it runs before the ACK.
- * Returns d->mirrored, the value of the ACK's variable; *d points into <n>. */
+ * and logging as it goes. A body cut short counts as whole when the store
+ * holds slices covering exactly the rest of it; slices nobody takes are
+ * discarded. A NOTIFY carrying a body slice instead has it stored (before
+ * its ACK leaves, so before HAProxy sends the next one) and gets false.
+ * Quick and free of I/O: it runs before the ACK. Returns d->mirrored, the
+ * value of the ACK's variable; *d points into <n>. */
 bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, struct mirror_decision *d);
 
 /* mirror_engine_compared: true when the NOTIFY decided into *d is compared
@@ -49,7 +60,8 @@ bool mirror_engine_decide(struct mirror_engine *e, const struct spop_notify *n, 
 bool mirror_engine_compared(const struct mirror_decision *d);
 
 /* mirror_engine_submit: queues the copies *d decided for <n> (after its ACK
- * left); shapes and copies what it keeps, so <n> may go once it returns. */
+ * left), taking the body's slices out of the store first when it lives
+ * there; shapes and copies what it keeps, so <n> may go once it returns. */
 void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
                           const struct mirror_decision *d);
 

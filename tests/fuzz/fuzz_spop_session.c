@@ -13,7 +13,8 @@
  * bytes (copied to their own heap block, so ASan sees any read past them),
  * checks the replies, drains them as a socket write would, then dispatches.
  * The notify handler runs mirror_args_extract() on each NOTIFY's `mirror`
- * message and keeps what it found in its per-NOTIFY slot.
+ * message (body_part_args_extract() on a body slice message when there is
+ * none) and keeps what it found in its per-NOTIFY slot.
  *
  * Every property is asserted with abort():
  * - feed consumes at most what it was given; once closing, it consumes and
@@ -30,7 +31,8 @@
  *   inside feed), in the same order, with the NOTIFY still readable and the
  *   slot as decide() left it;
  * - NOTIFY views lie inside the block being fed; messages are validated;
- *   extracted arguments lie inside their message. */
+ *   extracted arguments lie inside their message; a body slice's id and
+ *   part are never empty. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +120,21 @@ static void check_args(const struct spop_message *m, const struct mirror_args *a
           a->src.type == SPOP_DATA_T_IPV6 || a->src.type == SPOP_DATA_T_STR);
 }
 
+/* A body slice message: its arguments, when usable, lie inside it. */
+static void check_part(const struct spop_message *m)
+{
+    struct body_part_args a;
+    const char *bad = NULL;
+    enum mirror_args_status st = body_part_args_extract(m, &a, &bad);
+    if (st != MIRROR_ARGS_OK) {
+        CHECK(bad != NULL);
+        CHECK(st == MIRROR_ARGS_MISSING || st == MIRROR_ARGS_WRONG_TYPE);
+        return;
+    }
+    CHECK(a.id.len > 0 && within(a.id.ptr, a.id.len, m->args, m->args_len));
+    CHECK(a.part.len > 0 && within(a.part.ptr, a.part.len, m->args, m->args_len));
+}
+
 static bool seam_decide(void *ctx, const struct spop_notify *n, void *slot)
 {
     struct fuzz_seam *fs = ctx;
@@ -142,6 +159,9 @@ static bool seam_decide(void *ctx, const struct spop_notify *n, void *slot)
             CHECK(st == MIRROR_ARGS_MISSING || st == MIRROR_ARGS_WRONG_TYPE || st == MIRROR_ARGS_BAD_HEADERS);
             CHECK(strcmp(mirror_args_status_str(st), "unknown") != 0);
         }
+    } else if (spop_notify_find_message(n, BODY_PART_MESSAGE_NAME, &m) ||
+               spop_notify_find_message(n, BODY_PART_LAST_MESSAGE_NAME, &m)) {
+        check_part(&m);
     }
     d->has_args = ok;
     d->mirrored = ok != ((n->frame_id & 1) != 0);

@@ -111,6 +111,32 @@ start_httpbin() {
     track "$HTTPBIN_PID"
 }
 
+# start_recorder NAME PORT: httpbin under gunicorn (4 workers) behind
+# recording_app.py, recording every request it gets to WORK/NAME.jsonl and
+# logging to WORK/NAME.err; sets RECORDER_PID (the master, tracked).
+start_recorder() {
+    RECORD_FILE="$WORK/$1.jsonl" RECORDER_NAME="$1" \
+        "$GUNICORN" --chdir "$IT_DIR" -b "127.0.0.1:$2" -w 4 --graceful-timeout 2 \
+        --error-logfile "$WORK/$1.err" recording_app:app >/dev/null 2>&1 &
+    RECORDER_PID=$!
+    track "$RECORDER_PID"
+}
+
+# workers_of PID: the PIDs of PID's children.
+workers_of() {
+    ps -o pid= --ppid "$1" 2>/dev/null | tr -s ' \n' ' '
+}
+
+# kill_workers: SIGKILLs the PIDs in WORKER_PIDS (gunicorn workers left
+# behind by a master that had to be SIGKILLed); a script sets
+# REPORT_CLEANUP=kill_workers to run it after stop_all.
+kill_workers() {
+    local pid
+    for pid in ${WORKER_PIDS:-}; do
+        kill -KILL "$pid" 2>/dev/null
+    done
+}
+
 # start_agent PORT LOG [ARGS...]: starts build/spoa-shadow on 127.0.0.1:PORT
 # with its stderr appended to LOG. Its admin endpoint goes to a free port
 # (127.0.0.1:0) unless ARGS name one with --admin-listen. Sets AGENT_PID (the agent itself) and
@@ -275,10 +301,21 @@ report_start() {
     trap 'not_ok "interrupted"; exit 130' INT TERM
 }
 
+# report_skip REASON: ends a run that cannot apply here (e.g. a feature the
+# HAProxy under test lacks): prints "# SKIPPED: REASON"; report_finish then
+# prints "result: skipped: REASON" and exits 77 (the checks made before still
+# count: a failure among them still fails the run).
+report_skip() {
+    REPORT_SKIPPED=$1
+    note "SKIPPED: $1"
+    exit 0
+}
+
 # report_finish: the EXIT trap of report_start. Stops every tracked process,
 # runs REPORT_CLEANUP, keeps WORK (and shows the end of each log) when
 # something failed or KEEP_WORK is set, removes it otherwise; prints the
-# total time and "N passed, M failed"; exits 0 only when nothing failed.
+# total time and "N passed, M failed"; exits 0 only when nothing failed, 77
+# after report_skip.
 report_finish() {
     local rc=$? pat f
     trap - EXIT INT TERM
@@ -298,6 +335,10 @@ report_finish() {
     fi
     note "total time: $(($(now_ms) - T0)) ms"
     echo "$PASSED passed, $FAILED failed"
+    if [ -n "${REPORT_SKIPPED:-}" ] && [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ]; then
+        echo "result: skipped: $REPORT_SKIPPED"
+        exit 77
+    fi
     [ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
     exit 1
 }

@@ -1,13 +1,34 @@
-"""Plumbing shared by the load clients of the integration tests
-(lifecycle/load.py, mirroring/load_client.py, capture/traffic.py): a
-keep-alive connection to 127.0.0.1 that records each exchange in a result
-dict, worker threads, and the JSON-lines output. What to send and when to
-stop stays in each client.
+"""Plumbing shared by the load clients and checkers of the integration tests
+(lifecycle/load.py, mirroring/load_client.py, mirroring/verify.py,
+capture/traffic.py, large_bodies/bodies.py): a keep-alive connection to
+127.0.0.1 that records each exchange in a result dict, worker threads, the
+JSON-lines output and input, and the "ok - " / "not ok - " lines a checker
+prints. What to send, when to stop and what to check stays in each script.
 """
 
 import http.client
 import json
 import threading
+
+# What check() counted so far.
+checks = {"passed": 0, "failed": 0}
+
+
+def check(cond, desc):
+    """Prints one check line, "ok - <desc>" or "not ok - <desc>", and counts it."""
+    checks["passed" if cond else "failed"] += 1
+    print("%s - %s" % ("ok" if cond else "not ok", desc))
+
+
+def note(text):
+    """Prints a "# <text>" comment line."""
+    print("# " + text)
+
+
+def load(path):
+    """The JSON objects of the JSON-lines file <path>."""
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def result(**fields):

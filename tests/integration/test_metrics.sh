@@ -81,7 +81,8 @@ for fam in build_info start_time_seconds ready config_reloads_total \
     mirror_sampled_total mirror_not_sampled_total mirror_sampled_by_key_total mirror_sent_total \
     mirror_connections_opened_total mirror_connect_failures_total mirror_reused_total mirror_inflight \
     mirror_queued mirror_responses_total mirror_dropped_total mirror_skipped_total mirror_latency_seconds \
-    mirror_resolve_failures_total mirror_connections_address_gone_total; do
+    mirror_resolve_failures_total mirror_connections_address_gone_total body_parts_received_total \
+    body_parts_dropped_total body_parts_assembled_total body_parts_requests body_parts_bytes; do
     grep -q "^# TYPE spoa_shadow_$fam " "$WORK/scrape1.prom" || missing="$missing $fam"
 done
 check "every metric family of spoa/admin/metrics.c is exposed${missing:+ (missing:$missing)}" [ -z "$missing" ]

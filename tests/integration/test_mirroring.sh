@@ -32,6 +32,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-mirroring.XXXXXX")
 # No __pycache__ in the source tree from gunicorn importing recording_app.
 export PYTHONDONTWRITEBYTECODE=1
 
+# The gunicorn workers, killed by kill_workers (lib.sh) after stop_all.
 WORKER_PIDS=""
 
 # verify ARGS...: runs mirroring/verify.py and counts its ok / not ok lines.
@@ -39,33 +40,8 @@ verify() {
     run_checks "$PY" "$TPL/verify.py" "$@"
 }
 
-# kill_workers: gunicorn workers left behind by a master that had to be
-# SIGKILLed (run by report_finish after stop_all).
-kill_workers() {
-    local pid
-    for pid in $WORKER_PIDS; do
-        kill -KILL "$pid" 2>/dev/null
-    done
-}
 REPORT_CLEANUP=kill_workers
 report_start agent.log haproxy.log '*.err'
-
-# start_recorder NAME PORT: httpbin under gunicorn (4 workers) behind
-# recording_app.py, recording to WORK/NAME.jsonl; sets RECORDER_PID and
-# appends its workers to WORKER_PIDS once they are up.
-start_recorder() {
-    local name=$1 port=$2
-    RECORD_FILE="$WORK/$name.jsonl" RECORDER_NAME="$name" \
-        "$GUNICORN" --chdir "$HERE" -b "127.0.0.1:$port" -w 4 --graceful-timeout 2 \
-        --error-logfile "$WORK/$name.err" recording_app:app >/dev/null 2>&1 &
-    RECORDER_PID=$!
-    track "$RECORDER_PID"
-}
-
-# workers_of PID: the PIDs of PID's children.
-workers_of() {
-    ps -o pid= --ppid "$1" 2>/dev/null | tr -s ' \n' ' '
-}
 
 # run_load NAME HOST COUNT PARALLEL [ARGS...]: COUNT requests with Host HOST
 # through HAProxy, ids NAME-<i>; results in WORK/NAME.res.

@@ -79,7 +79,8 @@ static const struct bad_case bad_cases[] = {
     {"hello\n", "t.yaml:1: (root): the file must be a mapping (key: value), got \"hello\""},
     /* unknown and repeated keys, at every level */
     {"sppo: {}\n",
-     "t.yaml:1: sppo: unknown key (expected one of: spop, admin, log, drain_timeout_ms, routes)"},
+     "t.yaml:1: sppo: unknown key (expected one of: spop, admin, log, drain_timeout_ms, body_parts, routes)"},
+    {"body_parts: {max_entry: 1}\n", "t.yaml:1: body_parts.max_entry: unknown key"},
     {"spop:\n  thread: 2\n", "t.yaml:2: spop.thread: unknown key"},
     {"admin: {port: 1}\n", "t.yaml:1: admin.port: unknown key (expected one of: listen)"},
     {"log: {format: json}\n", "t.yaml:1: log.format: unknown key"},
@@ -367,6 +368,19 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: routes[0].mirrors[0].max_inflight: must be an integer from 1 to 1000000, got \"0x10\""},
     {R0 "        max_queue: 1.5\n",
      "t.yaml:5: routes[0].mirrors[0].max_queue: must be an integer from 1 to 1000000, got \"1.5\""},
+    {"body_parts: {max_entries: 0}\n",
+     "t.yaml:1: body_parts.max_entries: must be an integer from 1 to 100000, got \"0\""},
+    {"body_parts: {max_bytes: 4294967296}\n",
+     "t.yaml:1: body_parts.max_bytes: must be an integer from 1 to 4294967295"},
+    {"body_parts: {max_body_bytes: 1073741825}\n",
+     "t.yaml:1: body_parts.max_body_bytes: must be an integer from 1 to 1073741824"},
+    {"body_parts: {timeout_ms: 0}\n",
+     "t.yaml:1: body_parts.timeout_ms: must be an integer from 1 to 2147483647, got \"0\""},
+    {"body_parts:\n  max_bytes: 1000\n  max_body_bytes: 1001\n",
+     "t.yaml:2: body_parts.max_bytes: max_bytes (1000) must be at least max_body_bytes (1001)"},
+    {"body_parts:\n  max_body_bytes: 67108865\n",
+     "t.yaml:2: body_parts.max_body_bytes: max_bytes (67108864) must be at least max_body_bytes (67108865)"},
+    {"body_parts: [1]\n", "t.yaml:1: body_parts: must be a mapping, got a list"},
     {"spop: {threads: 257}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got \"257\""},
     {"spop: {threads: -1}\n", "t.yaml:1: spop.threads: must be an integer from 0 to 256, got \"-1\""},
     /* log level, listen addresses */
@@ -420,6 +434,10 @@ START_TEST(defaults)
     ck_assert_str_eq(c.admin_listen, "127.0.0.1:9901");
     ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
     ck_assert_uint_eq(c.drain_timeout_ms, 5000);
+    ck_assert_uint_eq(c.body_parts.max_entries, 1024);
+    ck_assert_uint_eq(c.body_parts.max_bytes, 64u << 20);
+    ck_assert_uint_eq(c.body_parts.max_body_bytes, 1u << 20);
+    ck_assert_uint_eq(c.body_parts.timeout_ms, 5000);
     ck_assert_uint_eq(c.n_routes, 0);
     config_free(&c);
 }
@@ -487,11 +505,15 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(c.admin_listen, "[::1]:9902");
     ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
     ck_assert_uint_eq(c.drain_timeout_ms, 2500);
+    ck_assert_uint_eq(c.body_parts.max_entries, 64);
+    ck_assert_uint_eq(c.body_parts.max_bytes, 16777216);
+    ck_assert_uint_eq(c.body_parts.max_body_bytes, 262144);
+    ck_assert_uint_eq(c.body_parts.timeout_ms, 2000);
     ck_assert_uint_eq(c.n_routes, 2);
 
     const struct config_route *r = &c.routes[0];
     ck_assert_str_eq(r->name, "httpbin");
-    ck_assert_int_eq(r->line, 14);
+    ck_assert_int_eq(r->line, 19);
     ck_assert_uint_eq(r->n_hosts, 3);
     ck_assert_str_eq(r->hosts[0], "httpbin");
     ck_assert_str_eq(r->hosts[1], "httpbin:8000");
@@ -503,7 +525,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(r->n_mirrors, 2);
 
     const struct config_mirror *m = &r->mirrors[0];
-    ck_assert_int_eq(m->line, 20);
+    ck_assert_int_eq(m->line, 25);
     ck_assert_str_eq(m->url, "http://httpbin-v1-mirroring.default.svc.cluster.local:8000/shadow/");
     ck_assert_str_eq(m->scheme, "http");
     ck_assert_str_eq(m->host, "httpbin-v1-mirroring.default.svc.cluster.local");
@@ -531,7 +553,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 34);
+    ck_assert_int_eq(m->line, 39);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");

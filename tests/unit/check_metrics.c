@@ -33,7 +33,7 @@ static char *render(void)
     proc.ready = true;
     struct buf out;
     buf_init(&out, 1u << 20);
-    metrics_render(&out, &st, reg, &rt, &proc);
+    metrics_render(&out, &st, reg, &rt, NULL, &proc);
     char *text = malloc(out.len + 1);
     ck_assert_ptr_nonnull(text);
     memcpy(text, buf_peek(&out), out.len);
@@ -124,7 +124,7 @@ static char *render_with(struct stats_registry *reg, struct mirror_runtime *rt)
     struct metrics_process proc = {.start_time = 1};
     struct buf out;
     buf_init(&out, 1u << 20);
-    metrics_render(&out, &st, reg, rt, &proc);
+    metrics_render(&out, &st, reg, rt, NULL, &proc);
     char *text = malloc(out.len + 1);
     ck_assert_ptr_nonnull(text);
     memcpy(text, buf_peek(&out), out.len);

@@ -1,7 +1,8 @@
 /* Unit tests for the SPOE message contract (mirror_args.h): the `mirror`
  * arguments of the captured NOTIFYs, each required argument missing or NULL,
- * wrong types, malformed req.hdrs_bin blocks, optional arguments, and the
- * hdrs_bin iterator on good, truncated, unterminated and trailing-garbage blocks. */
+ * wrong types, malformed req.hdrs_bin blocks, optional arguments, the
+ * hdrs_bin iterator on good, truncated, unterminated and trailing-garbage
+ * blocks, and the arguments of the body slice messages. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,17 +188,25 @@ static void unbuild(struct built *b)
     guarded_free(b->g, b->len);
 }
 
-/* Extracts from <args>; returns the status and the offending argument's name. */
-static enum mirror_args_status extract(const struct arg *args, size_t n, struct mirror_args *out,
-                                       const char **bad)
+/* Extracts from <args> into *out, or into *part_out when <out> is NULL (a
+ * body slice message); returns the status and the offending argument's name. */
+static enum mirror_args_status extract_any(const struct arg *args, size_t n, struct mirror_args *out,
+                                           struct body_part_args *part_out, const char **bad)
 {
     struct built b;
     build(&b, args, n);
     *bad = NULL;
-    enum mirror_args_status st = mirror_args_extract(&b.m, out, bad);
+    enum mirror_args_status st =
+        out ? mirror_args_extract(&b.m, out, bad) : body_part_args_extract(&b.m, part_out, bad);
     /* Views must not outlive the message: keep only what the caller checks. */
     unbuild(&b);
     return st;
+}
+
+static enum mirror_args_status extract(const struct arg *args, size_t n, struct mirror_args *out,
+                                       const char **bad)
+{
+    return extract_any(args, n, out, NULL, bad);
 }
 
 START_TEST(test_all_args)
@@ -542,6 +551,102 @@ START_TEST(test_response_args)
 }
 END_TEST
 
+/* ---- body slice messages ---- */
+
+enum { P_ID, P_OFFSET, P_SIZE, P_PART, N_PART_ARGS };
+
+static const char *const part_names[N_PART_ARGS] = {"id", "offset", "size", "part"};
+
+static void base_part_args(struct arg *a)
+{
+    static const uint8_t bytes[] = {0, 1, 2, 0xff};
+    static const struct arg base[N_PART_ARGS] = {
+        [P_ID] = {"id", STR("uid-7")},
+        [P_OFFSET] = {"offset", {.type = SPOP_DATA_T_INT64, .u.i64 = 4096}},
+        [P_SIZE] = {"size", {.type = SPOP_DATA_T_INT64, .u.i64 = 20000}},
+        [P_PART] = {"part", BIN(bytes, sizeof(bytes))},
+    };
+    memcpy(a, base, sizeof(base));
+}
+
+static enum mirror_args_status extract_part(const struct arg *args, size_t n, struct body_part_args *out,
+                                            const char **bad)
+{
+    return extract_any(args, n, NULL, out, bad);
+}
+
+START_TEST(test_part_all_args)
+{
+    struct arg args[N_PART_ARGS + 1];
+    base_part_args(args);
+    args[N_PART_ARGS] = (struct arg){"body", STR("ignored")};
+    struct built b;
+    build(&b, args, N_PART_ARGS + 1);
+    struct body_part_args a;
+    const char *bad = NULL;
+    ck_assert_int_eq(body_part_args_extract(&b.m, &a, &bad), MIRROR_ARGS_OK);
+    ck_assert_ptr_null(bad);
+    assert_bytes(a.id, "uid-7");
+    ck_assert_uint_eq(a.offset, 4096);
+    ck_assert_uint_eq(a.size, 20000);
+    ck_assert_uint_eq(a.part.len, 4);
+    ck_assert_uint_eq(a.part.ptr[3], 0xff);
+    ck_assert(a.part.ptr >= b.g && a.part.ptr + a.part.len <= b.g + b.len);
+    unbuild(&b);
+}
+END_TEST
+
+/* Each argument absent (case 0), NULL (1) or, for id and part, empty (2). */
+START_TEST(test_part_missing)
+{
+    int arg = _i / 3, how = _i % 3;
+    struct arg args[N_PART_ARGS];
+    base_part_args(args);
+    if (how == 0)
+        args[arg].name = NULL;
+    else if (how == 1)
+        args[arg].value = (struct spop_data){.type = SPOP_DATA_T_NULL};
+    else if (arg == P_ID)
+        args[arg].value = (struct spop_data)STR("");
+    else if (arg == P_PART)
+        args[arg].value = (struct spop_data)BIN((const uint8_t *)"", 0);
+    else
+        return; /* an integer has no empty form */
+    struct body_part_args a;
+    const char *bad;
+    ck_assert_int_eq(extract_part(args, N_PART_ARGS, &a, &bad), MIRROR_ARGS_MISSING);
+    ck_assert_str_eq(bad, part_names[arg]);
+}
+END_TEST
+
+static const struct type_case part_type_cases[] = {
+    {P_ID, BIN((const uint8_t *)"x", 1), MIRROR_ARGS_WRONG_TYPE},
+    {P_ID, {.type = SPOP_DATA_T_INT32, .u.i64 = 1}, MIRROR_ARGS_WRONG_TYPE},
+    {P_OFFSET, STR("4096"), MIRROR_ARGS_WRONG_TYPE},
+    {P_OFFSET, {.type = SPOP_DATA_T_INT64, .u.i64 = -1}, MIRROR_ARGS_WRONG_TYPE},
+    {P_SIZE, {.type = SPOP_DATA_T_BOOL, .u.boolean = true}, MIRROR_ARGS_WRONG_TYPE},
+    {P_SIZE, {.type = SPOP_DATA_T_INT64, .u.i64 = -5}, MIRROR_ARGS_WRONG_TYPE},
+    {P_PART, {.type = SPOP_DATA_T_IPV4, .u.ipv4 = {1, 2, 3, 4}}, MIRROR_ARGS_WRONG_TYPE},
+    {P_PART, STR("text"), MIRROR_ARGS_OK},
+    {P_OFFSET, {.type = SPOP_DATA_T_UINT32, .u.u64 = 0}, MIRROR_ARGS_OK},
+    {P_SIZE, {.type = SPOP_DATA_T_UINT64, .u.u64 = 1u << 20}, MIRROR_ARGS_OK},
+};
+#define N_PART_TYPE_CASES (sizeof(part_type_cases) / sizeof(part_type_cases[0]))
+
+START_TEST(test_part_types)
+{
+    const struct type_case *c = &part_type_cases[_i];
+    struct arg args[N_PART_ARGS];
+    base_part_args(args);
+    args[c->arg].value = c->value;
+    struct body_part_args a;
+    const char *bad;
+    ck_assert_int_eq(extract_part(args, N_PART_ARGS, &a, &bad), c->want);
+    if (c->want != MIRROR_ARGS_OK)
+        ck_assert_str_eq(bad, part_names[c->arg]);
+}
+END_TEST
+
 Suite *mirror_args_suite(void);
 
 /* mirror_args_suite: the Check suite for mirror_args.h. */
@@ -563,6 +668,12 @@ Suite *mirror_args_suite(void)
     tcase_add_test(tc, test_find_message);
     tcase_add_test(tc, test_status_str);
     tcase_add_test(tc, test_response_args);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("body_part");
+    tcase_add_test(tc, test_part_all_args);
+    tcase_add_loop_test(tc, test_part_missing, 0, N_PART_ARGS * 3);
+    tcase_add_loop_test(tc, test_part_types, 0, (int)N_PART_TYPE_CASES);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hdrs_bin");

@@ -56,7 +56,7 @@ static struct h *h_new(void)
     h->loop = ev_loop_new(EVFLAG_AUTO);
     h->reg = stats_registry_new(1);
     h->rt = mirror_runtime_new(&cfg, h->reg, NULL, 1);
-    h->e = mirror_engine_new(h->loop, h->rt, 0, &h->log, 7, 4096);
+    h->e = mirror_engine_new(h->loop, h->rt, 0, &h->log, 7, 4096, NULL);
     h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(sa);

@@ -5,7 +5,10 @@
  * rate limit, truncated bodies, the counters of each step, and what
  * submit() hands to the mirror clients: the shaped bytes on a real loopback
  * connection (HEAD included), refusals counted by reason, and what is in
- * flight dropped as shutdown when the engine is freed. */
+ * flight dropped as shutdown when the engine is freed. Bodies sent in
+ * slices: stored before the ACK, assembled into the copy byte for byte,
+ * never sent with a gap, discarded when nobody takes them, refused when
+ * their arguments are bad. */
 #include <check.h>
 #include <ev.h>
 #include <netinet/in.h>
@@ -19,6 +22,7 @@
 #include "config/config.h"
 #include "config/config_load.h"
 #include "core/counter.h"
+#include "mirror/body_parts.h"
 #include "mirror/mirror_args.h"
 #include "mirror/mirror_engine.h"
 #include "mirror/mirror_runtime.h"
@@ -59,8 +63,16 @@ struct harness {
     struct ev_loop *loop;
     struct stats_registry *reg;
     struct mirror_runtime *rt;
+    struct body_parts *parts;
     struct mirror_engine *e;
     struct logger log;
+};
+
+static const struct body_parts_settings parts_set = {
+    .max_entries = 8,
+    .max_bytes = 4 * MAX_REQUEST,
+    .max_body_bytes = 2 * MAX_REQUEST,
+    .timeout_ms = 60000,
 };
 
 static struct harness *h_new(void)
@@ -78,7 +90,8 @@ static struct harness *h_new(void)
     ck_assert_ptr_nonnull(h->loop);
     h->reg = stats_registry_new(1);
     h->rt = mirror_runtime_new(&cfg, h->reg, NULL, 1);
-    h->e = mirror_engine_new(h->loop, h->rt, 0, &h->log, 42, MAX_REQUEST);
+    h->parts = body_parts_new(&parts_set);
+    h->e = mirror_engine_new(h->loop, h->rt, 0, &h->log, 42, 4 * MAX_REQUEST, h->parts);
     ck_assert_ptr_eq(mirror_engine_runtime(h->e), h->rt);
     return h;
 }
@@ -86,6 +99,7 @@ static struct harness *h_new(void)
 static void h_free(struct harness *h)
 {
     mirror_engine_free(h->e);
+    body_parts_free(h->parts);
     mirror_runtime_free(h->rt);
     stats_registry_free(h->reg);
     ev_loop_destroy(h->loop);
@@ -113,13 +127,14 @@ struct req_spec {
     const char *body;
     long body_size; /* -1: the body's length; -2: no body_size argument */
     const char *route;
+    const char *id;      /* NULL: no `id` argument */
     const char *message; /* NULL: "mirror" */
     bool path_as_int;    /* `path` with a wrong type */
 };
 
 struct notify_buf {
     uint8_t hdrs[1024];
-    uint8_t msg[MAX_REQUEST * 2];
+    uint8_t msg[MAX_REQUEST * 6];
     struct spop_notify n;
 };
 
@@ -147,7 +162,7 @@ static const struct spop_notify *notify(struct notify_buf *nb, const struct req_
     spop_writer_init(&w, nb->msg, sizeof(nb->msg));
     const char *name = r->message ? r->message : "mirror";
     spop_put_name(&w, name, strlen(name));
-    spop_put_u8(&w, (uint8_t)(6 + (r->body_size != -2) + (r->route != NULL)));
+    spop_put_u8(&w, (uint8_t)(6 + (r->body_size != -2) + (r->route != NULL) + (r->id != NULL)));
     put_str_arg(&w, "method", r->method);
     if (r->path_as_int) {
         spop_put_name(&w, "path", 4);
@@ -169,6 +184,8 @@ static const struct spop_notify *notify(struct notify_buf *nb, const struct req_
     }
     if (r->route)
         put_str_arg(&w, "route", r->route);
+    if (r->id)
+        put_str_arg(&w, "id", r->id);
     ck_assert(!w.failed);
     nb->n = (struct spop_notify){.stream_id = 1, .frame_id = 1, .messages = nb->msg, .messages_len = w.len};
     return &nb->n;
@@ -419,8 +436,8 @@ START_TEST(test_submit_unshapable)
     ck_assert_uint_eq(GET(mctr(h, REST, 0)->skipped[MIRROR_SKIP_BAD_REQUEST]), 1);
     ck_assert_uint_eq(GET(mctr(h, REST, 0)->connect_failures), 0);
 
-    static char big[MAX_REQUEST + 1];
-    memset(big, 'x', MAX_REQUEST);
+    static char big[4 * MAX_REQUEST + 1];
+    memset(big, 'x', 4 * MAX_REQUEST);
     r = api_get();
     r.method = "POST";
     r.route = "rest";
@@ -536,6 +553,218 @@ START_TEST(test_submit_on_the_wire)
 }
 END_TEST
 
+/* ---- bodies in slices ---- */
+
+/* The body of the sliced requests: 3000 bytes of every value. */
+#define SLICED_SIZE  3000
+#define SLICED_FIRST 1000 /* what the `mirror` message carries */
+
+static uint8_t sliced_body[SLICED_SIZE];
+
+static void init_sliced_body(void)
+{
+    for (size_t i = 0; i < SLICED_SIZE; i++)
+        sliced_body[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+/* decide() on a NOTIFY carrying message <name> with the slice [off, off +
+ * len) of sliced_body for request <id>; when <drop_arg> names an argument,
+ * it is left out. Returns what the ACK says. */
+static bool slice(struct harness *h, const char *name, const char *id, size_t off, size_t len,
+                  const char *drop_arg)
+{
+    uint8_t msg[SLICED_SIZE + 256];
+    struct spop_writer w;
+    spop_writer_init(&w, msg, sizeof(msg));
+    spop_put_name(&w, name, strlen(name));
+    spop_put_u8(&w, drop_arg ? 3 : 4);
+    if (!drop_arg || strcmp(drop_arg, "id") != 0)
+        put_str_arg(&w, "id", id);
+    if (!drop_arg || strcmp(drop_arg, "offset") != 0) {
+        spop_put_name(&w, "offset", 6);
+        spop_put_uint(&w, off);
+    }
+    if (!drop_arg || strcmp(drop_arg, "size") != 0) {
+        spop_put_name(&w, "size", 4);
+        spop_put_uint(&w, SLICED_SIZE);
+    }
+    if (!drop_arg || strcmp(drop_arg, "part") != 0) {
+        struct spop_data d = {.type = SPOP_DATA_T_BIN, .u.bytes = {sliced_body + off, len}};
+        spop_put_name(&w, "part", 4);
+        spop_put_data(&w, &d);
+    }
+    ck_assert(!w.failed);
+    struct spop_notify n = {.stream_id = 3, .frame_id = 1, .messages = msg, .messages_len = w.len};
+    struct mirror_decision d;
+    bool ack = mirror_engine_decide(h->e, &n, &d);
+    ck_assert(!d.has_args && d.targets == 0);
+    return ack;
+}
+
+/* The `mirror` message of the sliced request <id>: POST, the first
+ * SLICED_FIRST bytes, body_size SLICED_SIZE. */
+static struct req_spec sliced_post(const char *id)
+{
+    static char first[SLICED_FIRST + 1];
+    memcpy(first, sliced_body, SLICED_FIRST);
+    for (size_t i = 0; i < SLICED_FIRST; i++)
+        first[i] = first[i] ? first[i] : 'z'; /* the spec's body is a C string */
+    memcpy(sliced_body, first, SLICED_FIRST);
+    return (struct req_spec){.method = "POST",
+                             .path = "/v1/upload",
+                             .host = "api.example.com",
+                             .body = first,
+                             .body_size = SLICED_SIZE,
+                             .id = id};
+}
+
+static struct body_parts_stats parts_stats(struct harness *h)
+{
+    struct body_parts_stats st;
+    body_parts_stats(h->parts, &st);
+    return st;
+}
+
+/* Accepts the client's connection and reads one request with a body of
+ * <body_len> bytes into <buf>; returns the length of its head. */
+static size_t accept_with_body(int lfd, char *buf, size_t cap, size_t body_len)
+{
+    int fd = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t len = 0, head = 0;
+    while (!head || len < head + body_len) {
+        ssize_t n = recv(fd, buf + len, cap - len, 0);
+        ck_assert_int_gt(n, 0);
+        len += (size_t)n;
+        const char *end = memmem(buf, len, "\r\n\r\n", 4);
+        if (end)
+            head = (size_t)(end - buf) + 4;
+    }
+    ck_assert_uint_eq(len, head + body_len);
+    close(fd);
+    return head;
+}
+
+/* Slices stored before their ACKs (which say false), in any order, then the
+ * `mirror` message: the copy carries the whole body, byte for byte. */
+START_TEST(test_sliced_body_on_the_wire)
+{
+    init_sliced_body();
+    struct harness *h = h_new();
+    int lfd = listen_for(h, 0);
+    struct req_spec r = sliced_post("req-1");
+    ck_assert(!slice(h, BODY_PART_LAST_MESSAGE_NAME, "req-1", 2000, 1000, NULL));
+    ck_assert(!slice(h, BODY_PART_MESSAGE_NAME, "req-1", SLICED_FIRST, 1000, NULL));
+    ck_assert_uint_eq(parts_stats(h).entries, 1);
+    ck_assert_uint_eq(GET(h->rt->engine_ctr[0].no_message), 0);
+    struct notify_buf nb;
+    struct mirror_decision d = decide(h, &nb, &r);
+    ck_assert(d.mirrored && d.body_parts);
+    d.targets = 1; /* mirror 0 only */
+    mirror_engine_submit(h->e, &nb.n, &d);
+    struct body_parts_stats st = parts_stats(h);
+    ck_assert_uint_eq(st.assembled, 1);
+    ck_assert_uint_eq(st.entries, 0);
+    ck_assert_uint_eq(st.bytes, 0);
+    run_until(h, &mctr(h, API, 0)->sent, 1);
+
+    static char req[SLICED_SIZE + 2048];
+    size_t head = accept_with_body(lfd, req, sizeof(req), SLICED_SIZE);
+    req[head - 1] = '\0';
+    ck_assert_msg(strncmp(req, "POST /base/v1/upload HTTP/1.1\r\n", 31) == 0, "%s", req);
+    ck_assert_msg(strstr(req, "\r\nContent-Length: 3000\r\n"), "%s", req);
+    ck_assert_mem_eq(req + head, sliced_body, SLICED_SIZE);
+    close(lfd);
+    h_free(h);
+}
+END_TEST
+
+/* A gap, or no slice at all: never mirrored, counted as body_truncated,
+ * and the slices held are counted as incomplete. */
+START_TEST(test_sliced_body_incomplete)
+{
+    init_sliced_body();
+    struct harness *h = h_new();
+    struct req_spec r = sliced_post("req-2");
+    slice(h, BODY_PART_MESSAGE_NAME, "req-2", SLICED_FIRST, 1000, NULL);
+    slice(h, BODY_PART_LAST_MESSAGE_NAME, "req-2", 2001, 999, NULL);
+    struct notify_buf nb;
+    struct mirror_decision d = decide(h, &nb, &r);
+    ck_assert(!d.mirrored && !d.body_parts);
+    ck_assert_uint_eq(GET(mctr(h, API, 0)->skipped[MIRROR_SKIP_BODY_TRUNCATED]), 1);
+    struct body_parts_stats st = parts_stats(h);
+    ck_assert_uint_eq(st.dropped[BODY_PARTS_DROP_INCOMPLETE], 2);
+    ck_assert_uint_eq(st.entries, 0);
+
+    r = sliced_post("req-3"); /* no slice came */
+    d = decide(h, &nb, &r);
+    ck_assert(!d.mirrored);
+    ck_assert_uint_eq(GET(mctr(h, API, 0)->skipped[MIRROR_SKIP_BODY_TRUNCATED]), 2);
+    r.id = NULL; /* no id to look them up by */
+    slice(h, BODY_PART_MESSAGE_NAME, "req-3", SLICED_FIRST, 2000, NULL);
+    d = decide(h, &nb, &r);
+    ck_assert(!d.mirrored);
+    ck_assert_uint_eq(parts_stats(h).entries, 1); /* left for the expiry */
+    h_free(h);
+}
+END_TEST
+
+/* Slices of a request nobody mirrors are discarded at once (unused); a
+ * request whose body is whole in its NOTIFY leaves the store alone. */
+START_TEST(test_sliced_body_unused)
+{
+    init_sliced_body();
+    struct harness *h = h_new();
+    struct req_spec r = sliced_post("req-4");
+    r.host = "www.example.com";
+    r.method = "PUT"; /* no route */
+    slice(h, BODY_PART_MESSAGE_NAME, "req-4", SLICED_FIRST, 2000, NULL);
+    struct notify_buf nb;
+    struct mirror_decision d = decide(h, &nb, &r);
+    ck_assert(!d.mirrored && !d.body_parts);
+    ck_assert_uint_eq(GET(h->rt->engine_ctr[0].no_route), 1);
+    struct body_parts_stats st = parts_stats(h);
+    ck_assert_uint_eq(st.dropped[BODY_PARTS_DROP_UNUSED], 1);
+    ck_assert_uint_eq(st.entries, 0);
+
+    r = api_get();
+    r.method = "POST";
+    r.body = "whole";
+    r.id = "req-5";
+    d = decide(h, &nb, &r);
+    ck_assert(d.mirrored && !d.body_parts);
+    struct body_parts_stats after = parts_stats(h);
+    ck_assert_mem_eq(&after, &st, sizeof(st));
+    h_free(h);
+}
+END_TEST
+
+/* A slice with an argument missing is refused (bad_args); without a store,
+ * a slice message is a NOTIFY without a `mirror` message. */
+START_TEST(test_sliced_body_bad_args)
+{
+    init_sliced_body();
+    struct harness *h = h_new();
+    static const char *const args[] = {"id", "offset", "size", "part"};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert(!slice(h, BODY_PART_MESSAGE_NAME, "req-6", SLICED_FIRST, 10, args[i]));
+    struct body_parts_stats st = parts_stats(h);
+    ck_assert_uint_eq(st.received, 4);
+    ck_assert_uint_eq(st.dropped[BODY_PARTS_DROP_BAD_ARGS], 4);
+    ck_assert_uint_eq(st.entries, 0);
+    ck_assert_uint_eq(GET(h->rt->engine_ctr[0].no_message), 0);
+
+    mirror_engine_free(h->e);
+    h->e = mirror_engine_new(h->loop, h->rt, 0, &h->log, 42, MAX_REQUEST, NULL);
+    slice(h, BODY_PART_MESSAGE_NAME, "req-7", SLICED_FIRST, 10, NULL);
+    ck_assert_uint_eq(GET(h->rt->engine_ctr[0].no_message), 1);
+    ck_assert_uint_eq(parts_stats(h).received, 4);
+    h_free(h);
+}
+END_TEST
+
 Suite *mirror_engine_suite(void);
 Suite *mirror_engine_suite(void)
 {
@@ -554,6 +783,12 @@ Suite *mirror_engine_suite(void)
     tcase_add_test(tc, test_submit_unresolved);
     tcase_add_test(tc, test_submit_unshapable);
     tcase_add_test(tc, test_submit_on_the_wire);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sliced");
+    tcase_add_test(tc, test_sliced_body_on_the_wire);
+    tcase_add_test(tc, test_sliced_body_incomplete);
+    tcase_add_test(tc, test_sliced_body_unused);
+    tcase_add_test(tc, test_sliced_body_bad_args);
     suite_add_tcase(s, tc);
     return s;
 }

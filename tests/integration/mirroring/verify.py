@@ -18,9 +18,13 @@ the calling script counts the lines. Exit status: 0 when every check passed.
 
 import argparse
 import collections
-import json
 import math
+import os
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loadlib import check, checks, load, note  # noqa: E402  (tests/integration/loadlib.py)
 
 # Headers that describe one connection only (RFC 9110 7.6.1, plus the
 # obsolete Proxy-Connection): a copy must never carry them.
@@ -28,24 +32,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", 
 # What load_client.py --hop-headers sends: its Connection header also names
 # X-Hop-Token, which makes that header hop-by-hop as well.
 SENT_HOP_HEADERS = {"connection", "keep-alive", "te", "x-hop-token"}
-
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, desc):
-    """Prints one check line and counts it."""
-    results["passed" if cond else "failed"] += 1
-    print("%s - %s" % ("ok" if cond else "not ok", desc))
-
-
-def note(text):
-    print("# " + text)
-
-
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
 
 def prefix_of(res):
     return res[0]["id"].rsplit("-", 1)[0] + "-" if res else "?"
@@ -183,7 +169,7 @@ def main():
         {"primary": cmd_primary, "mirror": cmd_mirror, "latency": cmd_latency}[a.cmd](a)
     except (OSError, ValueError, KeyError) as e:
         check(False, "verify.py %s could not run: %s: %s" % (a.cmd, type(e).__name__, e))
-    return 0 if results["failed"] == 0 else 1
+    return 0 if checks["failed"] == 0 else 1
 
 
 if __name__ == "__main__":

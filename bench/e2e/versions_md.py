@@ -14,19 +14,15 @@ throughput of HAProxy alone, the agent spends at most 10 us per mirror, and
 at least 99.9 % of the copies arrive.
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_md import fmt  # noqa: E402  (the same cell format as each version's report)
 
 TARGET_RATIO = 0.6
 TARGET_AGENT_US = 10.0
 TARGET_DELIVERY = 0.999
-
-
-def fmt(v, digits=2):
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    return str(v)
 
 
 def agent_us(mode):

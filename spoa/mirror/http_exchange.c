@@ -15,6 +15,11 @@ static int on_headers_complete(http_parser *p)
         if (x->sink && !x->headers)
             x->sink->headers_done(x->sink_ctx);
         x->headers = true;
+        /* A body announced longer than the limit is cut at once, unread,
+         * unless an observer wants the part of it that fits. */
+        x->announced_too_large = !x->sink && !x->head && (p->flags & F_CONTENTLENGTH) &&
+                                 !(p->flags & F_CHUNKED) && p->content_length > x->max_body &&
+                                 p->status_code >= 200 && p->status_code != 204 && p->status_code != 304;
         /* Stop on the headers' last byte, so that feed() knows where the body
          * starts; the parser takes that byte again when it resumes. */
         http_parser_pause(p, 1);
@@ -96,6 +101,7 @@ void http_exchange_start(struct http_exchange *x, const uint8_t *req, size_t len
     x->keep_alive = false;
     x->extra_bytes = false;
     x->lf_pending = false;
+    x->announced_too_large = false;
     x->status = 0;
     x->interim = 0;
     x->max_body = max_body;
@@ -152,7 +158,12 @@ enum http_exchange_result http_exchange_feed(struct http_exchange *x, const uint
             return HTTP_EXCHANGE_COMPLETE;
         }
         if (err == HPE_PAUSED && !in_body && x->headers) {
-            /* Stopped at the end of the final response's headers: go on with its body. */
+            /* Stopped at the end of the final response's headers: go on with
+             * its body, unless its Content-Length is already past the limit. */
+            if (x->announced_too_large) {
+                x->keep_alive = false;
+                return HTTP_EXCHANGE_TOO_LARGE;
+            }
             http_parser_pause(&x->parser, 0);
             x->lf_pending = true;
             continue;

@@ -7,7 +7,9 @@
  * end at their headers whatever they announce; 1xx interim responses (not 101) are skipped; a body delimited
  * by the end of the connection ends with the EOF (a feed of 0 bytes). More than HTTP_EXCHANGE_MAX_INTERIM
  * interim responses make the response bad, like bytes that are not HTTP. The body is read up to a limit: the
- * bytes after the final response's headers (a chunked body's framing included) may not exceed max_body. */
+ * bytes after the final response's headers (a chunked body's framing included) may not exceed max_body. A
+ * response whose Content-Length already exceeds max_body is too large as soon as its headers are in, without
+ * a body byte read, unless an observer watches (it is then told the body up to the limit). */
 #ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
 #define SPOA_MIRROR_HTTP_EXCHANGE_H
 
@@ -48,11 +50,12 @@ struct http_exchange {
     bool got_bytes; /* at least one response byte was fed */
     bool headers;   /* the final response's headers are in: status is set */
     bool complete;
-    bool keep_alive;  /* on COMPLETE: the connection may carry another request */
-    bool extra_bytes; /* on COMPLETE: bytes followed the response (then keep_alive is false) */
-    bool lf_pending;  /* the parser stopped on the headers' last byte: it is parsed again */
-    int status;       /* the final response's status, once its headers are in */
-    unsigned interim; /* interim (1xx) responses skipped so far */
+    bool keep_alive;          /* on COMPLETE: the connection may carry another request */
+    bool extra_bytes;         /* on COMPLETE: bytes followed the response (then keep_alive is false) */
+    bool lf_pending;          /* the parser stopped on the headers' last byte: it is parsed again */
+    bool announced_too_large; /* no observer, and the Content-Length is past max_body */
+    int status;               /* the final response's status, once its headers are in */
+    unsigned interim;         /* interim (1xx) responses skipped so far */
     uint64_t max_body;
     uint64_t body;                         /* bytes after the final response's headers parsed so far */
     const struct http_exchange_sink *sink; /* NULL: nobody observes */

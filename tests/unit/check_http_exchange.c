@@ -230,17 +230,19 @@ struct limit_case {
     const char *bytes;
     size_t body; /* bytes after the final headers, chunk framing included */
     bool needs_eof;
+    bool announced; /* a Content-Length tells the body's size before it comes */
 };
 
 static const struct limit_case limit_cases[] = {
-    {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 10, false},
-    {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 15, false},
-    {"chunked trailers",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n", 20, false},
-    {"eof-delimited", "HTTP/1.1 200 OK\r\n\r\nto the end", 10, true},
-    {"after 1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nabc", 3,
+    {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 10, false, true},
+    {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 15, false,
      false},
-    {"no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, false},
+    {"chunked trailers",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n", 20, false, false},
+    {"eof-delimited", "HTTP/1.1 200 OK\r\n\r\nto the end", 10, true, false},
+    {"after 1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nabc", 3,
+     false, true},
+    {"no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, false, false},
 };
 #define N_LIMIT_CASES (sizeof(limit_cases) / sizeof(limit_cases[0]))
 
@@ -279,15 +281,44 @@ START_TEST(test_body_limit)
         ck_assert_msg(r == HTTP_EXCHANGE_TOO_LARGE, "%s (step %zu): result %d", c->name, step, r);
         ck_assert(x.headers);
         ck_assert_int_ne(x.status, 0);
-        ck_assert_uint_eq(x.body, c->body); /* max + 1: parsing stopped there */
+        /* Cut at the headers when announced, else at max + 1: parsing stopped there. */
+        ck_assert_uint_eq(x.body, c->announced ? 0 : c->body);
         ck_assert(!x.complete);
+        ck_assert(!x.keep_alive);
         ck_assert_int_eq(run_limit(c, 0, step, &x), HTTP_EXCHANGE_TOO_LARGE);
-        ck_assert_uint_eq(x.body, 1);
+        ck_assert_uint_eq(x.body, c->announced ? 0 : 1);
     }
 }
 END_TEST
 
-/* A large body in one read: the parser stops one byte past the limit. */
+/* What an observer saw of a response body. */
+struct seen {
+    size_t body;
+    bool headers;
+};
+static void seen_begin(void *ctx)
+{
+    (void)ctx;
+}
+static void seen_text(void *ctx, const char *p, size_t n)
+{
+    (void)ctx, (void)p, (void)n;
+}
+static void seen_headers(void *ctx)
+{
+    ((struct seen *)ctx)->headers = true;
+}
+static void seen_body(void *ctx, const char *p, size_t n)
+{
+    (void)p;
+    ((struct seen *)ctx)->body += n;
+}
+static const struct http_exchange_sink seen_sink = {seen_begin, seen_text, seen_text, seen_headers,
+                                                    seen_body};
+
+/* A large body in one read: with nobody observing, a Content-Length past the
+ * limit cuts it at the headers, no body byte parsed; an observer is told the
+ * body up to one byte past the limit. */
 START_TEST(test_body_limit_large_read)
 {
     const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
@@ -298,15 +329,42 @@ START_TEST(test_body_limit_large_read)
     struct http_exchange x;
     http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
     ck_assert_int_eq(http_exchange_feed(&x, buf, len), HTTP_EXCHANGE_TOO_LARGE);
-    ck_assert_uint_eq(x.body, 65537);
+    ck_assert_uint_eq(x.body, 0);
     ck_assert_int_eq(x.status, 200);
-    /* Headers in one read, the body in the next ones. */
+    /* The headers alone are enough to tell. */
     http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
+    ck_assert_int_eq(http_exchange_feed(&x, buf, hlen), HTTP_EXCHANGE_TOO_LARGE);
+    ck_assert(x.headers);
+    ck_assert(!x.keep_alive);
+    /* Observed: read up to the limit, in one read or several. */
+    struct seen seen = {0};
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
+    http_exchange_observe(&x, &seen_sink, &seen);
+    ck_assert_int_eq(http_exchange_feed(&x, buf, len), HTTP_EXCHANGE_TOO_LARGE);
+    ck_assert_uint_eq(x.body, 65537);
+    ck_assert_uint_eq(seen.body, 65537);
+    ck_assert(seen.headers);
+    memset(&seen, 0, sizeof(seen));
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 65536);
+    http_exchange_observe(&x, &seen_sink, &seen);
     ck_assert_int_eq(http_exchange_feed(&x, buf, hlen), HTTP_EXCHANGE_MORE);
     ck_assert(x.headers);
     ck_assert_int_eq(http_exchange_feed(&x, buf + hlen, 65536), HTTP_EXCHANGE_MORE);
     ck_assert_int_eq(http_exchange_feed(&x, buf + hlen + 65536, 16384), HTTP_EXCHANGE_TOO_LARGE);
     ck_assert_uint_eq(x.body, 65537);
+    ck_assert_uint_eq(seen.body, 65537);
+    /* A Content-Length within the limit is read as usual. */
+    const char *fits = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 3);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)fits, strlen(fits)), HTTP_EXCHANGE_COMPLETE);
+    ck_assert(x.keep_alive);
+    /* Bodyless answers are not cut, whatever they announce. */
+    const char *nothing = "HTTP/1.1 304 Not Modified\r\nContent-Length: 1000000\r\n\r\n";
+    http_exchange_start(&x, request, sizeof(request) - 1, false, 10);
+    ck_assert_int_eq(http_exchange_feed(&x, (const uint8_t *)nothing, strlen(nothing)),
+                     HTTP_EXCHANGE_COMPLETE);
+    http_exchange_start(&x, request, sizeof(request) - 1, true, 10);
+    ck_assert_int_eq(http_exchange_feed(&x, buf, hlen), HTTP_EXCHANGE_COMPLETE);
     free(buf);
 }
 END_TEST

@@ -62,6 +62,7 @@ struct mirror_client {
     struct mreq *qhead, *qtail;
     uint32_t queued;
     uint32_t failures;
+    uint32_t cuts; /* delivered responses in a row whose body could not be read whole */
     uint64_t circuit_until_ns;
     bool pump_deferred; /* defer() was called; its sweep has not come yet */
 };
@@ -210,6 +211,17 @@ static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct m
     conn_send(c, m);
 }
 
+/* Opens the circuit: the mirror rests for circuit_open_ms (<what> and <n>
+ * say why, for the log). */
+static void open_circuit(struct mirror_client *c, const char *what, uint32_t n)
+{
+    uint64_t now = now_ns(c);
+    if (!circuit_open(c, now))
+        log_event(c->log, LOG_LVL_WARN, "circuit_open", "mirror=%s host=%s port=%u %s=%u open_ms=%u",
+                  c->set.name, c->addr->host, c->addr->port, what, n, c->set.circuit_open_ms);
+    c->circuit_until_ns = now + (uint64_t)c->set.circuit_open_ms * 1000000ull;
+}
+
 /* One more failure in a row for the circuit breaker: a failed connect, or an
  * exchange on a fresh connection that failed before any response byte. At
  * circuit_failures, the mirror rests for circuit_open_ms. Returns true when
@@ -219,11 +231,7 @@ static bool count_failure(struct mirror_client *c)
     c->failures++;
     if (c->failures < c->set.circuit_failures || c->set.circuit_failures == 0)
         return false;
-    uint64_t now = now_ns(c);
-    if (!circuit_open(c, now))
-        log_event(c->log, LOG_LVL_WARN, "circuit_open", "mirror=%s host=%s port=%u failures=%u open_ms=%u",
-                  c->set.name, c->addr->host, c->addr->port, c->failures, c->set.circuit_open_ms);
-    c->circuit_until_ns = now + (uint64_t)c->set.circuit_open_ms * 1000000ull;
+    open_circuit(c, "failures", c->failures);
     return true;
 }
 
@@ -321,6 +329,10 @@ static void conn_deliver(struct mirror_client *c, struct mirror_conn *m)
 static void conn_cut(struct mirror_client *c, struct mirror_conn *m, enum mirror_cut why)
 {
     counter_inc(&c->ctr->responses_cut[why]);
+    /* Each cut costs a new connection for the next copy: a mirror whose
+     * answers are all cut rests, like a failing one. */
+    if (++c->cuts >= c->set.circuit_failures && c->set.circuit_failures != 0)
+        open_circuit(c, "responses_cut", c->cuts);
     log_event(c->log, LOG_LVL_DEBUG, "response_cut", "mirror=%s status=%d reason=%s body_bytes=%llu",
               c->set.name, m->x.status, mirror_cut_str(why), (unsigned long long)m->x.body);
     conn_close(c, m, MIRROR_DROP_NONE);
@@ -380,6 +392,7 @@ static struct mirror_conn *idle_conn(struct mirror_client *c)
  * close it (not kept alive, its address gone from the set, or too old). */
 static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
+    c->cuts = 0; /* a body read whole: the mirror's answers fit */
     observer_end(m, true);
     if (!m->x.keep_alive) {
         conn_close(c, m, MIRROR_DROP_NONE);

@@ -62,7 +62,10 @@ struct mirror_client_settings {
     uint32_t max_connection_age_ms;
     /* Failures in a row (connects that failed, exchanges on a fresh
      * connection reset or closed before any response byte, answers that are
-     * not HTTP) that open the circuit; a response's headers reset the count. */
+     * not HTTP) that open the circuit; a response's headers reset the count.
+     * As many delivered responses in a row whose body was cut (too large,
+     * timeout, broken: each costs the next copy a new connection) open it
+     * too; a body read whole resets that count. 0: never open. */
     uint32_t circuit_failures;
     uint32_t circuit_open_ms; /* how long the circuit stays open */
     const char *name;         /* for logs: "route/mirror-index" */

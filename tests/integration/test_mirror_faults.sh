@@ -3,10 +3,12 @@
 # primary. Real parts on loopback: HAProxy (the shipped SPOE setup) fronts
 # httpbin; the agent (one worker thread) mirrors 100% of each route to one
 # fault of faulty_mirror.py:
-#   huge      a 4 GiB response at full speed   -> response counted, then cut: too_large
+#   huge      a 4 GiB response at full speed   -> response counted, then cut: too_large;
+#                                               cuts in a row open the circuit breaker
 #   trickle   one byte a second                -> dropped: timeout
 #   reset     RST after the request            -> dropped: io_error, then circuit_open
-#   midclose  close in the middle of the body  -> response counted, then cut: io_error
+#   midclose  close in the middle of the body  -> response counted, then cut: io_error,
+#                                               then circuit_open
 #   flood1xx  "100 Continue" without end       -> dropped: bad_response, then circuit_open
 #   garbage   bytes that are not HTTP          -> dropped: bad_response, then circuit_open
 #   noread    never reads a large POST         -> dropped: timeout
@@ -106,6 +108,8 @@ for fault in $FAULTS; do
                 spoa_shadow_mirror_responses_total 'class="2xx"'
             expect_counted huge "the body beyond max_response_bytes is cut" \
                 spoa_shadow_mirror_responses_cut_total 'reason="too_large"'
+            expect_counted huge "answers cut in a row open the circuit breaker" \
+                spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
             ;;
         trickle) expect_counted trickle "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
         reset)
@@ -118,6 +122,8 @@ for fault in $FAULTS; do
                 spoa_shadow_mirror_responses_total 'class="2xx"'
             expect_counted midclose "the cut body is counted" \
                 spoa_shadow_mirror_responses_cut_total 'reason="io_error"'
+            expect_counted midclose "answers cut in a row open the circuit breaker" \
+                spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
             ;;
         flood1xx | garbage)
             expect_counted "$fault" "dropped as a bad response" spoa_shadow_mirror_dropped_total \

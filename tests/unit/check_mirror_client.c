@@ -1404,6 +1404,44 @@ START_TEST(test_cut_endless_body)
 }
 END_TEST
 
+/* Every cut answer costs the next copy a new connection: as many cuts in a
+ * row as circuit_failures open the circuit, although each copy was
+ * delivered; a body read whole starts the count again. */
+START_TEST(test_circuit_counts_cut_responses)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_response_bytes = 10;
+    set.circuit_failures = 3;
+    struct fake *f = f_new_with(&set, true);
+    static const char too_long[] = "HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\n\r\n";
+    size_t i = 0;
+    for (; i < 2; i++) {
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+        connected(f, i);
+        serve(f, i, too_long);
+        ck_assert(conn(f, i)->closed);
+    }
+    exchange_on_new(f, i++); /* a whole answer: the count starts again */
+    for (size_t n = 0; n < 3; n++) {
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+        if (n == 0) {
+            serve(f, i - 1, too_long); /* on the kept-alive connection */
+            continue;
+        }
+        connected(f, i);
+        serve(f, i, too_long);
+        i++;
+    }
+    ck_assert_uint_eq(cut(f, MIRROR_CUT_TOO_LARGE), 5);
+    ck_assert_uint_eq(dropped_total(f), 0);
+    ck_assert_uint_eq(CTR(f, responses[2]), 6); /* all delivered */
+    ck_assert_int_eq(submit(f), MIRROR_DROP_CIRCUIT_OPEN);
+    advance(f, 2000);
+    ck_assert_int_eq(submit(f), MIRROR_DROP_NONE); /* rested */
+    f_free(f);
+}
+END_TEST
+
 /* A body still unread at timeout_ms (from the copy's start) ends the
  * connection: timeout, counted as a cut, not as a drop. */
 START_TEST(test_cut_timeout)
@@ -1931,6 +1969,7 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_timeout_while_sending);
     tcase_add_test(tc, test_circuit_breaker);
     tcase_add_test(tc, test_circuit_counts_failed_exchanges);
+    tcase_add_test(tc, test_circuit_counts_cut_responses);
     tcase_add_test(tc, test_setup_failed);
     tcase_add_loop_test(tc, test_drop_io_error, 0, MID_FAILURES);
     tcase_add_test(tc, test_drop_bad_response);

@@ -8,6 +8,9 @@ static bool is_interim(unsigned status)
 static int on_headers_complete(http_parser *p)
 {
     struct http_exchange *x = p->data;
+    /* libhttp-parser takes a status of one or two digits: not HTTP. */
+    if (p->status_code < 100)
+        return -1;
     if (is_interim(p->status_code) && ++x->interim > HTTP_EXCHANGE_MAX_INTERIM)
         return -1; /* a flood of interim responses: a parser error */
     if (!is_interim(p->status_code)) {

@@ -5,11 +5,12 @@
  * headers and body go by); only its status, whether its headers are in, and
  * whether the connection may carry another request are kept. Bodyless responses (to a HEAD, 1xx, 204, 304)
  * end at their headers whatever they announce; 1xx interim responses (not 101) are skipped; a body delimited
- * by the end of the connection ends with the EOF (a feed of 0 bytes). More than HTTP_EXCHANGE_MAX_INTERIM
- * interim responses make the response bad, like bytes that are not HTTP. The body is read up to a limit: the
- * bytes after the final response's headers (a chunked body's framing included) may not exceed max_body. A
- * response whose Content-Length already exceeds max_body is too large as soon as its headers are in, without
- * a body byte read, unless an observer watches (it is then told the body up to the limit). */
+ * by the end of the connection ends with the EOF (a feed of 0 bytes). A status below 100, or more than
+ * HTTP_EXCHANGE_MAX_INTERIM interim responses make the response bad, like bytes that are not HTTP. The body
+ * is read up to a limit: the bytes after the final response's headers (a chunked body's framing included) may
+ * not exceed max_body. A response whose Content-Length already exceeds max_body is too large as soon as its
+ * headers are in, without a body byte read, unless an observer watches (it is then told the body up to the
+ * limit). */
 #ifndef SPOA_MIRROR_HTTP_EXCHANGE_H
 #define SPOA_MIRROR_HTTP_EXCHANGE_H
 

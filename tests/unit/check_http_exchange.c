@@ -177,6 +177,8 @@ START_TEST(test_garbage)
         "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         "\x16\x03\x01\x02\x00",
+        "HTTP/1.1 0\r\n\r\n", /* libhttp-parser takes statuses of one or two digits */
+        "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct http_exchange x;

@@ -325,6 +325,13 @@ static uint64_t tr_now_ns(void *ctx)
     return mono_ns();
 }
 
+static const char *tr_alpn(void *ctx, struct mirror_conn *conn)
+{
+    (void)ctx;
+    struct ev_conn *e = ev_conn_of(conn);
+    return e->tls ? tls_conn_alpn(e->tls) : NULL;
+}
+
 static void tr_release(void *ctx)
 {
     struct ev_transport *t = ctx;
@@ -345,6 +352,7 @@ static const struct mirror_transport ev_transport_ops = {
     .defer = tr_defer,
     .now_ns = tr_now_ns,
     .release = tr_release,
+    .alpn = tr_alpn,
 };
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)

@@ -160,6 +160,18 @@ bool tls_conn_pending(const struct tls_conn *t)
     return SSL_pending(t->ssl) > 0;
 }
 
+const char *tls_conn_alpn(const struct tls_conn *t)
+{
+    const unsigned char *p;
+    unsigned n;
+    SSL_get0_alpn_selected(t->ssl, &p, &n);
+    if (n == 2 && memcmp(p, "h2", 2) == 0)
+        return "h2";
+    if (n == 8 && memcmp(p, "http/1.1", 8) == 0)
+        return "http/1.1";
+    return "";
+}
+
 const char *tls_conn_error(const struct tls_conn *t)
 {
     return t->why;

@@ -109,6 +109,12 @@ static void handshake(struct ev_transport *t, struct ev_conn *e)
         break;
     }
     bool unverified = step == TLS_STEP_UNVERIFIED;
+    if (tls_conn_alpn_refused(e->tls))
+        log_event(
+            t->log, LOG_LVL_WARN, "alpn_refused",
+            "mirror=%s reason=tls_handshake selected=\"\" error=\"the server speaks none of the protocols "
+            "offered (ALPN): protocol h2 needs an HTTP/2 server\"",
+            t->name);
     log_event(t->log, LOG_LVL_DEBUG, "tls_failed", "mirror=%s reason=%s error=\"%s\"", t->name,
               unverified ? "tls_verify" : "tls_handshake", tls_conn_error(e->tls));
     mirror_client_on_setup_failed(e->conn, unverified ? MIRROR_DROP_TLS_VERIFY : MIRROR_DROP_TLS_HANDSHAKE);

@@ -17,8 +17,9 @@ struct tls_conn {
     SSL *ssl;
     struct tls_resume *resume;
     bool established;
-    bool got_data; /* a byte of application data was read */
-    bool failed;   /* a fatal error: the session must not be resumed */
+    bool got_data;     /* a byte of application data was read */
+    bool failed;       /* a fatal error: the session must not be resumed */
+    bool alpn_refused; /* the handshake failed: no application protocol in common */
     char why[256];
 };
 
@@ -106,8 +107,14 @@ enum tls_step tls_conn_handshake(struct tls_conn *t)
         t->failed = true;
         return TLS_STEP_UNVERIFIED;
     }
+    t->alpn_refused = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL;
     note_error(t, errno ? strerror(errno) : "the server closed the connection");
     return TLS_STEP_FAILED;
+}
+
+bool tls_conn_alpn_refused(const struct tls_conn *t)
+{
+    return t->alpn_refused;
 }
 
 bool tls_conn_resumed(const struct tls_conn *t)

@@ -29,6 +29,7 @@ struct h2_stream {
     bool delivered;     /* the final response's headers are in: counted, on_done told */
     bool ended;         /* nothing more to account: waiting for nghttp2 to close it */
     bool grpc_counted;
+    int grpc_slot;              /* of the header block being read: its grpc-status slot, -1 when none */
     struct mirror_observer obs; /* of the request, until the stream ends */
 };
 
@@ -98,24 +99,24 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *frame, void
 {
     (void)s;
     struct h2_stream *st = frame->hd.type == NGHTTP2_HEADERS ? stream_of(ud, frame->hd.stream_id) : NULL;
-    if (st && !st->delivered && !st->ended && st->obs.sink)
+    if (!st)
+        return 0;
+    st->grpc_slot = -1;
+    if (!st->delivered && !st->ended && st->obs.sink)
         st->obs.sink->begin(st->obs.ctx);
     return 0;
 }
 
-/* Counts the grpc-status of a stream once: 0..16, or "other". */
-static void count_grpc(struct h2_conn *h, struct h2_stream *st, const uint8_t *v, size_t n)
+/* The grpc_status slot of a grpc-status value: 0..16, or "other". */
+static int grpc_slot(const uint8_t *v, size_t n)
 {
-    if (st->grpc_counted)
-        return;
-    st->grpc_counted = true;
     unsigned code = 0;
     bool ok = n > 0 && n <= 2;
     for (size_t i = 0; ok && i < n; i++) {
         ok = v[i] >= '0' && v[i] <= '9';
         code = code * 10 + (unsigned)(v[i] - '0');
     }
-    counter_inc(&h->c->ctr->grpc_status[ok && code <= 16 ? code : MIRROR_GRPC_OTHER]);
+    return ok && code <= 16 ? (int)code : MIRROR_GRPC_OTHER;
 }
 
 static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
@@ -128,7 +129,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
     if (!st)
         return 0;
     if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
-        count_grpc(h, st, value, valuelen);
+        st->grpc_slot = grpc_slot(value, valuelen);
     if (st->delivered || st->ended)
         return 0;
     if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
@@ -175,6 +176,12 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
         struct h2_stream *st = stream_of(h, frame->hd.stream_id);
         if (st && !st->delivered && !st->ended && st->status >= 200)
             stream_deliver(h, st);
+        /* A grpc-status counts once per answer: in the final response's
+         * headers (trailers-only) or in its trailers, not in a 1xx. */
+        if (st && st->delivered && st->grpc_slot >= 0 && !st->grpc_counted) {
+            st->grpc_counted = true;
+            counter_inc(&h->c->ctr->grpc_status[st->grpc_slot]);
+        }
         break;
     }
     default:
@@ -433,6 +440,7 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
     st->body = hr.body;
     st->body_len = hr.body_len;
     st->start_ns = mc_now_ns(c);
+    st->grpc_slot = -1;
     nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
     int32_t id = nghttp2_submit_request(h->s, NULL, nva, hr.n, hr.body_len ? &body : NULL, st);
     free(nva);

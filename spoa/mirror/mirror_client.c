@@ -694,6 +694,20 @@ struct mirror_client *mirror_client_create(const struct mirror_client_settings *
     return c;
 }
 
+enum mirror_proto mirror_proto_of(enum config_protocol p, bool tls)
+{
+    switch (p) {
+    case CONFIG_PROTO_H2:
+    case CONFIG_PROTO_H2C:
+        return MIRROR_PROTO_H2;
+    case CONFIG_PROTO_AUTO:
+        return tls ? MIRROR_PROTO_AUTO : MIRROR_PROTO_HTTP1;
+    case CONFIG_PROTO_HTTP1:
+        break;
+    }
+    return MIRROR_PROTO_HTTP1;
+}
+
 unsigned mirror_method_flags(const uint8_t *method, size_t len)
 {
     static const struct {

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "config/config.h"
 #include "core/log.h"
 #include "mirror/mirror_client_types.h"
 #include "mirror/target_addr.h"
@@ -39,6 +40,11 @@
 struct mirror_client *mirror_client_create(const struct mirror_client_settings *set, struct target_addr *addr,
                                            struct mirror_counters *ctr, const struct logger *log,
                                            const struct mirror_transport *tr, void *tr_ctx);
+
+/* mirror_proto_of: the client protocol for a mirror configured with <p>
+ * whose connections are TLS when <tls>: h2 and h2c are HTTP/2; auto is
+ * decided per connection by ALPN over TLS and is HTTP/1.1 without. */
+enum mirror_proto mirror_proto_of(enum config_protocol p, bool tls);
 
 /* mirror_method_flags: the MIRROR_REQ_* flags of the request method <method>
  * (<len> bytes, not NUL-terminated; methods are case-sensitive): IDEMPOTENT

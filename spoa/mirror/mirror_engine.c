@@ -46,22 +46,6 @@ static struct mirror_counters *mirror_ctr(const struct mirror_engine *e, size_t 
     return &e->rt->routes[r][i].ctr[e->worker];
 }
 
-/* The client protocol of mirror <m>: h2c (prior knowledge) and h2 are
- * HTTP/2; auto is decided per connection over TLS, HTTP/1.1 without. */
-static enum mirror_proto mirror_proto_of(const struct config_mirror *m)
-{
-    switch (m->protocol) {
-    case CONFIG_PROTO_H2:
-    case CONFIG_PROTO_H2C:
-        return MIRROR_PROTO_H2;
-    case CONFIG_PROTO_AUTO:
-        return m->tls ? MIRROR_PROTO_AUTO : MIRROR_PROTO_HTTP1;
-    case CONFIG_PROTO_HTTP1:
-        break;
-    }
-    return MIRROR_PROTO_HTTP1;
-}
-
 struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runtime *rt, int worker,
                                         const struct logger *log, uint64_t seed, size_t max_request,
                                         struct body_parts *parts)
@@ -96,7 +80,7 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
                 .circuit_failures = CIRCUIT_FAILURES,
                 .circuit_open_ms = CIRCUIT_OPEN_MS,
                 .name = m->name,
-                .protocol = mirror_proto_of(m->cfg),
+                .protocol = mirror_proto_of(m->cfg->protocol, m->tls != NULL),
                 .https = m->tls != NULL,
             };
             e->clients[r][i] = mirror_client_new(loop, &set, &m->addr, mirror_ctr(e, r, i), log, m->tls);

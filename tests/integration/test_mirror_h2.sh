@@ -15,7 +15,9 @@
 #           -> GETs it did not process go again, POSTs are dropped and
 #           counted as refused retries; every copy accounted for
 # For each: every client request answers 200 from the primary, was ACKed,
-# and HAProxy logged no SPOE error; the agent exits 0 on SIGTERM.
+# and HAProxy logged no SPOE error; the agent exits 0 on SIGTERM. Then
+# `replay --protocol` sends the route h2c's capture to nghttpd as h2c and as
+# h2 over TLS.
 #
 # Run from anywhere: `make && bash tests/integration/test_mirror_h2.sh`.
 # Environment: HAPROXY (default haproxy), AGENT_BIN (default
@@ -41,7 +43,7 @@ note "$("$HAPROXY" -v | head -n 1)"
 read -r HTTP_PORT PRIMARY_PORT AGENT_PORT ADMIN_PORT H2C_PORT H2_PORT TLS1_PORT GOAWAY_PORT < <(free_ports 8)
 # shellcheck disable=SC2034
 V1_PORT=$PRIMARY_PORT PKI="$WORK/pki"
-mkdir -p "$PKI" "$WORK/ngx-tmp" "$WORK/htdocs"
+mkdir -p "$PKI" "$WORK/ngx-tmp" "$WORK/htdocs" "$WORK/capture"
 if ! bash "$HERE/tls/pki.sh" "$PKI"; then
     not_ok "certificates made with openssl"
     exit 1
@@ -83,14 +85,17 @@ wait_until 5 grep -q 'event=start ' "$WORK/agent.log" || { not_ok "the agent sta
 check "HAProxy marks the agent UP (spop-check)" \
     wait_until 5 server_is "$WORK/haproxy.sock" "$AGENTS_BACKEND" agent1 UP
 
-# delivered ROUTE: every copy answered (any status), none dropped.
+# delivered ROUTE [FILTER...]: every copy to the route's mirror (the one
+# FILTER selects) answered (any status), none dropped.
 delivered() {
-    local route=$1 resp
-    resp=$(route_metric "$route" spoa_shadow_mirror_responses_total)
-    check "$route: $COUNT copies sampled, $COUNT answered (got $(route_metric "$route" spoa_shadow_mirror_sampled_total), $resp)" \
-        [ "$(route_metric "$route" spoa_shadow_mirror_sampled_total)" = "$COUNT" -a "$resp" = "$COUNT" ]
-    check "$route: no copy dropped (got $(route_metric "$route" spoa_shadow_mirror_dropped_total))" \
-        [ "$(route_metric "$route" spoa_shadow_mirror_dropped_total)" = 0 ]
+    local route=$1 resp sampled dropped
+    shift
+    resp=$(route_metric "$route" spoa_shadow_mirror_responses_total "$@")
+    sampled=$(route_metric "$route" spoa_shadow_mirror_sampled_total "$@")
+    dropped=$(route_metric "$route" spoa_shadow_mirror_dropped_total "$@")
+    check "$route: $COUNT copies sampled, $COUNT answered (got $sampled, $resp)" \
+        [ "$sampled" = "$COUNT" -a "$resp" = "$COUNT" ]
+    check "$route: no copy dropped (got $dropped)" [ "$dropped" = 0 ]
 }
 
 # seen LOG PREFIX: requests nghttpd logged (its -v trace) whose path starts with PREFIX.
@@ -99,13 +104,15 @@ seen() {
 }
 
 route_run h2c
-delivered h2c
+delivered h2c '!mirror="file:'
+check "h2c: the capture mirror recorded every request ($(route_metric h2c spoa_shadow_capture_records_total) of $COUNT)" \
+    [ "$(route_metric h2c spoa_shadow_capture_records_total)" = "$COUNT" ]
 got=$(seen "$WORK/nghttpd-h2c.log" /h2c)
-opened=$(route_metric h2c spoa_shadow_mirror_connections_opened_total)
+opened=$(route_metric h2c spoa_shadow_mirror_connections_opened_total '!mirror="file:')
 check "h2c: nghttpd received every copy over HTTP/2 ($got of $COUNT)" [ "$got" = "$COUNT" ]
 check "h2c: the copies shared one connection (opened: $opened)" [ "$opened" = 1 ]
-check "h2c: reused for all but the first (reused: $(route_metric h2c spoa_shadow_mirror_reused_total))" \
-    [ "$(route_metric h2c spoa_shadow_mirror_reused_total)" = $((COUNT - 1)) ]
+reused=$(route_metric h2c spoa_shadow_mirror_reused_total '!mirror="file:')
+check "h2c: reused for all but the first (reused: $reused)" [ "$reused" = $((COUNT - 1)) ]
 
 route_run h2
 delivered h2
@@ -162,3 +169,19 @@ spoe_errors=$(grep -c 'SPOE:' "$WORK/haproxy.log" || true)
 check "HAProxy logged no SPOE error (got $spoe_errors)" [ "$spoe_errors" = 0 ]
 stop_pid "$AGENT_PID" 10
 check "the agent exits 0 on SIGTERM" [ "$(cat "$AGENT_RC" 2>/dev/null)" = 0 ]
+
+# replay PROTOCOL URL LOG PREFIX: the route h2c's capture (finished when the
+# agent stopped) to URL with --protocol PROTOCOL; every request must reach
+# the nghttpd whose trace is LOG, under PREFIX.
+replay() {
+    local proto=$1 url=$2 log=$3 prefix=$4 rc got
+    timeout 60 "$AGENT_BIN" replay "$WORK/capture" --target "$url" --protocol "$proto" --ca-file "$PKI/ca.pem" \
+        --rate 500 --authority target >"$WORK/replay-$proto.out" 2>"$WORK/replay-$proto.err"
+    rc=$?
+    got=$(seen "$log" "$prefix")
+    check "replay --protocol $proto to $url: exit 0 (got $rc)" [ "$rc" = 0 ]
+    check "replay --protocol $proto: every captured request reached nghttpd over HTTP/2 ($got of $COUNT)" \
+        [ "$got" = "$COUNT" ]
+}
+replay h2c "http://127.0.0.1:$H2C_PORT/replay" "$WORK/nghttpd-h2c.log" /replay
+replay h2 "https://localhost:$H2_PORT/replay" "$WORK/nghttpd-h2.log" /replay

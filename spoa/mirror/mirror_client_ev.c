@@ -21,7 +21,13 @@
 struct ev_transport {
     struct ev_loop *loop;
     ev_timer sweep;
-    ev_timer kick; /* a zero timer: the sweep defer() asks for, next iteration */
+    /* The sweep defer() asks for runs once the loop has served the ready
+     * events of its iteration, before it waits for more (a prepare watcher);
+     * asked again from that sweep, it runs at the next iteration (a zero
+     * timer), so that deferred work never waits for new events. */
+    ev_prepare before_wait;
+    ev_timer kick;
+    bool in_sweep; /* the before_wait sweep is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -109,6 +115,12 @@ static void handshake(struct ev_transport *t, struct ev_conn *e)
         break;
     }
     bool unverified = step == TLS_STEP_UNVERIFIED;
+    if (tls_conn_alpn_refused(e->tls))
+        log_event(
+            t->log, LOG_LVL_WARN, "alpn_refused",
+            "mirror=%s reason=tls_handshake selected=\"\" error=\"the server speaks none of the protocols "
+            "offered (ALPN): protocol h2 needs an HTTP/2 server\"",
+            t->name);
     log_event(t->log, LOG_LVL_DEBUG, "tls_failed", "mirror=%s reason=%s error=\"%s\"", t->name,
               unverified ? "tls_verify" : "tls_handshake", tls_conn_error(e->tls));
     mirror_client_on_setup_failed(e->conn, unverified ? MIRROR_DROP_TLS_VERIFY : MIRROR_DROP_TLS_HANDSHAKE);
@@ -313,7 +325,10 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
 static void tr_defer(void *ctx)
 {
     struct ev_transport *t = ctx;
-    if (!ev_is_active(&t->kick)) {
+    if (!t->in_sweep) {
+        if (!ev_is_active(&t->before_wait))
+            ev_prepare_start(t->loop, &t->before_wait);
+    } else if (!ev_is_active(&t->kick)) {
         ev_timer_set(&t->kick, 0., 0.);
         ev_timer_start(t->loop, &t->kick);
     }
@@ -325,11 +340,19 @@ static uint64_t tr_now_ns(void *ctx)
     return mono_ns();
 }
 
+static const char *tr_alpn(void *ctx, struct mirror_conn *conn)
+{
+    (void)ctx;
+    struct ev_conn *e = ev_conn_of(conn);
+    return e->tls ? tls_conn_alpn(e->tls) : NULL;
+}
+
 static void tr_release(void *ctx)
 {
     struct ev_transport *t = ctx;
     ev_timer_stop(t->loop, &t->sweep);
     ev_timer_stop(t->loop, &t->kick);
+    ev_prepare_stop(t->loop, &t->before_wait);
     tls_resume_clear(&t->resume);
     free(t);
 }
@@ -345,6 +368,7 @@ static const struct mirror_transport ev_transport_ops = {
     .defer = tr_defer,
     .now_ns = tr_now_ns,
     .release = tr_release,
+    .alpn = tr_alpn,
 };
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -353,6 +377,16 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     mirror_client_sweep(t->client);
+}
+
+static void before_wait_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, before_wait);
+    (void)revents;
+    ev_prepare_stop(loop, w);
+    t->in_sweep = true;
+    mirror_client_sweep(t->client);
+    t->in_sweep = false;
 }
 
 static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -374,6 +408,7 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
     t->log = log;
     t->name = set->name ? set->name : "";
     ev_timer_init(&t->kick, kick_cb, 0., 0.);
+    ev_prepare_init(&t->before_wait, before_wait_cb);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

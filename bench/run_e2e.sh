@@ -10,6 +10,8 @@
 #   s3c  as s3 over cleartext HTTP/2 (protocol h2c) to nginx's http2 listener
 #   s3t  as s3 over HTTP/2 and TLS (protocol h2, ALPN) to nginx, with a
 #        certificate the benchmark makes (tests/integration/tls/pki.sh)
+#   s3s  as s3 over HTTP/1.1 and TLS (https://, kept-alive connections,
+#        sessions resumed) to the same nginx, on a listener without http2
 #   s4   100% mirrored to a mirror that answers after MIRROR_DELAY_MS
 #   s5   100% mirrored to a closed port (mirror down)
 #   s6   as s3, and the agent is killed (SIGKILL) half way through the run
@@ -88,8 +90,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s4 s5 s6 s6g s1p s7 s8 s9}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -168,8 +170,8 @@ done
 # ---------------------------------------------------------------- backends
 
 read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT DELAY_PORT AGENT_PORT ADMIN_PORT PEER_PORT HUGE_PORT RESET_PORT \
-    H2_STATUS_PORT H2C_PORT H2S_PORT <<<"$(free_ports 12)"
-[ -n "$H2S_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
+    H2_STATUS_PORT H2C_PORT H2S_PORT H1S_PORT <<<"$(free_ports 13)"
+[ -n "$H1S_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
 # The closed port: below 1024, out of the range other tests pick from.
 CLOSED_PORT=9
 port_open "$CLOSED_PORT" && { echo "e2e: 127.0.0.1:$CLOSED_PORT is open" >&2; exit 1; }
@@ -183,11 +185,12 @@ start_nginx primary "$WORK/primary.conf" "$PIN_SUT"
 PRIMARY_PID=$NGINX_PID
 start_nginx mirror "$WORK/mirror.conf" "$PIN_LOAD"
 MIRROR_PID=$NGINX_PID
-# The HTTP/2 mirror (s3c, s3t): the same answer over h2c and over TLS.
+# The HTTP/2 mirror (s3c, s3t): the same answer over h2c and over TLS; and
+# over HTTP/1.1 and TLS (s3s).
 mkdir -p "$WORK/pki"
 bash "$ROOT/tests/integration/tls/pki.sh" "$WORK/pki" || { echo "e2e: certificates not made" >&2; exit 1; }
 render "$E2E/nginx-h2.conf.in" "$WORK/mirror-h2.conf" WORK="$WORK" NAME=mirror-h2 PORT="$H2_STATUS_PORT" \
-    H2C_PORT="$H2C_PORT" H2S_PORT="$H2S_PORT" PKI="$WORK/pki"
+    H2C_PORT="$H2C_PORT" H2S_PORT="$H2S_PORT" H1S_PORT="$H1S_PORT" PKI="$WORK/pki"
 start_nginx mirror-h2 "$WORK/mirror-h2.conf" "$PIN_LOAD"
 H2_MIRROR_PID=$NGINX_PID
 start_delay_server "$DELAY_PORT" "$MIRROR_DELAY_MS"
@@ -200,7 +203,7 @@ n_runs=$(echo "$SCENARIOS_SAT $SCENARIOS_HALF" | wc -w)
 FAULTY_MAX_SECONDS=$((RETRY_UNTIL_S + ROUNDS * n_runs * (RUN_SECONDS + WARMUP_SECONDS + 30) + 300))
 start_faulty_mirror "$FAULTY_MAX_SECONDS" "$HUGE_PORT" "$RESET_PORT" ||
     { echo "e2e: the faulty mirror did not start (see $WORK/faulty.log)" >&2; exit 1; }
-for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT" "$H2_STATUS_PORT" "$H2C_PORT" "$H2S_PORT"; do
+for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT" "$H2_STATUS_PORT" "$H2C_PORT" "$H2S_PORT" "$H1S_PORT"; do
     wait_until 5 port_open "$p" || { echo "e2e: a backend did not start (see $WORK)" >&2; exit 1; }
 done
 # The mirror keys the agent accepts, asked once (max_response_bytes: the
@@ -247,6 +250,7 @@ scenario_spec() {
     s3) ;;
     s3c) S_MIRROR=h2c ;;
     s3t) S_MIRROR=h2tls ;;
+    s3s) S_MIRROR=h1tls ;;
     s4) S_MIRROR=delay ;;
     s5) S_MIRROR=closed ;;
     s6) S_KILL=1 ;;
@@ -275,7 +279,7 @@ run_scenario() {
     closed) RUN_MIRROR_PORT=$CLOSED_PORT ;;
     huge) RUN_MIRROR_PORT=$HUGE_PORT ;;
     reset) RUN_MIRROR_PORT=$RESET_PORT ;;
-    h2c | h2tls) RUN_MIRROR_PORT=$H2_STATUS_PORT ;; # where its requests are counted
+    h2c | h2tls | h1tls) RUN_MIRROR_PORT=$H2_STATUS_PORT ;; # where its requests are counted
     esac
     mirror_url="http://127.0.0.1:$RUN_MIRROR_PORT"
     case $S_MIRROR in
@@ -285,6 +289,10 @@ run_scenario() {
     h2tls)
         mirror_url="https://localhost:$H2S_PORT"
         mirror_keys=$(printf 'protocol: h2\ntls: { ca_file: "%s" }' "$WORK/pki/ca.pem")
+        ;;
+    h1tls)
+        mirror_url="https://localhost:$H1S_PORT"
+        mirror_keys=$(printf 'tls: { ca_file: "%s" }' "$WORK/pki/ca.pem")
         ;;
     esac
     cat >"$d/meta.env" <<EOF

@@ -189,7 +189,7 @@ agent_idle() {
 # itself; KIND delay: the delay server's counter; anything else: 0).
 mirror_count() {
     case $1 in
-    nginx | h2c | h2tls) curl -sf --max-time 2 "http://127.0.0.1:$2/__status" | awk 'NR == 3 { print $3 }' ;;
+    nginx | h2c | h2tls | h1tls) curl -sf --max-time 2 "http://127.0.0.1:$2/__status" | awk 'NR == 3 { print $3 }' ;;
     delay) curl -sf --max-time 2 "http://127.0.0.1:$2/__stats" |
         sed -n 's/.*"received":\([0-9]*\).*/\1/p' ;;
     *) echo 0 ;;

@@ -32,6 +32,7 @@ LABELS = {
     "s3": "3. 100% to a healthy mirror",
     "s3c": "3c. 100% to a healthy mirror, h2c",
     "s3t": "3t. 100% to a healthy mirror, h2 over TLS",
+    "s3s": "3s. 100% to a healthy mirror, HTTP/1.1 over TLS",
     "s4": "4. 100% to a 5 s mirror",
     "s5": "5. 100% to a closed port",
     "s6": "6. agent killed mid-run",
@@ -287,9 +288,9 @@ def summarize_run(d, clk_tck):
         ticks = num(env, "after_faulty_ticks", 0) - num(env, "before_faulty_ticks", 0)
         run["faulty_cpu_pct"] = round(100 * ticks / clk_tck / wall_s, 1) if wall_s > 0 else None
         run["circuit_wait_ms"] = int(num(env, "circuit_wait_ms", 0))
-    if env.get("mirror") in ("nginx", "delay", "h2c", "h2tls"):
+    if env.get("mirror") in ("nginx", "delay", "h2c", "h2tls", "h1tls"):
         received = int(num(env, "after_mirror", 0) - num(env, "before_mirror", 0))
-        if env.get("mirror") in ("nginx", "h2c", "h2tls"):
+        if env.get("mirror") in ("nginx", "h2c", "h2tls", "h1tls"):
             received -= 1  # stub_status counts the "after" query itself
         run["mirror_received"] = received
         # Not after a kill: the agent's counters end at the kill, the
@@ -512,8 +513,8 @@ def evaluate(s, connections):
     t.append(target("s3_cpu", "agent CPU per mirrored request ≤ 10 µs (s3, worse load mode)", worst, 10,
                     le(worst, 10), f"sat {cpu[0]} µs, half {cpu[1]} µs"))
     # HTTP/2 mirrors (issue 13): h2c at half of HTTP/1.1's cost per copy and
-    # 0.75 of HAProxy alone; TLS h2 reported (no target).
-    for sc, cpu_limit, rps_limit in (("s3c", 6, 0.75), ("s3t", None, None)):
+    # 0.75 of HAProxy alone; TLS (h2, HTTP/1.1) reported (no target).
+    for sc, cpu_limit, rps_limit in (("s3c", 6, 0.75), ("s3t", None, None), ("s3s", None, None)):
         if sc not in s:
             continue
         rec = sum(get(sc, m, "mirror_received") or 0 for m in ("sat", "half"))

@@ -114,6 +114,8 @@ void mc_conn_close(struct mirror_client *c, struct mirror_conn *m, enum mirror_d
     c->tr->close(c->tr_ctx, m);
     list_remove(&m->node);
     c->nconns--;
+    if (m->state == MC_CONNECTING)
+        c->nconnecting--;
     free(m);
 }
 
@@ -231,6 +233,8 @@ static bool speaks_h2(struct mirror_client *c, struct mirror_conn *m, bool *refu
 
 static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
 {
+    c->nconnecting--;
+    m->state = MC_IDLE; /* set up, or about to be closed */
     if (err != 0) {
         connect_failed(c, m, err, MIRROR_DROP_CONNECT_ERROR);
         return;
@@ -286,6 +290,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     case MIRROR_CONNECT_FAILED:
         list_push_back(&c->conns, &m->node);
         c->nconns++;
+        c->nconnecting++;
         counter_inc(&c->ctr->inflight);
         connect_failed(c, m, err, MIRROR_DROP_CONNECT_ERROR);
         return false;
@@ -294,6 +299,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     }
     list_push_back(&c->conns, &m->node);
     c->nconns++;
+    c->nconnecting++;
     counter_inc(&c->ctr->inflight);
     c->tr->arm_timer(c->tr_ctx, m, c->set.connect_timeout_ms);
     c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_WRITE);
@@ -525,7 +531,7 @@ static bool h2_mode(const struct mirror_client *c)
  * takes now. */
 static bool may_open(struct mirror_client *c)
 {
-    if (c->nconns >= c->set.max_inflight)
+    if (c->nconns >= c->set.max_inflight || c->nconnecting >= MIRROR_MAX_CONNECTING)
         return false;
     if (!h2_mode(c))
         return true;

@@ -67,7 +67,8 @@ struct mirror_client {
     void *tr_ctx;
     struct list_node conns; /* HTTP/1.1 and connecting ones; idle connections first */
     struct list_node h2conns;
-    uint32_t nconns; /* of both lists */
+    uint32_t nconns;      /* of both lists */
+    uint32_t nconnecting; /* of them, CONNECTING (TCP connect or TLS handshake) */
     struct mreq *qhead, *qtail;
     uint32_t queued;
     uint32_t failures;

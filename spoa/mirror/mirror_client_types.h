@@ -21,6 +21,10 @@
 #define MIRROR_PUMP_MAX_STARTS 16u
 /* Queued requests dropped (expired, circuit open) by one call, at most. */
 #define MIRROR_PUMP_MAX_DROPS 256u
+/* Connections being set up (TCP connect, TLS handshake) at once, at most:
+ * a burst of copies opens connections this many at a time, so that a burst
+ * of TLS handshakes cannot hold the thread until they time out. */
+#define MIRROR_MAX_CONNECTING 16u
 
 /* The HTTP version a client speaks on its connections. */
 enum mirror_proto {

@@ -1404,6 +1404,30 @@ START_TEST(test_cut_endless_body)
 }
 END_TEST
 
+/* A burst opens at most MIRROR_MAX_CONNECTING connections at a time; the
+ * rest waits in the queue and goes out as connections come up or fail. */
+START_TEST(test_connecting_capped)
+{
+    struct mirror_client_settings set = default_settings();
+    set.max_inflight = 40;
+    set.max_queue = 40;
+    set.circuit_failures = 0; /* the timeouts below must not open it */
+    struct fake *f = f_new_with(&set, true);
+    for (unsigned i = 0; i < 24; i++)
+        ck_assert_int_eq(submit(f), MIRROR_DROP_NONE);
+    ck_assert_uint_eq(f->connect_calls, MIRROR_MAX_CONNECTING);
+    ck_assert_uint_eq(CTR(f, queued), 24 - MIRROR_MAX_CONNECTING);
+    connected(f, 0); /* one is up: one more may be set up */
+    ck_assert_uint_eq(f->connect_calls, MIRROR_MAX_CONNECTING + 1);
+    mirror_client_on_connected(conn(f, 1)->conn, ECONNREFUSED); /* one failed: likewise */
+    ck_assert_uint_eq(f->connect_calls, MIRROR_MAX_CONNECTING + 2);
+    advance(f, 100); /* the connect timeout ends the others: the rest goes out */
+    ck_assert_uint_eq(CTR(f, queued), 0);
+    ck_assert_uint_eq(f->connect_calls, 24);
+    f_free(f);
+}
+END_TEST
+
 /* Every cut answer costs the next copy a new connection: as many cuts in a
  * row as circuit_failures open the circuit, although each copy was
  * delivered; a body read whole starts the count again. */
@@ -1970,6 +1994,7 @@ Suite *mirror_client_suite(void)
     tcase_add_test(tc, test_circuit_breaker);
     tcase_add_test(tc, test_circuit_counts_failed_exchanges);
     tcase_add_test(tc, test_circuit_counts_cut_responses);
+    tcase_add_test(tc, test_connecting_capped);
     tcase_add_test(tc, test_setup_failed);
     tcase_add_loop_test(tc, test_drop_io_error, 0, MID_FAILURES);
     tcase_add_test(tc, test_drop_bad_response);

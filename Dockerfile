@@ -12,7 +12,8 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev make \
-        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev libssl-dev libjansson-dev libxxhash-dev \
+        libev-dev libhttp-parser-dev libnghttp2-dev libmsgpack-dev libyaml-dev libssl-dev libjansson-dev \
+        libxxhash-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -27,7 +28,8 @@ FROM debian:bookworm-slim
 # a tls.ca_file.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libev4 libhttp-parser2.9 libmsgpackc2 libyaml-0-2 libssl3 ca-certificates libjansson4 libxxhash0 \
+        libev4 libhttp-parser2.9 libnghttp2-14 libmsgpackc2 libyaml-0-2 libssl3 ca-certificates libjansson4 \
+        libxxhash0 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 spoa \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

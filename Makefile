@@ -23,7 +23,7 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
-LDLIBS   := -lev -lhttp_parser -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lxxhash -lpthread -lm
+LDLIBS   := -lev -lhttp_parser -lnghttp2 -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lxxhash -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

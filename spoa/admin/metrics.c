@@ -74,6 +74,14 @@ static const char *diff_drop_reason(int r)
     return diff_log_drop_str((enum diff_log_drop)r);
 }
 
+/* The grpc-status codes 0..16 by number, then "other". */
+static const char *grpc_code(int r)
+{
+    static const char *const codes[MIRROR_GRPC_SLOTS] = {
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "other"};
+    return codes[r];
+}
+
 static const struct reason_family mirror_reason_families[] = {
     {P "mirror_responses_cut_total",
      "Responses whose body was not read to its end (its connection closed), by reason.",
@@ -83,6 +91,10 @@ static const struct reason_family mirror_reason_families[] = {
     {P "mirror_skipped_total",
      "Sampled copies that were never sent because of the request itself, by reason.",
      offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason, NULL},
+    {P "mirror_grpc_status_total",
+     "Responses of HTTP/2 mirrors that carried a grpc-status (trailers, or a trailers-only response), by its "
+     "code: 0..16, other for any other value.",
+     offsetof(struct mirror_counters, grpc_status), MIRROR_GRPC_SLOTS, grpc_code, "code"},
     {P "compare_total", "Compared requests, by verdict on the mirror's answer against the primary's.",
      offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result"},
     {P "compare_unmatched_total", "Compared requests without a verdict (result unmatched), by reason.",

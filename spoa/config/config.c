@@ -45,6 +45,21 @@ void config_mirror_defaults(struct config_mirror *m)
     m->max_connection_age_ms = 60000;
 }
 
+const char *config_protocol_str(enum config_protocol p)
+{
+    switch (p) {
+    case CONFIG_PROTO_HTTP1:
+        return "http1.1";
+    case CONFIG_PROTO_H2:
+        return "h2";
+    case CONFIG_PROTO_H2C:
+        return "h2c";
+    case CONFIG_PROTO_AUTO:
+        return "auto";
+    }
+    return "unknown";
+}
+
 struct config_capture *config_capture_new(void)
 {
     struct config_capture *cap = xcalloc(1, sizeof(*cap));

@@ -18,6 +18,18 @@ enum authority_mode {
     AUTHORITY_LITERAL,    /* a fixed host name: config_mirror.authority_literal */
 };
 
+/* The HTTP version a mirror's copies are sent with (the `protocol` key). */
+enum config_protocol {
+    CONFIG_PROTO_HTTP1 = 0, /* "http1.1": HTTP/1.1 (over TLS for https://); default */
+    CONFIG_PROTO_H2,        /* "h2": HTTP/2 over TLS (https:// only), ALPN "h2" offered and required */
+    CONFIG_PROTO_H2C,       /* "h2c": cleartext HTTP/2 with prior knowledge (http:// only) */
+    CONFIG_PROTO_AUTO,      /* "auto": https:// offers ALPN "h2,http/1.1" and uses the server's pick;
+                               http:// means http1.1 */
+};
+
+/* config_protocol_str: the configuration's name of <p> ("http1.1", "h2", ...). */
+const char *config_protocol_str(enum config_protocol p);
+
 /* What the sampling decision is drawn from. */
 enum sample_mode {
     SAMPLE_RANDOM = 0, /* a fresh random draw per request */
@@ -135,6 +147,7 @@ struct config_mirror {
     uint32_t max_rps;               /* per agent; 0 = no limit */
     uint32_t max_response_bytes;    /* response body read at most; default 65536 */
     uint32_t max_connection_age_ms; /* older kept-alive connections are not reused; 0 = none; default 60000 */
+    enum config_protocol protocol;  /* default http1.1; h2c needs http://, h2 https:// */
     struct config_header_set *headers_set;
     size_t n_headers_set;
     char **headers_remove; /* lowercase names */

@@ -251,6 +251,24 @@ static void fn_sample_by(struct cw *w, yaml_node_t *v, void *obj)
         m->sample_key = xstrdup(key); /* cookie names are case-sensitive */
 }
 
+static void fn_protocol(struct cw *w, yaml_node_t *v, void *obj)
+{
+    static const enum config_protocol all[] = {CONFIG_PROTO_HTTP1, CONFIG_PROTO_H2, CONFIG_PROTO_H2C,
+                                               CONFIG_PROTO_AUTO};
+    struct config_mirror *m = obj;
+    char q[CW_QUOTE_CAP];
+    const char *s = cw_scalar(w, v, "http1.1, h2, h2c or auto");
+    if (!s)
+        return;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(s, config_protocol_str(all[i])) == 0) {
+            m->protocol = all[i];
+            return;
+        }
+    }
+    cw_error(w, v, "must be http1.1, h2, h2c or auto, got %s", config_quote(q, sizeof(q), s));
+}
+
 enum {
     MF_URL,
     MF_PERCENT,
@@ -263,6 +281,7 @@ enum {
     MF_MAX_RPS,
     MF_MAX_RESPONSE_BYTES,
     MF_MAX_CONNECTION_AGE,
+    MF_PROTOCOL,
     MF_HEADERS,
     MF_CAPTURE,
     MF_TLS,
@@ -287,6 +306,7 @@ static const struct cw_field mirror_fields[MF_COUNT] = {
     [MF_MAX_RPS] = MF_U32("max_rps", max_rps, 0, 1000000000),
     [MF_MAX_RESPONSE_BYTES] = MF_U32("max_response_bytes", max_response_bytes, 0, CONFIG_MAX_RESPONSE_BYTES),
     [MF_MAX_CONNECTION_AGE] = MF_U32("max_connection_age_ms", max_connection_age_ms, 0, MS_MAX),
+    [MF_PROTOCOL] = {.key = "protocol", .kind = CW_FN, .fn = fn_protocol},
     [MF_HEADERS] = {.key = "headers", .kind = CW_FN, .fn = fn_headers},
     [MF_CAPTURE] = {.key = "capture", .kind = CW_FN, .fn = config_capture_walk},
     [MF_TLS] = {.key = "tls", .kind = CW_FN, .fn = config_tls_walk},
@@ -327,6 +347,7 @@ static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror
         {MF_MAX_QUEUE, " (use capture.max_queue)"},
         {MF_MAX_RESPONSE_BYTES, ""},
         {MF_MAX_CONNECTION_AGE, ""},
+        {MF_PROTOCOL, ""},
         {MF_HEADERS, " (records keep the original headers; use capture.redact_headers)"},
         {MF_TLS, ""},
     };
@@ -346,6 +367,12 @@ static void check_mirror_kind(struct cw *w, yaml_node_t *n, struct config_mirror
     }
     if (m->scheme && !file && !https && (seen & (1u << MF_TLS)))
         key_error(w, n, "tls", "only https:// mirrors take a tls block");
+    if (m->scheme && https && m->protocol == CONFIG_PROTO_H2C)
+        key_error(w, n, "protocol",
+                  "h2c is cleartext HTTP/2: it needs an http:// URL (h2 is HTTP/2 over TLS)");
+    if (m->scheme && !file && !https && m->protocol == CONFIG_PROTO_H2)
+        key_error(w, n, "protocol",
+                  "h2 is HTTP/2 over TLS: it needs an https:// URL (h2c is cleartext HTTP/2)");
     if (!file) {
         config_capture_free(m->capture);
         m->capture = NULL;

@@ -1,77 +1,23 @@
 #include "mirror/mirror_client.h"
 
 #include <errno.h>
-#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/list.h"
 #include "core/xalloc.h"
 #include "mirror/http_exchange.h"
+#include "mirror/mirror_client_impl.h"
 
 /* Bytes read from a mirror at a time; responses are parsed and dropped. */
 #define READ_CHUNK 16384
 
-struct mreq {
-    struct mreq *next;
-    uint8_t *data;
-    size_t len;
-    bool head;
-    bool idempotent; /* may be written whole twice */
-    bool retried;
-    bool counted_sent; /* already counted in ctr->sent (a retry is not counted again) */
-    uint64_t queued_ns;
-    struct mirror_observer obs; /* zero: none */
-};
-
-/* A connection carries at most one request at a time: CONNECTING (with its
- * first request), SENDING it, RECEIVING its response up to the headers,
- * then DRAINING the rest of the body (the request has ended, delivered) and
- * IDLE until the next one. */
-enum mconn_state { MC_CONNECTING, MC_IDLE, MC_SENDING, MC_RECEIVING, MC_DRAINING };
-
-struct mirror_conn {
-    struct list_node node; /* in client->conns */
-    struct mirror_client *client;
-    enum mconn_state state;
-    struct mreq *req; /* CONNECTING, SENDING, RECEIVING: the request; else NULL */
-    bool reused;      /* a response was already completed on this connection */
-    uint64_t start_ns;
-    uint64_t connected_ns;        /* when the connect succeeded: its age counts from there */
-    struct sockaddr_storage peer; /* the address it connected to */
-    socklen_t peer_len;
-    uint64_t addr_gen;      /* the target's generation when <peer> was last known in its set */
-    struct http_exchange x; /* of the current or last request */
-    /* DRAINING: the observer of the delivered request, told when the body ends. */
-    struct mirror_observer obs;
-    int obs_status;
-    uint64_t obs_latency_ns;
-    /* The transport's conn_size bytes. */
-    alignas(max_align_t) unsigned char data[];
-};
-
-struct mirror_client {
-    struct mirror_client_settings set;
-    struct target_addr *addr;
-    struct mirror_counters *ctr;
-    const struct logger *log;
-    const struct mirror_transport *tr;
-    void *tr_ctx;
-    struct list_node conns; /* idle connections first */
-    uint32_t nconns;
-    struct mreq *qhead, *qtail;
-    uint32_t queued;
-    uint32_t failures;
-    uint64_t circuit_until_ns;
-    bool pump_deferred; /* defer() was called; its sweep has not come yet */
-};
-
-static uint64_t now_ns(const struct mirror_client *c)
+uint64_t mc_now_ns(const struct mirror_client *c)
 {
     return c->tr->now_ns(c->tr_ctx);
 }
 
-static void req_free(struct mreq *r)
+void mc_req_free(struct mreq *r)
 {
     free(r->data);
     free(r);
@@ -88,16 +34,16 @@ static void observer_end(struct mirror_conn *m, bool body_whole)
     obs.end(obs.ctx, m->obs_status, m->obs_latency_ns, MIRROR_DROP_NONE, body_whole);
 }
 
-static void drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
+void mc_drop(struct mirror_client *c, struct mreq *r, enum mirror_drop why)
 {
     if (why >= MIRROR_DROP_ENTRIES)
         why = MIRROR_DROP_IO_ERROR;
     counter_inc(&c->ctr->dropped[why]);
     if (c->set.on_done)
-        c->set.on_done(c->set.on_done_ctx, 0, now_ns(c) - r->queued_ns, why);
+        c->set.on_done(c->set.on_done_ctx, 0, mc_now_ns(c) - r->queued_ns, why);
     if (r->obs.end)
-        r->obs.end(r->obs.ctx, 0, now_ns(c) - r->queued_ns, why, false);
-    req_free(r);
+        r->obs.end(r->obs.ctx, 0, mc_now_ns(c) - r->queued_ns, why, false);
+    mc_req_free(r);
 }
 
 /* The first connection: an idle one if any is idle. */
@@ -117,6 +63,16 @@ static void queue_push(struct mirror_client *c, struct mreq *r)
     else
         c->qhead = r;
     c->qtail = r;
+    c->queued++;
+    counter_inc(&c->ctr->queued);
+}
+
+void mc_requeue(struct mirror_client *c, struct mreq *r)
+{
+    r->next = c->qhead;
+    c->qhead = r;
+    if (!c->qtail)
+        c->qtail = r;
     c->queued++;
     counter_inc(&c->ctr->queued);
 }
@@ -143,14 +99,16 @@ static bool circuit_open(const struct mirror_client *c, uint64_t now)
 /* ---- connections ---- */
 
 /* Closes <m>; its request, if any, is dropped with <why>. */
-static void conn_close(struct mirror_client *c, struct mirror_conn *m, enum mirror_drop why)
+void mc_conn_close(struct mirror_client *c, struct mirror_conn *m, enum mirror_drop why)
 {
     if (m->req) {
         counter_add(&c->ctr->inflight, (uint64_t)-1);
-        drop(c, m->req, why);
+        mc_drop(c, m->req, why);
         m->req = NULL;
     }
     observer_end(m, false);
+    if (m->h2)
+        h2_conn_end(c, m, why);
     c->tr->close(c->tr_ctx, m);
     list_remove(&m->node);
     c->nconns--;
@@ -196,7 +154,7 @@ static void conn_send(struct mirror_client *c, struct mirror_conn *m)
 static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct mreq *r)
 {
     m->req = r;
-    m->start_ns = now_ns(c);
+    m->start_ns = mc_now_ns(c);
     http_exchange_start(&m->x, r->data, r->len, r->head, c->set.max_response_bytes);
     if (r->obs.sink)
         http_exchange_observe(&m->x, r->obs.sink, r->obs.ctx);
@@ -214,12 +172,12 @@ static void conn_assign(struct mirror_client *c, struct mirror_conn *m, struct m
  * exchange on a fresh connection that failed before any response byte. At
  * circuit_failures, the mirror rests for circuit_open_ms. Returns true when
  * the circuit is open. */
-static bool count_failure(struct mirror_client *c)
+bool mc_count_failure(struct mirror_client *c)
 {
     c->failures++;
     if (c->failures < c->set.circuit_failures || c->set.circuit_failures == 0)
         return false;
-    uint64_t now = now_ns(c);
+    uint64_t now = mc_now_ns(c);
     if (!circuit_open(c, now))
         log_event(c->log, LOG_LVL_WARN, "circuit_open", "mirror=%s host=%s port=%u failures=%u open_ms=%u",
                   c->set.name, c->addr->host, c->addr->port, c->failures, c->set.circuit_open_ms);
@@ -232,10 +190,34 @@ static bool count_failure(struct mirror_client *c)
 static void connect_failed(struct mirror_client *c, struct mirror_conn *m, int err, enum mirror_drop why)
 {
     counter_inc(&c->ctr->connect_failures);
-    if (!count_failure(c))
+    if (!mc_count_failure(c))
         log_event(c->log, LOG_LVL_DEBUG, "connect_failed", "mirror=%s host=%s port=%u reason=%s errno=\"%s\"",
                   c->set.name, c->addr->host, c->addr->port, mirror_drop_str(why), err ? strerror(err) : "");
-    conn_close(c, m, why);
+    mc_conn_close(c, m, why);
+}
+
+/* Whether the connected <m> speaks HTTP/2: by the protocol configured and,
+ * over TLS, what ALPN selected. False with *refused set when an HTTP/2-only
+ * client's TLS server did not select "h2". */
+static bool speaks_h2(struct mirror_client *c, struct mirror_conn *m, bool *refused)
+{
+    *refused = false;
+    if (c->set.protocol == MIRROR_PROTO_HTTP1)
+        return false;
+    const char *alpn = c->tr->alpn ? c->tr->alpn(c->tr_ctx, m) : NULL;
+    bool h2 = alpn ? strcmp(alpn, "h2") == 0 : c->set.protocol == MIRROR_PROTO_H2;
+    if (c->set.protocol == MIRROR_PROTO_AUTO) {
+        c->h2_seen = h2;
+        return h2;
+    }
+    if (!h2) {
+        *refused = true;
+        log_event(
+            c->log, LOG_LVL_WARN, "alpn_refused",
+            "mirror=%s host=%s port=%u selected=\"%s\" reason=tls_handshake (protocol h2 needs ALPN h2)",
+            c->set.name, c->addr->host, c->addr->port, alpn ? alpn : "");
+    }
+    return h2;
 }
 
 static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
@@ -244,8 +226,21 @@ static void connected(struct mirror_client *c, struct mirror_conn *m, int err)
         connect_failed(c, m, err, MIRROR_DROP_CONNECT_ERROR);
         return;
     }
+    bool refused;
+    bool h2 = speaks_h2(c, m, &refused);
+    if (refused) {
+        connect_failed(c, m, 0, MIRROR_DROP_TLS_HANDSHAKE);
+        return;
+    }
     counter_inc(&c->ctr->connects);
-    m->connected_ns = now_ns(c);
+    m->connected_ns = mc_now_ns(c);
+    if (h2) {
+        list_remove(&m->node);
+        list_push_back(&c->h2conns, &m->node);
+        m->state = MC_H2;
+        h2_conn_start(c, m);
+        return;
+    }
     struct mreq *r = m->req;
     m->req = NULL;
     counter_add(&c->ctr->inflight, (uint64_t)-1); /* conn_assign counts it again */
@@ -262,7 +257,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     uint64_t gen = target_addr_generation(c->addr); /* before the pick: the set picked from is that new */
     if (!target_addr_pick(c->addr, &ss, &sl)) {
         counter_inc(&c->ctr->connect_failures);
-        drop(c, r, MIRROR_DROP_CONNECT_ERROR);
+        mc_drop(c, r, MIRROR_DROP_CONNECT_ERROR);
         return false;
     }
     struct mirror_conn *m = xcalloc(1, sizeof(*m) + c->tr->conn_size);
@@ -277,7 +272,7 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
     case MIRROR_CONNECT_NO_SOCKET:
         free(m);
         counter_inc(&c->ctr->connect_failures);
-        drop(c, r, MIRROR_DROP_CONNECT_ERROR);
+        mc_drop(c, r, MIRROR_DROP_CONNECT_ERROR);
         return false;
     case MIRROR_CONNECT_FAILED:
         list_push_back(&c->conns, &m->node);
@@ -298,19 +293,24 @@ static bool conn_open(struct mirror_client *c, struct mreq *r)
 
 /* The final response's headers are in: the copy is delivered. It is counted
  * and ends here; the connection goes on reading the body (DRAINING). */
+void mc_delivered(struct mirror_client *c, int status, uint64_t elapsed_ns)
+{
+    c->failures = 0; /* the mirror answers: the breaker counts afresh */
+    latency_observe(&c->ctr->latency, elapsed_ns);
+    counter_inc(&c->ctr->responses[status_class_slot(status)]);
+    if (c->set.on_done)
+        c->set.on_done(c->set.on_done_ctx, status, elapsed_ns, MIRROR_DROP_NONE);
+}
+
 static void conn_deliver(struct mirror_client *c, struct mirror_conn *m)
 {
-    uint64_t elapsed = now_ns(c) - m->start_ns;
-    c->failures = 0; /* the mirror answers: the breaker counts afresh */
-    latency_observe(&c->ctr->latency, elapsed);
-    counter_inc(&c->ctr->responses[status_class_slot(m->x.status)]);
+    uint64_t elapsed = mc_now_ns(c) - m->start_ns;
     counter_add(&c->ctr->inflight, (uint64_t)-1);
-    if (c->set.on_done)
-        c->set.on_done(c->set.on_done_ctx, m->x.status, elapsed, MIRROR_DROP_NONE);
+    mc_delivered(c, m->x.status, elapsed);
     m->obs = m->req->obs;
     m->obs_status = m->x.status;
     m->obs_latency_ns = elapsed;
-    req_free(m->req);
+    mc_req_free(m->req);
     m->req = NULL;
     m->x.req = NULL; /* written whole: the exchange no longer needs it */
     m->state = MC_DRAINING;
@@ -323,16 +323,16 @@ static void conn_cut(struct mirror_client *c, struct mirror_conn *m, enum mirror
     counter_inc(&c->ctr->responses_cut[why]);
     log_event(c->log, LOG_LVL_DEBUG, "response_cut", "mirror=%s status=%d reason=%s body_bytes=%llu",
               c->set.name, m->x.status, mirror_cut_str(why), (unsigned long long)m->x.body);
-    conn_close(c, m, MIRROR_DROP_NONE);
+    mc_conn_close(c, m, MIRROR_DROP_NONE);
 }
 
 /* Milliseconds <m> may still be kept alive (its max_connection_age_ms minus
  * its age), at most <cap>: 0 once it is too old. */
-static uint32_t conn_life_left_ms(const struct mirror_client *c, const struct mirror_conn *m, uint32_t cap)
+uint32_t mc_conn_life_left_ms(const struct mirror_client *c, const struct mirror_conn *m, uint32_t cap)
 {
     if (c->set.max_connection_age_ms == 0)
         return cap;
-    uint64_t age_ms = (now_ns(c) - m->connected_ns) / 1000000u;
+    uint64_t age_ms = (mc_now_ns(c) - m->connected_ns) / 1000000u;
     if (age_ms >= c->set.max_connection_age_ms)
         return 0;
     uint64_t left = c->set.max_connection_age_ms - age_ms;
@@ -342,7 +342,7 @@ static uint32_t conn_life_left_ms(const struct mirror_client *c, const struct mi
 /* True when the address <m> connected to has left the mirror's address set
  * (the resolver found other addresses since). One atomic load while the set
  * has not changed since <m> was last checked; the target's lock otherwise. */
-static bool conn_addr_gone(const struct mirror_client *c, struct mirror_conn *m)
+bool mc_conn_addr_gone(const struct mirror_client *c, struct mirror_conn *m)
 {
     uint64_t gen = target_addr_generation(c->addr);
     if (gen == m->addr_gen)
@@ -360,7 +360,7 @@ static bool conn_addr_gone(const struct mirror_client *c, struct mirror_conn *m)
 static void conn_retire(struct mirror_client *c, struct mirror_conn *m, counter_t *why)
 {
     counter_inc(why);
-    conn_close(c, m, MIRROR_DROP_NONE);
+    mc_conn_close(c, m, MIRROR_DROP_NONE);
 }
 
 /* An idle connection to reuse, or NULL. Idle ones whose address left the
@@ -369,7 +369,7 @@ static struct mirror_conn *idle_conn(struct mirror_client *c)
 {
     struct mirror_conn *m;
     while ((m = first_conn(c)) != NULL && m->state == MC_IDLE) {
-        if (!conn_addr_gone(c, m))
+        if (!mc_conn_addr_gone(c, m))
             return m;
         conn_retire(c, m, &c->ctr->address_gone);
     }
@@ -382,14 +382,14 @@ static void conn_finish(struct mirror_client *c, struct mirror_conn *m)
 {
     observer_end(m, true);
     if (!m->x.keep_alive) {
-        conn_close(c, m, MIRROR_DROP_NONE);
+        mc_conn_close(c, m, MIRROR_DROP_NONE);
         return;
     }
-    if (conn_addr_gone(c, m)) {
+    if (mc_conn_addr_gone(c, m)) {
         conn_retire(c, m, &c->ctr->address_gone);
         return;
     }
-    uint32_t left_ms = conn_life_left_ms(c, m, c->set.idle_timeout_ms);
+    uint32_t left_ms = mc_conn_life_left_ms(c, m, c->set.idle_timeout_ms);
     if (left_ms == 0) {
         conn_retire(c, m, &c->ctr->expired);
         return;
@@ -411,7 +411,7 @@ static void conn_retry(struct mirror_client *c, struct mirror_conn *m)
     struct mreq *r = m->req;
     m->req = NULL;
     counter_add(&c->ctr->inflight, (uint64_t)-1);
-    conn_close(c, m, MIRROR_DROP_NONE);
+    mc_conn_close(c, m, MIRROR_DROP_NONE);
     r->retried = true;
     if (c->nconns < c->set.max_inflight)
         conn_open(c, r);
@@ -430,13 +430,13 @@ static void conn_fail(struct mirror_client *c, struct mirror_conn *m)
          * byte of answer: the mirror is failing, not merely closing an idle
          * connection as it was reused. */
         if (!m->reused && !m->x.got_bytes)
-            count_failure(c);
-        conn_close(c, m, MIRROR_DROP_IO_ERROR);
+            mc_count_failure(c);
+        mc_conn_close(c, m, MIRROR_DROP_IO_ERROR);
     } else if (http_exchange_sent(&m->x) && !m->req->idempotent) {
         /* The server may have received it whole and acted on it: a second
          * copy of a POST could do twice what production did once. */
         counter_inc(&c->ctr->retries_refused);
-        conn_close(c, m, MIRROR_DROP_IO_ERROR);
+        mc_conn_close(c, m, MIRROR_DROP_IO_ERROR);
     } else {
         conn_retry(c, m);
     }
@@ -450,8 +450,8 @@ static void conn_broke(struct mirror_client *c, struct mirror_conn *m, bool bad)
     if (m->state == MC_DRAINING)
         conn_cut(c, m, MIRROR_CUT_IO_ERROR);
     else if (bad) {
-        count_failure(c);
-        conn_close(c, m, MIRROR_DROP_BAD_RESPONSE);
+        mc_count_failure(c);
+        mc_conn_close(c, m, MIRROR_DROP_BAD_RESPONSE);
     } else
         conn_fail(c, m);
 }
@@ -467,14 +467,14 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
             return;
         if (n < 0) {
             if (m->state == MC_IDLE)
-                conn_close(c, m, MIRROR_DROP_NONE);
+                mc_conn_close(c, m, MIRROR_DROP_NONE);
             else
                 conn_broke(c, m, false);
             return;
         }
         if (m->state == MC_IDLE) {
             /* EOF, or bytes nobody asked for: either way the connection is done. */
-            conn_close(c, m, MIRROR_DROP_NONE);
+            mc_conn_close(c, m, MIRROR_DROP_NONE);
             return;
         }
         budget -= (size_t)n;
@@ -500,6 +500,63 @@ static void conn_read(struct mirror_client *c, struct mirror_conn *m)
     }
 }
 
+/* True when the client speaks HTTP/2 on its connections: one connection
+ * carries the streams, another is opened only when none takes new ones. */
+static bool h2_mode(const struct mirror_client *c)
+{
+    return c->set.protocol == MIRROR_PROTO_H2 || (c->set.protocol == MIRROR_PROTO_AUTO && c->h2_seen);
+}
+
+/* True when a new connection may be opened for a request that no connection
+ * takes now. */
+static bool may_open(struct mirror_client *c)
+{
+    if (c->nconns >= c->set.max_inflight)
+        return false;
+    if (!h2_mode(c))
+        return true;
+    /* HTTP/2: not while one is being set up, or one takes streams (at the
+     * server's stream limit, the request waits in the queue). */
+    for (struct list_node *n = c->conns.next; n != &c->conns; n = n->next)
+        if (list_entry(n, struct mirror_conn, node)->state == MC_CONNECTING)
+            return false;
+    for (struct list_node *n = c->h2conns.next; n != &c->h2conns; n = n->next)
+        if (h2_conn_usable(c, list_entry(n, struct mirror_conn, node)))
+            return false;
+    return true;
+}
+
+/* An HTTP/2 connection with room for one more stream, or NULL. */
+static struct mirror_conn *h2_room(struct mirror_client *c)
+{
+    for (struct list_node *n = c->h2conns.next; n != &c->h2conns; n = n->next) {
+        struct mirror_conn *m = list_entry(n, struct mirror_conn, node);
+        if (h2_conn_room(c, m))
+            return m;
+    }
+    return NULL;
+}
+
+/* Starts <r> as a stream of an HTTP/2 connection, on an idle HTTP/1.1
+ * connection, or on a new connection. Returns false, <r> untouched, when
+ * none may take it now. */
+static bool start(struct mirror_client *c, struct mreq *r)
+{
+    struct mirror_conn *m = h2_room(c);
+    if (m) {
+        h2_conn_submit(c, m, r);
+        return true;
+    }
+    if ((m = idle_conn(c)) != NULL) {
+        conn_assign(c, m, r);
+        return true;
+    }
+    if (!may_open(c))
+        return false;
+    conn_open(c, r);
+    return true;
+}
+
 /* Asks the transport for a sweep soon (once until it comes). */
 static void defer_pump(struct mirror_client *c)
 {
@@ -515,7 +572,7 @@ static void defer_pump(struct mirror_client *c)
  * beyond them, the rest is deferred to a sweep. */
 static void pump(struct mirror_client *c)
 {
-    uint64_t now = now_ns(c);
+    uint64_t now = mc_now_ns(c);
     uint64_t max_wait = (uint64_t)c->set.timeout_ms * 1000000ull;
     unsigned starts = 0, drops = 0;
     while (c->qhead) {
@@ -524,21 +581,18 @@ static void pump(struct mirror_client *c)
             return;
         }
         if (circuit_open(c, now)) {
-            drop(c, queue_pop(c), MIRROR_DROP_CIRCUIT_OPEN);
+            mc_drop(c, queue_pop(c), MIRROR_DROP_CIRCUIT_OPEN);
             drops++;
             continue;
         }
         if (now - c->qhead->queued_ns > max_wait) {
-            drop(c, queue_pop(c), MIRROR_DROP_INFLIGHT_LIMIT);
+            mc_drop(c, queue_pop(c), MIRROR_DROP_INFLIGHT_LIMIT);
             drops++;
             continue;
         }
-        struct mirror_conn *idle = idle_conn(c);
-        if (idle) {
-            conn_assign(c, idle, queue_pop(c));
-        } else if (c->nconns < c->set.max_inflight) {
-            conn_open(c, queue_pop(c));
-        } else {
+        struct mreq *r = queue_pop(c);
+        if (!start(c, r)) {
+            mc_requeue(c, r);
             break;
         }
         starts++;
@@ -565,7 +619,9 @@ void mirror_client_on_setup_failed(struct mirror_conn *m, enum mirror_drop why)
 void mirror_client_on_writable(struct mirror_conn *m)
 {
     struct mirror_client *c = m->client;
-    if (m->state == MC_SENDING)
+    if (m->state == MC_H2)
+        h2_conn_on_writable(c, m);
+    else if (m->state == MC_SENDING)
         conn_send(c, m);
     pump(c); /* a connection may have become free, or gone */
 }
@@ -573,7 +629,9 @@ void mirror_client_on_writable(struct mirror_conn *m)
 void mirror_client_on_readable(struct mirror_conn *m)
 {
     struct mirror_client *c = m->client;
-    if (m->state == MC_RECEIVING || m->state == MC_DRAINING || m->state == MC_IDLE)
+    if (m->state == MC_H2)
+        h2_conn_on_readable(c, m);
+    else if (m->state == MC_RECEIVING || m->state == MC_DRAINING || m->state == MC_IDLE)
         conn_read(c, m);
     pump(c);
 }
@@ -587,16 +645,19 @@ void mirror_client_on_timeout(struct mirror_conn *m)
         break;
     case MC_SENDING:
     case MC_RECEIVING:
-        conn_close(c, m, MIRROR_DROP_TIMEOUT);
+        mc_conn_close(c, m, MIRROR_DROP_TIMEOUT);
         break;
     case MC_DRAINING:
         conn_cut(c, m, MIRROR_CUT_TIMEOUT);
         break;
+    case MC_H2:
+        h2_conn_on_timeout(c, m);
+        break;
     case MC_IDLE:
-        if (conn_life_left_ms(c, m, 1) == 0)
+        if (mc_conn_life_left_ms(c, m, 1) == 0)
             conn_retire(c, m, &c->ctr->expired);
         else
-            conn_close(c, m, MIRROR_DROP_NONE);
+            mc_conn_close(c, m, MIRROR_DROP_NONE);
         break;
     }
     pump(c);
@@ -629,7 +690,22 @@ struct mirror_client *mirror_client_create(const struct mirror_client_settings *
     c->tr = tr;
     c->tr_ctx = tr_ctx;
     list_init(&c->conns);
+    list_init(&c->h2conns);
     return c;
+}
+
+enum mirror_proto mirror_proto_of(enum config_protocol p, bool tls)
+{
+    switch (p) {
+    case CONFIG_PROTO_H2:
+    case CONFIG_PROTO_H2C:
+        return MIRROR_PROTO_H2;
+    case CONFIG_PROTO_AUTO:
+        return tls ? MIRROR_PROTO_AUTO : MIRROR_PROTO_HTTP1;
+    case CONFIG_PROTO_HTTP1:
+        break;
+    }
+    return MIRROR_PROTO_HTTP1;
 }
 
 unsigned mirror_method_flags(const uint8_t *method, size_t len)
@@ -657,7 +733,7 @@ enum mirror_drop mirror_client_submit(struct mirror_client *c, uint8_t *req, siz
 enum mirror_drop mirror_client_submit_observed(struct mirror_client *c, uint8_t *req, size_t len,
                                                unsigned flags, const struct mirror_observer *obs)
 {
-    uint64_t now = now_ns(c);
+    uint64_t now = mc_now_ns(c);
     struct mreq *r = xcalloc(1, sizeof(*r));
     if (obs)
         r->obs = *obs;
@@ -667,20 +743,24 @@ enum mirror_drop mirror_client_submit_observed(struct mirror_client *c, uint8_t 
     r->idempotent = (flags & MIRROR_REQ_IDEMPOTENT) != 0;
     r->queued_ns = now;
     if (circuit_open(c, now)) {
-        drop(c, r, MIRROR_DROP_CIRCUIT_OPEN);
+        mc_drop(c, r, MIRROR_DROP_CIRCUIT_OPEN);
         return MIRROR_DROP_CIRCUIT_OPEN;
     }
     if (!c->qhead) {
-        struct mirror_conn *idle = idle_conn(c);
-        if (idle) {
-            conn_assign(c, idle, r);
+        struct mirror_conn *m = h2_room(c);
+        if (m) {
+            h2_conn_submit(c, m, r);
             return MIRROR_DROP_NONE;
         }
-        if (c->nconns < c->set.max_inflight)
+        if ((m = idle_conn(c)) != NULL) {
+            conn_assign(c, m, r);
+            return MIRROR_DROP_NONE;
+        }
+        if (may_open(c))
             return conn_open(c, r) ? MIRROR_DROP_NONE : MIRROR_DROP_CONNECT_ERROR;
     }
     if (c->queued >= c->set.max_queue) {
-        drop(c, r, MIRROR_DROP_QUEUE_FULL);
+        mc_drop(c, r, MIRROR_DROP_QUEUE_FULL);
         return MIRROR_DROP_QUEUE_FULL;
     }
     queue_push(c, r);
@@ -696,6 +776,9 @@ bool mirror_client_busy(const struct mirror_client *c)
         if (m->req || m->state == MC_DRAINING)
             return true;
     }
+    for (const struct list_node *n = c->h2conns.next; n != &c->h2conns; n = n->next)
+        if (h2_conn_busy(list_entry(n, const struct mirror_conn, node)))
+            return true;
     return false;
 }
 
@@ -705,9 +788,11 @@ void mirror_client_free(struct mirror_client *c)
         return;
     struct mirror_conn *m;
     while ((m = first_conn(c)) != NULL)
-        conn_close(c, m, MIRROR_DROP_SHUTDOWN);
+        mc_conn_close(c, m, MIRROR_DROP_SHUTDOWN);
+    while (!list_empty(&c->h2conns))
+        mc_conn_close(c, list_entry(list_first(&c->h2conns), struct mirror_conn, node), MIRROR_DROP_SHUTDOWN);
     while (c->qhead)
-        drop(c, queue_pop(c), MIRROR_DROP_SHUTDOWN);
+        mc_drop(c, queue_pop(c), MIRROR_DROP_SHUTDOWN);
     if (c->tr->release)
         c->tr->release(c->tr_ctx);
     free(c);

@@ -109,6 +109,12 @@ static void handshake(struct ev_transport *t, struct ev_conn *e)
         break;
     }
     bool unverified = step == TLS_STEP_UNVERIFIED;
+    if (tls_conn_alpn_refused(e->tls))
+        log_event(
+            t->log, LOG_LVL_WARN, "alpn_refused",
+            "mirror=%s reason=tls_handshake selected=\"\" error=\"the server speaks none of the protocols "
+            "offered (ALPN): protocol h2 needs an HTTP/2 server\"",
+            t->name);
     log_event(t->log, LOG_LVL_DEBUG, "tls_failed", "mirror=%s reason=%s error=\"%s\"", t->name,
               unverified ? "tls_verify" : "tls_handshake", tls_conn_error(e->tls));
     mirror_client_on_setup_failed(e->conn, unverified ? MIRROR_DROP_TLS_VERIFY : MIRROR_DROP_TLS_HANDSHAKE);
@@ -325,6 +331,13 @@ static uint64_t tr_now_ns(void *ctx)
     return mono_ns();
 }
 
+static const char *tr_alpn(void *ctx, struct mirror_conn *conn)
+{
+    (void)ctx;
+    struct ev_conn *e = ev_conn_of(conn);
+    return e->tls ? tls_conn_alpn(e->tls) : NULL;
+}
+
 static void tr_release(void *ctx)
 {
     struct ev_transport *t = ctx;
@@ -345,6 +358,7 @@ static const struct mirror_transport ev_transport_ops = {
     .defer = tr_defer,
     .now_ns = tr_now_ns,
     .release = tr_release,
+    .alpn = tr_alpn,
 };
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)

@@ -80,6 +80,8 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
                 .circuit_failures = CIRCUIT_FAILURES,
                 .circuit_open_ms = CIRCUIT_OPEN_MS,
                 .name = m->name,
+                .protocol = mirror_proto_of(m->cfg->protocol, m->tls != NULL),
+                .https = m->tls != NULL,
             };
             e->clients[r][i] = mirror_client_new(loop, &set, &m->addr, mirror_ctr(e, r, i), log, m->tls);
         }

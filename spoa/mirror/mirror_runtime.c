@@ -73,8 +73,10 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             }
             if (m->cfg->capture)
                 continue;
-            if (m->cfg->tls)
+            if (m->cfg->tls) {
                 m->tls = tls_client_new(m->cfg->tls, m->cfg->host);
+                tls_client_offer_alpn(m->tls, m->cfg->protocol);
+            }
             entry->has_host = true;
             target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             m->addr.failures = &entry->resolve_failures;

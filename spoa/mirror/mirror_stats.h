@@ -17,7 +17,8 @@
     X(TIMEOUT,        "timeout")         /* no whole response within timeout_ms */         \
     X(CIRCUIT_OPEN,   "circuit_open")    /* the mirror failed repeatedly: resting */       \
     X(IO_ERROR,       "io_error")        /* the connection failed mid-exchange */          \
-    X(BAD_RESPONSE,   "bad_response")    /* not HTTP, or endless interim responses */      \
+    X(BAD_RESPONSE,   "bad_response")    /* not HTTP, endless interim responses, an HTTP/2 protocol error */ \
+    X(STREAM_RESET,   "stream_reset")    /* HTTP/2: the mirror reset the stream before its response */ \
     X(SHUTDOWN,       "shutdown")        /* the agent stopped before it was sent */
 /* clang-format on */
 
@@ -92,6 +93,10 @@ enum diff_log_drop {
         DIFF_LOG_DROP_ENTRIES
 };
 
+/* Slots of mirror_counters.grpc_status: the codes 0..16, then any other. */
+#define MIRROR_GRPC_OTHER 17
+#define MIRROR_GRPC_SLOTS 18
+
 #include "compare/compare_verdict.h"
 #include "core/histogram.h"
 
@@ -116,8 +121,10 @@ struct mirror_counters {
     counter_t retries_refused; /* written whole on a stale connection, not idempotent: not resent */
     counter_t tls_handshakes;  /* TLS handshakes completed (https mirrors) */
     counter_t tls_resumed;     /* of those, resuming an earlier session */
-    counter_t inflight;        /* gauge */
-    counter_t queued;          /* gauge */
+    counter_t
+        grpc_status[MIRROR_GRPC_SLOTS]; /* responses by grpc-status: 0..16, [MIRROR_GRPC_OTHER] others */
+    counter_t inflight;                 /* gauge */
+    counter_t queued;                   /* gauge */
     counter_t compared[COMPARE_RESULT_COUNT];       /* verdicts, unmatched included */
     counter_t unmatched[COMPARE_UNMATCHED_ENTRIES]; /* of compared[unmatched], why */
     counter_t compare_noise;                        /* differences left out as learned noise */

@@ -84,6 +84,19 @@ struct tls_client *tls_client_new(const struct config_tls *t, const char *host)
     return c;
 }
 
+void tls_client_offer_alpn(struct tls_client *c, enum config_protocol p)
+{
+    /* Wire format: each name preceded by its length. */
+    static const unsigned char h2[] = "\x02h2";
+    static const unsigned char h2_http1[] = "\x02h2\x08http/1.1";
+    if (!c->ctx)
+        return;
+    if (p == CONFIG_PROTO_H2)
+        SSL_CTX_set_alpn_protos(c->ctx, h2, sizeof(h2) - 1);
+    else if (p == CONFIG_PROTO_AUTO)
+        SSL_CTX_set_alpn_protos(c->ctx, h2_http1, sizeof(h2_http1) - 1);
+}
+
 const char *tls_client_error(const struct tls_client *c, const char **key)
 {
     if (key)

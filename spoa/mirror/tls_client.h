@@ -4,8 +4,8 @@
  * name each connection sends as SNI and verifies. Connections through it
  * are tls_conn.h's. This header does not include OpenSSL.
  *
- * Application protocols (ALPN, for HTTP/2 later) would be offered here,
- * on the context, and read back per connection in tls_conn.h. */
+ * Application protocols (ALPN) are offered here, on the context, and read
+ * back per connection (tls_conn_alpn()). */
 #ifndef SPOA_MIRROR_TLS_CLIENT_H
 #define SPOA_MIRROR_TLS_CLIENT_H
 
@@ -22,6 +22,12 @@ struct tls_client;
  * tls_client_error() says what, and every connection through it fails its
  * handshake. Free with tls_client_free(). Any thread. */
 struct tls_client *tls_client_new(const struct config_tls *t, const char *host);
+
+/* tls_client_offer_alpn: the application protocols every connection
+ * through <c> offers for the mirror protocol <p>: "h2" for h2, "h2" then
+ * "http/1.1" for auto, none for http1.1 (and h2c). Call it before the
+ * first connection. */
+void tls_client_offer_alpn(struct tls_client *c, enum config_protocol p);
 
 /* tls_client_error: NULL when the context is usable; otherwise why not
  * (owned by <c>), and in *key the tls block key at fault ("ca_file",

@@ -17,8 +17,9 @@ struct tls_conn {
     SSL *ssl;
     struct tls_resume *resume;
     bool established;
-    bool got_data; /* a byte of application data was read */
-    bool failed;   /* a fatal error: the session must not be resumed */
+    bool got_data;     /* a byte of application data was read */
+    bool failed;       /* a fatal error: the session must not be resumed */
+    bool alpn_refused; /* the handshake failed: no application protocol in common */
     char why[256];
 };
 
@@ -106,8 +107,14 @@ enum tls_step tls_conn_handshake(struct tls_conn *t)
         t->failed = true;
         return TLS_STEP_UNVERIFIED;
     }
+    t->alpn_refused = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL;
     note_error(t, errno ? strerror(errno) : "the server closed the connection");
     return TLS_STEP_FAILED;
+}
+
+bool tls_conn_alpn_refused(const struct tls_conn *t)
+{
+    return t->alpn_refused;
 }
 
 bool tls_conn_resumed(const struct tls_conn *t)
@@ -158,6 +165,18 @@ ssize_t tls_conn_write(struct tls_conn *t, const uint8_t *p, size_t len)
 bool tls_conn_pending(const struct tls_conn *t)
 {
     return SSL_pending(t->ssl) > 0;
+}
+
+const char *tls_conn_alpn(const struct tls_conn *t)
+{
+    const unsigned char *p;
+    unsigned n;
+    SSL_get0_alpn_selected(t->ssl, &p, &n);
+    if (n == 2 && memcmp(p, "h2", 2) == 0)
+        return "h2";
+    if (n == 8 && memcmp(p, "http/1.1", 8) == 0)
+        return "http/1.1";
+    return "";
 }
 
 const char *tls_conn_error(const struct tls_conn *t)

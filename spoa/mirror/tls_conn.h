@@ -57,6 +57,14 @@ enum tls_step tls_conn_handshake(struct tls_conn *t);
 /* tls_conn_resumed: true when the established connection resumed a session. */
 bool tls_conn_resumed(const struct tls_conn *t);
 
+/* tls_conn_alpn: the application protocol the established connection
+ * negotiated: "h2", "http/1.1", or "" when none (or another). Static. */
+const char *tls_conn_alpn(const struct tls_conn *t);
+
+/* tls_conn_alpn_refused: true when the handshake failed because the server
+ * selected none of the application protocols offered (its alert). */
+bool tls_conn_alpn_refused(const struct tls_conn *t);
+
 /* tls_conn_read: up to <cap> bytes into <buf>: the count read, 0 at the end
  * of the stream, or a TLS_IO_* value. */
 ssize_t tls_conn_read(struct tls_conn *t, uint8_t *buf, size_t cap);

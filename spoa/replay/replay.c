@@ -173,6 +173,7 @@ static int setup(struct replay *rp)
     if (strcmp(o->target.scheme, "https") == 0) {
         struct config_tls tls = {.ca_file = (char *)o->ca_file, .min_version = CONFIG_TLS_1_2};
         rp->tls = tls_client_new(&tls, o->target.host);
+        tls_client_offer_alpn(rp->tls, o->protocol);
         const char *why = tls_client_error(rp->tls, NULL);
         if (why) {
             fprintf(stderr, "spoa-shadow replay: --target: %s\n", why);
@@ -195,6 +196,8 @@ static int setup(struct replay *rp)
         .idle_timeout_ms = 60000,
         .circuit_failures = 0, /* every request gets its own attempt */
         .name = "replay",
+        .protocol = mirror_proto_of(o->protocol, rp->tls != NULL),
+        .https = rp->tls != NULL,
         .on_done = on_done,
         .on_done_ctx = rp,
     };

@@ -25,6 +25,8 @@ const char *replay_usage(void)
            "  --filter-route R   only the records of route R\n"
            "  --timeout-ms N     per-request timeout, connect included (default 10000)\n"
            "  --ca-file FILE     CAs (PEM) verifying an https:// target (default: the system's)\n"
+           "  --protocol P       http1.1 (default), h2c (http:// only), h2 (https:// only, ALPN h2)\n"
+           "                     or auto (https://: what ALPN selects of h2 and http/1.1)\n"
            "Exit status: 0 all sent and answered; 1 a request failed (dropped, connect error,\n"
            "timeout, I/O error, not writable as HTTP/1.1); 2 usage or setup error; 3 a capture\n"
            "file was damaged (its valid records were replayed); 130 interrupted.\n";
@@ -65,6 +67,21 @@ static int parse_authority(struct replay_opts *o, const char *v, char *err, size
     return 0;
 }
 
+/* --protocol: one of the values of a mirror's protocol key. */
+static int parse_protocol(struct replay_opts *o, const char *v, char *err, size_t err_len)
+{
+    static const enum config_protocol all[] = {CONFIG_PROTO_HTTP1, CONFIG_PROTO_H2, CONFIG_PROTO_H2C,
+                                               CONFIG_PROTO_AUTO};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (!strcmp(v, config_protocol_str(all[i]))) {
+            o->protocol = all[i];
+            return 0;
+        }
+    }
+    snprintf(err, err_len, "--protocol: must be http1.1, h2, h2c or auto, got \"%s\"", v);
+    return -1;
+}
+
 /* The target's "host:port" (an IPv6 literal in brackets). */
 static char *target_authority(const struct config_url *u)
 {
@@ -97,6 +114,8 @@ static int parse_one(struct replay_opts *o, const char *flag, const char *v, cha
         o->timeout_ms = (uint32_t)n;
     } else if (!strcmp(flag, "--ca-file")) {
         o->ca_file = v;
+    } else if (!strcmp(flag, "--protocol")) {
+        return parse_protocol(o, v, err, err_len);
     } else if (!strcmp(flag, "--filter-route")) {
         o->filter_route = v;
     } else if (!strcmp(flag, "--authority")) {
@@ -168,6 +187,12 @@ int replay_args_parse(struct replay_opts *o, int argc, char **argv, char *err, s
     char msg[200];
     if (!config_url_parse(url, &o->target, msg, sizeof(msg))) {
         snprintf(err, err_len, "--target: %s", msg);
+        goto fail;
+    }
+    bool https = !strcmp(o->target.scheme, "https");
+    if ((o->protocol == CONFIG_PROTO_H2C && https) || (o->protocol == CONFIG_PROTO_H2 && !https)) {
+        snprintf(err, err_len, "--protocol %s needs an %s target", config_protocol_str(o->protocol),
+                 https ? "http://" : "https://");
         goto fail;
     }
     o->shape.base_path = o->target.base_path;

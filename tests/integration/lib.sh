@@ -239,6 +239,40 @@ metric() {
         END { if (!found) { print "none"; exit 1 } printf "%.0f\n", sum }' "$file"
 }
 
+# route_settled ROUTE: nothing of the route is in flight or queued any more.
+route_settled() {
+    scrape "$WORK/settle.prom" &&
+        [ "$(metric "$WORK/settle.prom" spoa_shadow_mirror_inflight "route=\"$1\"")" = 0 ] &&
+        [ "$(metric "$WORK/settle.prom" spoa_shadow_mirror_queued "route=\"$1\"")" = 0 ]
+}
+
+# route_run ROUTE: COUNT requests (mirroring/load_client.py: half GET, half
+# POST) with Host ROUTE.test through HAProxy at 127.0.0.1:HTTP_PORT, checks
+# that each answered 200 and was ACKed as mirrored, then waits for the route
+# to settle and scrapes the metrics into WORK/ROUTE.prom.
+route_run() {
+    local route=$1 t ms ok200 acked
+    t=$(now_ms)
+    "$PY" "$IT_DIR/mirroring/load_client.py" --port "$HTTP_PORT" --host "$route.test" --prefix "$route" \
+        --count "$COUNT" --parallel 8 --deadline 60 --out "$WORK/$route.res" 2>"$WORK/$route.client.err"
+    ms=$(($(now_ms) - t))
+    ok200=$(grep -c '"status": *200' "$WORK/$route.res")
+    acked=$(grep -c '"mirrored": *"1"' "$WORK/$route.res")
+    note "$route: $COUNT requests in $ms ms"
+    check "$route: all $COUNT client requests answered 200 (got $ok200)" [ "$ok200" = "$COUNT" ]
+    check "$route: every request ACKed with mirrored=1 (got $acked)" [ "$acked" = "$COUNT" ]
+    wait_until 10 route_settled "$route" || note "$route: copies still in flight after 10 s"
+    scrape "$WORK/$route.prom"
+}
+
+# route_metric ROUTE NAME [FILTER...]: a metric of the route in the scrape
+# route_run left in WORK/ROUTE.prom (0 when absent).
+route_metric() {
+    local route=$1 name=$2
+    shift 2
+    metric "$WORK/$route.prom" "$name" "route=\"$route\"" "$@" || echo 0
+}
+
 # live_metric NAME [FILTER...]: metric on a fresh scrape ("none" on failure).
 live_metric() {
     if scrape "$WORK/live.prom"; then metric "$WORK/live.prom" "$@"; else echo none; fi

@@ -79,59 +79,28 @@ check "HAProxy marks the agent UP (spop-check)" \
 check "insecure_skip_verify is logged as a warning naming the mirror" \
     grep -q 'level=warn event=tls_insecure mirror=insecure/0' "$WORK/agent.log"
 
-# settled ROUTE: nothing of the route is in flight or queued any more.
-settled() {
-    scrape "$WORK/settle.prom" &&
-        [ "$(metric "$WORK/settle.prom" spoa_shadow_mirror_inflight "route=\"$1\"")" = 0 ] &&
-        [ "$(metric "$WORK/settle.prom" spoa_shadow_mirror_queued "route=\"$1\"")" = 0 ]
-}
-
 # logged PORT PATTERN: nginx access log lines of the server on PORT matching PATTERN.
 logged() {
     grep "^$1 " "$WORK/nginx.access.log" 2>/dev/null | grep -c -- "$2" || true
 }
 
-# run ROUTE: COUNT requests with Host ROUTE.test through HAProxy, then waits
-# for the route to settle and scrapes the metrics into WORK/ROUTE.prom.
-run() {
-    local route=$1 t ms ok200 acked
-    t=$(now_ms)
-    "$PY" "$HERE/mirroring/load_client.py" --port "$HTTP_PORT" --host "$route.test" --prefix "$route" \
-        --count "$COUNT" --parallel 8 --deadline 60 --out "$WORK/$route.res" 2>"$WORK/$route.client.err"
-    ms=$(($(now_ms) - t))
-    ok200=$(grep -c '"status": *200' "$WORK/$route.res")
-    acked=$(grep -c '"mirrored": *"1"' "$WORK/$route.res")
-    note "$route: $COUNT requests in $ms ms"
-    check "$route: all $COUNT client requests answered 200 (got $ok200)" [ "$ok200" = "$COUNT" ]
-    check "$route: every request ACKed with mirrored=1 (got $acked)" [ "$acked" = "$COUNT" ]
-    wait_until 10 settled "$route" || note "$route: copies still in flight after 10 s"
-    scrape "$WORK/$route.prom"
-}
-
-# m ROUTE NAME FILTER...: a metric of the route in WORK/ROUTE.prom (0 when absent).
-m() {
-    local route=$1 name=$2
-    shift 2
-    metric "$WORK/$route.prom" "$name" "route=\"$route\"" "$@" || echo 0
-}
-
-run tls
+route_run tls
 ip=$(logged "$TLS_PORT" " /ip/headers\| /ip/anything")
 name=$(logged "$TLS_PORT" "sni=localhost .* /name/")
 v13=$(logged "$TLS_PORT" "TLSv1.3 .* /name/")
 check "tls: every copy to the IP-verified mirror reached nginx over TLS ($ip of $COUNT)" [ "$ip" = "$COUNT" ]
 check "tls: every copy to the name-verified mirror came with SNI localhost ($name of $COUNT)" [ "$name" = "$COUNT" ]
 check "tls: min_version 1.3 spoke TLSv1.3 ($v13 of $COUNT)" [ "$v13" = "$COUNT" ]
-check "tls: the agent counted $((2 * COUNT)) 2xx responses (got $(m tls spoa_shadow_mirror_responses_total 'class="2xx"'))" \
-    [ "$(m tls spoa_shadow_mirror_responses_total 'class="2xx"')" = $((2 * COUNT)) ]
-hs=$(m tls spoa_shadow_mirror_tls_handshakes_total)
-res=$(m tls spoa_shadow_mirror_tls_resumed_total)
+check "tls: the agent counted $((2 * COUNT)) 2xx responses (got $(route_metric tls spoa_shadow_mirror_responses_total 'class="2xx"'))" \
+    [ "$(route_metric tls spoa_shadow_mirror_responses_total 'class="2xx"')" = $((2 * COUNT)) ]
+hs=$(route_metric tls spoa_shadow_mirror_tls_handshakes_total)
+res=$(route_metric tls spoa_shadow_mirror_tls_resumed_total)
 reused=$(logged "$TLS_PORT" "reused=r")
 note "tls: $hs handshakes, $res resumed; nginx saw $reused requests on resumed sessions"
 check "tls: reconnects resumed sessions (agent: $res of $hs handshakes resumed)" [ "$res" -gt 0 ]
 check "tls: nginx saw resumed sessions (\$ssl_session_reused: $reused requests)" [ "$reused" -gt 0 ]
 
-run mtls
+route_run mtls
 got=$(logged "$MTLS_PORT" "client=SUCCESS")
 check "mtls: every copy delivered with the client certificate verified by nginx ($got of $COUNT)" \
     [ "$got" = "$COUNT" ]
@@ -140,25 +109,25 @@ check "mtls: every copy delivered with the client certificate verified by nginx 
 # every copy accounted for as dropped.
 refused() {
     local route=$1 reason=$2 n total sampled
-    n=$(m "$route" spoa_shadow_mirror_dropped_total "reason=\"$reason\"")
-    total=$(m "$route" spoa_shadow_mirror_dropped_total)
-    sampled=$(m "$route" spoa_shadow_mirror_sampled_total)
-    check "$route: 0 copies delivered (responses: $(m "$route" spoa_shadow_mirror_responses_total))" \
-        [ "$(m "$route" spoa_shadow_mirror_responses_total)" = 0 ]
+    n=$(route_metric "$route" spoa_shadow_mirror_dropped_total "reason=\"$reason\"")
+    total=$(route_metric "$route" spoa_shadow_mirror_dropped_total)
+    sampled=$(route_metric "$route" spoa_shadow_mirror_sampled_total)
+    check "$route: 0 copies delivered (responses: $(route_metric "$route" spoa_shadow_mirror_responses_total))" \
+        [ "$(route_metric "$route" spoa_shadow_mirror_responses_total)" = 0 ]
     check "$route: refusals counted as $reason ($n; the rest circuit_open: $((total - n)); sampled $sampled)" \
         [ "$n" -gt 0 ] && [ "$total" = "$sampled" ]
-    check "$route: the refusals feed the circuit breaker (connect_failures $(m "$route" spoa_shadow_mirror_connect_failures_total))" \
-        [ "$(m "$route" spoa_shadow_mirror_connect_failures_total)" -ge "$n" ]
+    check "$route: the refusals feed the circuit breaker (connect_failures $(route_metric "$route" spoa_shadow_mirror_connect_failures_total))" \
+        [ "$(route_metric "$route" spoa_shadow_mirror_connect_failures_total)" -ge "$n" ]
 }
 
-run nocert
+route_run nocert
 refused nocert tls_handshake
-run wrongca
+route_run wrongca
 refused wrongca tls_verify
-run expired
+route_run expired
 refused expired tls_verify
 check "expired: nginx logged no request on the expired server" [ "$(logged "$EXPIRED_PORT" " /")" = 0 ]
-run insecure
+route_run insecure
 got=$(logged "$EXPIRED_PORT" " /insecure/")
 check "insecure: insecure_skip_verify delivers to the expired server ($got of $COUNT)" [ "$got" = "$COUNT" ]
 

@@ -2,7 +2,7 @@
 """Checks the layering of spoa/: every #include "layer/file.h" must name a
 folder the including file's layer may use, <ev.h> may appear only where the
 event loop is allowed, <openssl/...> only in the TLS files of the mirror
-client's adapter, and headers must not include one another in a cycle.
+client's adapter, <nghttp2/...> only in its HTTP/2 file, and headers must not include one another in a cycle.
 
 Usage: check_layers.py [SPOA_DIR]   (default: the spoa/ beside tests/)
 Prints one line per violation ("file:line: ...") and exits 1 when there is any.
@@ -29,6 +29,10 @@ EV_ALLOWED = ("app/", "admin/admin.c", "replay/", "mirror/mirror_client_ev.c", "
 # Files that may use OpenSSL (<openssl/...>): the TLS part of the mirror
 # client's I/O adapter only.
 TLS_ALLOWED = ("mirror/tls_client.c", "mirror/tls_conn.c", "mirror/tls_impl.h")
+
+# Files that may use nghttp2 (<nghttp2/...>): the mirror client's HTTP/2
+# connections only.
+H2_ALLOWED = ("mirror/mirror_h2.c",)
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -62,6 +66,9 @@ def scan(root):
                         if target.startswith("openssl/") and rel not in TLS_ALLOWED:
                             problems.append(f"{where}: includes <{target}>, but OpenSSL is allowed only in "
                                             + ", ".join(TLS_ALLOWED))
+                        if target.startswith("nghttp2/") and rel not in H2_ALLOWED:
+                            problems.append(f"{where}: includes <{target}>, but nghttp2 is allowed only in "
+                                            + ", ".join(H2_ALLOWED))
                         continue
                     if "/" not in target:
                         problems.append(f'{where}: includes "{target}" without its layer folder')

@@ -84,6 +84,17 @@ rc=$?
 if [ "$rc" = 0 ]; then ok "<openssl/...> in mirror/tls_conn.c passes"; else not_ok "openssl in tls_conn.c (exit $rc: $out)"; fi
 
 make_tree
+printf '#include <nghttp2/nghttp2.h>\n' >"$WORK/spoa/mirror/mirror_client.c"
+expect_fail "<nghttp2/...> outside the client's HTTP/2 file fails" \
+    'spoa/mirror/mirror_client.c:1: includes <nghttp2/nghttp2.h>'
+
+make_tree
+printf '#include <nghttp2/nghttp2.h>\n' >"$WORK/spoa/mirror/mirror_h2.c"
+out=$(python3 "$CHECK" "$WORK/spoa" 2>&1)
+rc=$?
+if [ "$rc" = 0 ]; then ok "<nghttp2/...> in mirror/mirror_h2.c passes"; else not_ok "nghttp2 in mirror_h2.c (exit $rc: $out)"; fi
+
+make_tree
 printf '#include "buf.h"\n' >"$WORK/spoa/core/log.c"
 expect_fail "an include without its layer folder fails" 'spoa/core/log.c:1: includes "buf.h" without'
 

@@ -222,6 +222,33 @@ START_TEST(test_address_gone_by_mirror)
 }
 END_TEST
 
+#define GRPC_FAMILY "spoa_shadow_mirror_grpc_status_total"
+#define GRPC_LABELS "{route=\"s\",mirror=\"http://10.0.0.1:81\",code="
+
+/* grpc-status codes by number, summed over the workers, the others as one. */
+START_TEST(test_grpc_status_by_code)
+{
+    static const char yaml[] = "routes:\n"
+                               "  - name: s\n"
+                               "    mirrors: [{url: \"http://10.0.0.1:81\", protocol: h2c}]\n";
+    struct stats_registry *reg = stats_registry_new(2);
+    struct mirror_runtime *rt = runtime_of(yaml, reg, 1);
+    counter_add(&rt->routes[0][0].ctr[0].grpc_status[0], 2);
+    counter_add(&rt->routes[0][0].ctr[1].grpc_status[0], 3);
+    counter_add(&rt->routes[0][0].ctr[1].grpc_status[14], 1);
+    counter_add(&rt->routes[0][0].ctr[0].grpc_status[MIRROR_GRPC_OTHER], 4);
+    ck_assert(rendered(reg, rt, "# TYPE " GRPC_FAMILY " counter\n" GRPC_FAMILY GRPC_LABELS "\"0\"} 5\n"));
+    ck_assert(rendered(reg, rt, GRPC_FAMILY GRPC_LABELS "\"14\"} 1\n"));
+    ck_assert(
+        rendered(reg, rt, GRPC_FAMILY GRPC_LABELS "\"16\"} 0\n" GRPC_FAMILY GRPC_LABELS "\"other\"} 4\n"));
+    ck_assert(rendered(reg, rt,
+                       "spoa_shadow_mirror_dropped_total{route=\"s\",mirror=\"http://10.0.0.1:81\","
+                       "reason=\"stream_reset\"} 0\n"));
+    mirror_runtime_free(rt);
+    stats_registry_free(reg);
+}
+END_TEST
+
 Suite *metrics_suite(void);
 
 /* metrics_suite: the Check suite for admin/metrics.h. */
@@ -233,6 +260,7 @@ Suite *metrics_suite(void)
     tcase_add_test(tc, test_process_families);
     tcase_add_test(tc, test_resolve_failures_by_mirror);
     tcase_add_test(tc, test_address_gone_by_mirror);
+    tcase_add_test(tc, test_grpc_status_by_code);
     suite_add_tcase(s, tc);
     return s;
 }

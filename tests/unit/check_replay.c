@@ -201,6 +201,15 @@ START_TEST(test_args_ok)
     ck_assert_str_eq(o.shape.fixed_authority, "api.internal:8443");
     replay_args_free(&o);
 
+    const char *a6[] = {"f", "--target", "https://h", "--protocol", "h2", NULL};
+    ck_assert_int_eq(parse(&o, err, sizeof(err), a6), 0);
+    ck_assert_int_eq(o.protocol, CONFIG_PROTO_H2);
+    replay_args_free(&o);
+    const char *a7[] = {"f", "--target", "http://h", "--protocol=h2c", NULL};
+    ck_assert_int_eq(parse(&o, err, sizeof(err), a7), 0);
+    ck_assert_int_eq(o.protocol, CONFIG_PROTO_H2C);
+    replay_args_free(&o);
+
     const char *a5[] = {"f", "--target", "http://h", "--authority", "keep", NULL};
     ck_assert_int_eq(parse(&o, err, sizeof(err), a5), 0);
     ck_assert_int_eq(o.shape.authority, REPLAY_AUTH_KEEP);
@@ -221,6 +230,9 @@ static const char *const bad_args[][8] = {
     {"f", "--target", "http://h", "--bogus", "1", NULL},
     {"f", "--target", NULL},
     {"f", "--target", "http://h", "--rate", "nan", NULL},
+    {"f", "--target", "http://h", "--protocol", "h2", NULL},
+    {"f", "--target", "https://h", "--protocol", "h2c", NULL},
+    {"f", "--target", "http://h", "--protocol", "http2", NULL},
 };
 
 START_TEST(test_args_refused)

@@ -24,7 +24,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from loadlib import check, checks, load, note  # noqa: E402  (tests/integration/loadlib.py)
+from loadlib import binomial_bounds, check, checks, load, note  # noqa: E402  (tests/integration/loadlib.py)
 
 # Headers that describe one connection only (RFC 9110 7.6.1, plus the
 # obsolete Proxy-Connection): a copy must never carry them. TE is one too,
@@ -77,13 +77,6 @@ def cmd_primary(a):
     bad = [r["id"] + ":" + str(r["host"]) for r in recs if r["host"] != a.host or "x-shadow" in r["headers"]]
     check(n > 0 and not bad, "v1 saw Host %s and never the mirror-only x-shadow header%s" % (a.host, sample(bad)))
     return res
-
-
-def binomial_bounds(n, p, sigmas):
-    """[lo, hi] for a Binomial(n, p) count: the mean +- <sigmas> standard deviations."""
-    mean = n * p
-    sd = math.sqrt(n * p * (1 - p))
-    return math.ceil(mean - sigmas * sd), math.floor(mean + sigmas * sd)
 
 
 def cmd_mirror(a):

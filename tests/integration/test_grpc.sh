@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # gRPC mirrored as gRPC, end to end, with real gRPC servers and a real gRPC
-# client (python3-grpcio, grpc/): the client speaks h2c to HAProxy (an h2
-# frontend with the shipped SPOE setup, as haproxy-conf/grpc/haproxy.cfg),
+# client (python3-grpcio, grpc/): the client speaks h2c to HAProxy running
+# the shipped gRPC example (haproxy-conf/grpc/, ports and paths made local),
 # which forwards every call to the primary gRPC server over HTTP/2; the agent
 # (one worker thread) sends each sampled call to the shadow gRPC server as
 # the same gRPC call over h2c (protocol: h2c). The shadow answers Unary with
 # OK and Collect (client streaming) with NOT_FOUND (5), and records every call
 # it gets.
 #   grpc  (100%)  GRPC_UNARY unary and GRPC_STREAMING client-streaming calls
-#                 that fit one buffer, then one of each larger than one
+#                 that fit one buffer, then one of each larger than one,
+#                 then 3 interactive bidirectional-streaming calls (which the
+#                 example leaves alone: they must not wait, nor be mirrored)
 #   half  (50%)   GRPC_HALF unary calls under another :authority
 # Checks: every call succeeds with the primary's answer and sees no SPOE
 # error; the shadow gets exactly the calls answered X-Mirrored: 1 (all that
@@ -16,8 +18,8 @@
 # the same method, metadata and messages (sha256 of each); the agent counts
 # the shadow's grpc-status by code (code="0" = mirrored unary calls, code="5"
 # = mirrored streaming ones), drops nothing, and counts the larger calls as
-# skipped body_truncated; the shipped gRPC example passes haproxy -c; the
-# agent exits 0 on SIGTERM.
+# skipped body_truncated; the bidirectional calls answer at once and never
+# reach the agent; the agent exits 0 on SIGTERM.
 #
 # Exits 77 (skipped) when the agent does not know `protocol: h2c`.
 #
@@ -43,9 +45,8 @@ note "$("$HAPROXY" -v | head -n 1)"
 
 # shellcheck disable=SC2034  # read by render_template
 read -r GRPC_PORT PRIMARY_PORT SHADOW_PORT AGENT_PORT ADMIN_PORT < <(free_ports 5)
-if ! render_haproxy_config "$HERE/grpc/haproxy.cfg.in" ||
-    ! render_template "$HERE/grpc/agent.yaml.in" "$WORK/agent.yaml"; then
-    not_ok "configuration rendered from the templates"
+if ! render_template "$HERE/grpc/agent.yaml.in" "$WORK/agent.yaml"; then
+    not_ok "configuration rendered from the template"
     exit 1
 fi
 if ! "$AGENT_BIN" -c "$WORK/agent.yaml" --check-config >"$WORK/agent.yaml.check" 2>&1; then
@@ -55,15 +56,35 @@ if ! "$AGENT_BIN" -c "$WORK/agent.yaml" --check-config >"$WORK/agent.yaml.check"
     fi
     require_agent_config "$WORK/agent.yaml"
 fi
-
-# The shipped example, with its paths made local, is a valid configuration.
-sed -e "s|/etc/haproxy/mirror.spoe.conf|$WORK/mirror.spoe.conf|" -e "s|/run/haproxy/admin.sock|$WORK/shipped.sock|" \
-    -e 's|^\([[:space:]]*log\) /dev/log local0|\1 stdout format raw local0|' \
-    "$SHIPPED_CONF/grpc/haproxy.cfg" >"$WORK/shipped-grpc.cfg"
-check "haproxy -c accepts the shipped haproxy-conf/grpc/haproxy.cfg" \
-    "$HAPROXY" -c -q -f "$WORK/shipped-grpc.cfg"
 "$AGENT_BIN" -c "$SHIPPED_CONF/grpc/spoa-shadow.yaml" --check-config >"$WORK/shipped.check" 2>&1
 check "spoa-shadow --check-config accepts the shipped haproxy-conf/grpc/spoa-shadow.yaml (status $?)" [ $? = 0 ]
+
+# HAProxy runs the shipped gRPC example (haproxy-conf/grpc/), with loopback
+# ports and local paths, the test method Chat added to the bidirectional
+# ones, the agent's answer added to each response (a gRPC client sees it as
+# initial metadata) and "timeout processing 500ms" (a busy test machine must
+# not turn an ACK into a timeout). Each edit must apply exactly once.
+edits=(
+    "s|^\([[:space:]]*\)log /dev/log local0|\1log stdout format raw local0|"
+    "s|/run/haproxy/admin.sock mode 660|$WORK/haproxy.sock mode 600|"
+    "s|bind 127.0.0.1:8443 proto h2|bind 127.0.0.1:$GRPC_PORT proto h2|"
+    "s|/etc/haproxy/mirror-grpc.spoe.conf|$WORK/mirror-grpc.spoe.conf|"
+    "s|^\([[:space:]]*acl grpc_bidi path\) |\1 /shadowtest.Echo/Chat |"
+    "s|^\([[:space:]]*\)default_backend grpc_service|\1http-response set-header X-Mirrored %[var(txn.mirror.mirrored)]\n\1http-response set-header X-Spoe-Err %[var(txn.mirror.err)]\n&|"
+    "s|server svc1 127.0.0.1:50051 proto h2 check|server svc1 127.0.0.1:$PRIMARY_PORT proto h2|"
+    "s|server agent1 127.0.0.1:12345 check inter 2s|server agent1 127.0.0.1:$AGENT_PORT check inter 500ms|"
+)
+cp "$SHIPPED_CONF/grpc/haproxy.cfg" "$WORK/haproxy.cfg"
+for e in "${edits[@]}"; do
+    before=$(md5sum <"$WORK/haproxy.cfg")
+    sed -i "$e" "$WORK/haproxy.cfg"
+    [ "$(md5sum <"$WORK/haproxy.cfg")" != "$before" ] || { not_ok "the shipped gRPC example takes the edit $e"; exit 1; }
+done
+sed 's/^\([[:space:]]*timeout processing\).*/\1 500ms/' "$SHIPPED_CONF/grpc/mirror-grpc.spoe.conf" \
+    >"$WORK/mirror-grpc.spoe.conf"
+grep -q '^[[:space:]]*timeout processing 500ms$' "$WORK/mirror-grpc.spoe.conf" ||
+    { not_ok "the shipped gRPC SPOE file takes timeout processing 500ms"; exit 1; }
+AGENTS_BACKEND=spoa-shadow-agents
 
 # start_grpc ROLE PORT [ARGS...]: a gRPC server (grpc/grpc_server.py) on
 # 127.0.0.1:PORT; fails when it did not serve within 10 s.
@@ -134,7 +155,7 @@ m() {
 }
 
 SEEN=0
-run grpc grpc --unary "$UNARY" --streaming "$STREAMING" --big -- --marker x-shadow:1
+run grpc grpc --unary "$UNARY" --streaming "$STREAMING" --big --bidi 3 -- --marker x-shadow:1
 unary=0 streaming=0
 # shellcheck disable=SC1090  # written by grpc_verify.py: unary=N streaming=M
 . "$WORK/grpc.sum"

@@ -18,16 +18,20 @@ retried; the whole run stops at --deadline seconds.
 
 With --authority the calls carry that :authority (HAProxy's Host). With
 --big, one more unary call and one more streaming call each carry more
-bytes than HAProxy's buffer holds (20,000 and 3 x 7,000 bytes).
+bytes than HAProxy's buffer holds (20,000 and 3 x 7,000 bytes). With
+--bidi N, N bidirectional-streaming calls of /shadowtest.Echo/Chat follow,
+each interactive: a message, its answer, a second message, its answer, and
+only then the end of the request stream.
 
 usage: grpc_client.py --port P --prefix ID --unary N --streaming M --out FILE
-                      [--authority A] [--big] [--max-bytes B] [--deadline SECONDS]
+                      [--authority A] [--big] [--bidi N] [--max-bytes B] [--deadline SECONDS]
 """
 
 import argparse
 import hashlib
 import json
 import os
+import queue
 import random
 import sys
 import time
@@ -36,12 +40,15 @@ import grpc
 
 UNARY = "/shadowtest.Echo/Unary"
 COLLECT = "/shadowtest.Echo/Collect"
+CHAT = "/shadowtest.Echo/Chat"
 
 
 def expected(method, msgs):
     """The primary's answer to <msgs> (grpc_server.py --role primary)."""
     if method == UNARY:
         return b"unary:" + hashlib.sha256(msgs[0]).hexdigest().encode()
+    if method == CHAT:
+        return [b"chat:" + m for m in msgs]
     return b"collect:%d:" % len(msgs) + hashlib.sha256(b"".join(msgs)).hexdigest().encode()
 
 
@@ -50,9 +57,31 @@ def messages(rng, method, i, max_bytes):
     call numbered "big" more than one HAProxy buffer."""
     if i == "big":
         return [os.urandom(20000)] if method == UNARY else [os.urandom(7000) for _ in range(3)]
-    n = 1 if method == UNARY else rng.randint(1, 5)
+    n = 1 if method == UNARY else 2 if method == CHAT else rng.randint(1, 5)
     sizes = [0 if i == 0 and k == 0 else rng.randint(1, max_bytes) for k in range(n)]
     return [os.urandom(s) for s in sizes]
+
+
+def chat(channel, msgs, md, timeout):
+    """One interactive bidirectional call: each message is sent only once the
+    answer to the one before arrived. Returns (answers, call)."""
+    outbox = queue.Queue()
+
+    def requests():
+        while True:
+            m = outbox.get()
+            if m is None:
+                return
+            yield m
+
+    c = channel.stream_stream(CHAT)(requests(), metadata=md, timeout=timeout)
+    answers = []
+    for m in msgs:
+        outbox.put(m)
+        answers.append(next(c))
+    outbox.put(None)
+    answers.extend(c)
+    return answers, c
 
 
 def call(channel, method, rid, msgs, timeout):
@@ -64,8 +93,10 @@ def call(channel, method, rid, msgs, timeout):
     try:
         if method == UNARY:
             answer, c = channel.unary_unary(method).with_call(msgs[0], metadata=md, timeout=timeout)
-        else:
+        elif method == COLLECT:
             answer, c = channel.stream_unary(method).with_call(iter(msgs), metadata=md, timeout=timeout)
+        else:
+            answer, c = chat(channel, msgs, md, timeout)
         rec["code"] = c.code().name
         rec["answer_ok"] = answer == expected(method, msgs)
         initial = dict(c.initial_metadata())
@@ -85,6 +116,7 @@ def main():
     ap.add_argument("--streaming", type=int, default=0)
     ap.add_argument("--authority")
     ap.add_argument("--big", action="store_true")
+    ap.add_argument("--bidi", type=int, default=0)
     ap.add_argument("--max-bytes", type=int, default=1500)
     ap.add_argument("--deadline", type=float, default=60)
     ap.add_argument("--out", required=True)
@@ -94,13 +126,14 @@ def main():
     plan = [(UNARY, i) for i in range(args.unary)] + [(COLLECT, i) for i in range(args.streaming)]
     if args.big:
         plan += [(UNARY, "big"), (COLLECT, "big")]
+    plan += [(CHAT, i) for i in range(args.bidi)]
     options = [("grpc.default_authority", args.authority)] if args.authority else []
     with grpc.insecure_channel("127.0.0.1:%d" % args.port, options=options) as channel, \
             open(args.out, "w") as out:
         for method, i in plan:
             if time.monotonic() > stop:
                 sys.exit("deadline reached")
-            rid = "%s-%s-%s" % (args.prefix, "u" if method == UNARY else "s", i)
+            rid = "%s-%s-%s" % (args.prefix, {UNARY: "u", COLLECT: "s", CHAT: "b"}[method], i)
             out.write(json.dumps(call(channel, method, rid, messages(rng, method, i, args.max_bytes), 5)) + "\n")
 
 

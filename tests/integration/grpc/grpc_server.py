@@ -3,11 +3,13 @@
 protobuf) for tests/integration/test_grpc.sh, on 127.0.0.1.
 
 Service "shadowtest.Echo":
-  Unary    (unary -> unary)           "Collect" (client streaming -> unary)
+  Unary    (unary -> unary)           Collect (client streaming -> unary)
+  Chat     (bidirectional streaming, primary only)
 
   --role primary   answers every call: Unary with b"unary:" + sha256(message),
                    Collect with b"collect:<count>:" + sha256(every message,
-                   concatenated); the client checks both (grpc_client.py).
+                   concatenated), Chat with b"chat:" + each message as it
+                   comes; the client checks them (grpc_client.py).
   --role shadow    answers with a known status per method, so that the agent's
                    grpc-status metric can be checked: Unary OK (b"shadow"),
                    Collect NOT_FOUND (5); any other method UNIMPLEMENTED (12).
@@ -42,6 +44,11 @@ def primary_unary(message, _ctx):
 def primary_collect(messages, _ctx):
     msgs = list(messages)
     return b"collect:%d:" % len(msgs) + hashlib.sha256(b"".join(msgs)).hexdigest().encode()
+
+
+def primary_chat(messages, _ctx):
+    for m in messages:
+        yield b"chat:" + m
 
 
 def metadata_list(md):
@@ -100,6 +107,7 @@ def main():
         server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE, {
             "Unary": grpc.unary_unary_rpc_method_handler(primary_unary),
             "Collect": grpc.stream_unary_rpc_method_handler(primary_collect),
+            "Chat": grpc.stream_stream_rpc_method_handler(primary_chat),
         })])
     else:
         if not args.records:

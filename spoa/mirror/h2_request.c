@@ -73,14 +73,16 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
     const uint8_t *eol = memmem(msg, head_len, "\r\n", 2);
     if (!request_line(msg, (size_t)(eol - msg), &method, &path))
         return false;
-    struct h2_request r = {.fields = xcalloc(lines + 5, sizeof(struct h2_field))};
-    r.n = 4; /* the pseudo-headers, filled at the end */
+    struct h2_request *r = out;
+    r->fields = lines + 5 <= H2_REQUEST_INLINE_FIELDS ? r->inline_fields
+                                                      : xcalloc(lines + 5, sizeof(struct h2_field));
+    r->n = 4; /* the pseudo-headers, filled at the end */
     bool has_te = false, grpc = false, has_host = false;
     for (uint8_t *line = (uint8_t *)eol + 2; line < msg + head_len;) {
         uint8_t *end = memmem(line, (size_t)(msg + head_len - line), "\r\n", 2);
         uint8_t *colon = memchr(line, ':', (size_t)(end - line));
         if (!colon || colon == line) {
-            free(r.fields);
+            h2_request_free(r);
             return false;
         }
         size_t nlen = (size_t)(colon - line);
@@ -95,37 +97,37 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
             has_host = true;
         } else if (ieq(line, nlen, "te")) {
             if (ieq(v, vlen, "trailers") && !has_te) {
-                push(&r, line, nlen, v, vlen);
+                push(r, line, nlen, v, vlen);
                 has_te = true;
             }
         } else if (!connection_specific(line, nlen)) {
             if (ieq(line, nlen, "content-type") && vlen >= 16 &&
                 strncasecmp((const char *)v, "application/grpc", 16) == 0)
                 grpc = true;
-            push(&r, line, nlen, v, vlen);
+            push(r, line, nlen, v, vlen);
         }
         line = end + 2;
     }
     if (!has_host) {
-        free(r.fields);
+        h2_request_free(r);
         return false;
     }
     if (grpc && !has_te)
-        push(&r, LIT("te"), LIT("trailers"));
-    r.fields[0] = method;
-    r.fields[1] = https ? (struct h2_field){LIT(":scheme"), LIT("https")}
-                        : (struct h2_field){LIT(":scheme"), LIT("http")};
-    r.fields[2] = authority;
-    r.fields[3] = path;
-    r.body = head_end + 4;
-    r.body_len = len - (size_t)(r.body - msg);
-    *out = r;
+        push(r, LIT("te"), LIT("trailers"));
+    r->fields[0] = method;
+    r->fields[1] = https ? (struct h2_field){LIT(":scheme"), LIT("https")}
+                         : (struct h2_field){LIT(":scheme"), LIT("http")};
+    r->fields[2] = authority;
+    r->fields[3] = path;
+    r->body = head_end + 4;
+    r->body_len = len - (size_t)(r->body - msg);
     return true;
 }
 
 void h2_request_free(struct h2_request *r)
 {
-    free(r->fields);
+    if (r->fields != r->inline_fields)
+        free(r->fields);
     r->fields = NULL;
     r->n = 0;
 }

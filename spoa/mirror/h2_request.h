@@ -16,10 +16,14 @@ struct h2_field {
     size_t value_len;
 };
 
+/* Fields an h2_request holds without an allocation. */
+#define H2_REQUEST_INLINE_FIELDS 32
+
 struct h2_request {
-    struct h2_field *fields; /* :method, :scheme, :authority, :path, then the headers (heap) */
+    struct h2_field *fields; /* :method, :scheme, :authority, :path, then the headers */
     size_t n;
-    const uint8_t *body; /* into the message */
+    struct h2_field inline_fields[H2_REQUEST_INLINE_FIELDS]; /* <fields> when they fit (else heap) */
+    const uint8_t *body;                                     /* into the message */
     size_t body_len;
 };
 

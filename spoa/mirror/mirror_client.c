@@ -67,6 +67,8 @@ static void queue_push(struct mirror_client *c, struct mreq *r)
     counter_inc(&c->ctr->queued);
 }
 
+static void defer_pump(struct mirror_client *c);
+
 void mc_requeue(struct mirror_client *c, struct mreq *r)
 {
     r->next = c->qhead;
@@ -558,6 +560,11 @@ static bool start(struct mirror_client *c, struct mreq *r)
 }
 
 /* Asks the transport for a sweep soon (once until it comes). */
+void mc_defer(struct mirror_client *c)
+{
+    defer_pump(c);
+}
+
 static void defer_pump(struct mirror_client *c)
 {
     if (c->tr->defer && !c->pump_deferred) {
@@ -666,6 +673,13 @@ void mirror_client_on_timeout(struct mirror_conn *m)
 void mirror_client_sweep(struct mirror_client *c)
 {
     c->pump_deferred = false;
+    /* HTTP/2 streams opened since the last event go out together. */
+    for (struct list_node *n = c->h2conns.next, *next; n != &c->h2conns; n = next) {
+        next = n->next;
+        struct mirror_conn *m = list_entry(n, struct mirror_conn, node);
+        if (h2_conn_flush_due(m))
+            h2_conn_on_writable(c, m);
+    }
     pump(c);
 }
 

@@ -21,7 +21,13 @@
 struct ev_transport {
     struct ev_loop *loop;
     ev_timer sweep;
-    ev_timer kick; /* a zero timer: the sweep defer() asks for, next iteration */
+    /* The sweep defer() asks for runs once the loop has served the ready
+     * events of its iteration, before it waits for more (a prepare watcher);
+     * asked again from that sweep, it runs at the next iteration (a zero
+     * timer), so that deferred work never waits for new events. */
+    ev_prepare before_wait;
+    ev_timer kick;
+    bool in_sweep; /* the before_wait sweep is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -319,7 +325,10 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
 static void tr_defer(void *ctx)
 {
     struct ev_transport *t = ctx;
-    if (!ev_is_active(&t->kick)) {
+    if (!t->in_sweep) {
+        if (!ev_is_active(&t->before_wait))
+            ev_prepare_start(t->loop, &t->before_wait);
+    } else if (!ev_is_active(&t->kick)) {
         ev_timer_set(&t->kick, 0., 0.);
         ev_timer_start(t->loop, &t->kick);
     }
@@ -343,6 +352,7 @@ static void tr_release(void *ctx)
     struct ev_transport *t = ctx;
     ev_timer_stop(t->loop, &t->sweep);
     ev_timer_stop(t->loop, &t->kick);
+    ev_prepare_stop(t->loop, &t->before_wait);
     tls_resume_clear(&t->resume);
     free(t);
 }
@@ -369,6 +379,16 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     mirror_client_sweep(t->client);
 }
 
+static void before_wait_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, before_wait);
+    (void)revents;
+    ev_prepare_stop(loop, w);
+    t->in_sweep = true;
+    mirror_client_sweep(t->client);
+    t->in_sweep = false;
+}
+
 static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, kick);
@@ -388,6 +408,7 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
     t->log = log;
     t->name = set->name ? set->name : "";
     ev_timer_init(&t->kick, kick_cb, 0., 0.);
+    ev_prepare_init(&t->before_wait, before_wait_cb);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

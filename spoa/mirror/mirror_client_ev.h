@@ -4,8 +4,11 @@
  * and two ev_timers (the client's, and one for TLS work that readiness does
  * not report), allocated with the connection, and a TLS connection
  * (tls_conn.h) for https mirrors; per client: the timer of
- * the periodic sweep and a zero timer for the sweeps the client defers to
- * the next loop iteration (mirror_transport.defer). This header does not
+ * the periodic sweep, and for the sweeps the client defers
+ * (mirror_transport.defer) a prepare watcher (they run once the loop has
+ * served the events ready in its iteration, before it waits again) and a
+ * zero timer (a sweep deferred again from such a sweep: the next
+ * iteration). This header does not
  * include <ev.h>. */
 #ifndef SPOA_MIRROR_CLIENT_EV_H
 #define SPOA_MIRROR_CLIENT_EV_H

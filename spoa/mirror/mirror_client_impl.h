@@ -91,6 +91,10 @@ void mc_req_free(struct mreq *r);
 /* mc_requeue: puts <r> (to be sent again) at the head of the queue. */
 void mc_requeue(struct mirror_client *c, struct mreq *r);
 
+/* mc_defer: asks the transport for a mirror_client_sweep() soon (once until
+ * it comes); nothing when it has no defer hook. */
+void mc_defer(struct mirror_client *c);
+
 /* mc_count_failure: one more failure in a row for the circuit breaker;
  * true when the circuit is open. */
 bool mc_count_failure(struct mirror_client *c);
@@ -128,7 +132,10 @@ bool h2_conn_usable(struct mirror_client *c, struct mirror_conn *m);
 bool h2_conn_room(struct mirror_client *c, struct mirror_conn *m);
 
 /* h2_conn_submit: starts <r> (owned from now on) as a stream on <m>, which
- * h2_conn_room() accepted. <m> may be closed on return. */
+ * h2_conn_room() accepted. With a transport that can defer, its frames are
+ * written at the next sweep, together with those of the other streams
+ * opened meanwhile (one write for many copies); at once otherwise. <m> may
+ * be closed on return. */
 void h2_conn_submit(struct mirror_client *c, struct mirror_conn *m, struct mreq *r);
 
 /* h2_conn_on_readable / _on_writable / _on_timeout: the transport's events
@@ -136,6 +143,10 @@ void h2_conn_submit(struct mirror_client *c, struct mirror_conn *m, struct mreq 
 void h2_conn_on_readable(struct mirror_client *c, struct mirror_conn *m);
 void h2_conn_on_writable(struct mirror_client *c, struct mirror_conn *m);
 void h2_conn_on_timeout(struct mirror_client *c, struct mirror_conn *m);
+
+/* h2_conn_flush_due: true when streams opened on <m> wait for the sweep to
+ * be written. */
+bool h2_conn_flush_due(const struct mirror_conn *m);
 
 /* h2_conn_busy: true while <m> has streams open. */
 bool h2_conn_busy(const struct mirror_conn *m);

@@ -125,7 +125,9 @@ struct mirror_transport {
      * client frees <conn> right after. */
     void (*close)(void *ctx, struct mirror_conn *conn);
     /* defer: optional; asks for one mirror_client_sweep() call soon, after
-     * the other ready work of the thread (libev: the next loop iteration).
+     * the other ready work of the thread (libev: once the events ready in
+     * this loop iteration are served; the next iteration when asked from
+     * that sweep).
      * The client calls it when a call left queued work undone for fairness;
      * without it, that work waits for the periodic sweep. */
     void (*defer)(void *ctx);

@@ -14,6 +14,10 @@
 
 /* Bytes read from a mirror at a time. */
 #define READ_CHUNK 16384
+/* Bytes of frames gathered before a write: nghttp2 serializes one frame per
+ * nghttp2_session_mem_send() call, a stream's HEADERS often in a dozen
+ * bytes; they go out together, one send for many copies. */
+#define OUT_CAP 16384
 
 /* One copy on an HTTP/2 connection. */
 struct h2_stream {
@@ -39,12 +43,17 @@ struct h2_conn {
     struct mirror_conn *m;
     struct list_node streams;
     uint32_t nstreams;
-    const uint8_t *pend; /* what mem_send gave and the transport did not take yet */
+    const uint8_t *pend; /* what mem_send gave and is not in <out> yet (valid until the next call) */
     size_t pend_len;
-    bool settings_in; /* the server's SETTINGS arrived: its stream limit is known */
-    bool goaway;      /* the server sent GOAWAY: no new stream */
-    bool got_bytes;   /* the server sent something */
-    bool closing;     /* being freed: callbacks do nothing */
+    uint8_t out[OUT_CAP]; /* frames gathered for the transport: [out_off, out_len) not written yet */
+    size_t out_off, out_len;
+    bool settings_in;    /* the server's SETTINGS arrived: its stream limit is known */
+    bool goaway;         /* the server sent GOAWAY: no new stream */
+    bool got_bytes;      /* the server sent something */
+    bool closing;        /* being freed: callbacks do nothing */
+    bool flush_due;      /* streams opened since the last write wait for the sweep */
+    uint64_t timer_at;   /* when the armed timer fires (ns); 0 when none is armed */
+    uint64_t idle_since; /* when the last stream ended (ns) */
 };
 
 static struct h2_stream *stream_of(struct h2_conn *h, int32_t id)
@@ -298,13 +307,11 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t ca
 
 /* ---- the connection ---- */
 
-/* Writes what nghttp2 has to send, within the write budget. False when the
- * connection failed. */
-static bool flush(struct mirror_client *c, struct mirror_conn *m)
+/* Gathers the frames nghttp2 has to send into h->out, while it has room.
+ * False on an nghttp2 error. */
+static bool gather(struct h2_conn *h)
 {
-    struct h2_conn *h = m->h2;
-    size_t budget = MIRROR_WRITE_BUDGET;
-    for (;;) {
+    while (h->out_len < OUT_CAP) {
         if (h->pend_len == 0) {
             const uint8_t *p;
             ssize_t n = nghttp2_session_mem_send(h->s, &p);
@@ -315,20 +322,42 @@ static bool flush(struct mirror_client *c, struct mirror_conn *m)
             h->pend = p;
             h->pend_len = (size_t)n;
         }
+        size_t take = OUT_CAP - h->out_len < h->pend_len ? OUT_CAP - h->out_len : h->pend_len;
+        memcpy(h->out + h->out_len, h->pend, take);
+        h->out_len += take;
+        h->pend += take;
+        h->pend_len -= take;
+    }
+    return true;
+}
+
+/* Writes what nghttp2 has to send, within the write budget. False when the
+ * connection failed. */
+static bool flush(struct mirror_client *c, struct mirror_conn *m)
+{
+    struct h2_conn *h = m->h2;
+    size_t budget = MIRROR_WRITE_BUDGET;
+    for (;;) {
+        if (!gather(h))
+            return false;
+        if (h->out_off == h->out_len)
+            break;
         if (budget == 0) {
             c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | MIRROR_WATCH_WRITE);
             return true;
         }
-        ssize_t n = c->tr->send(c->tr_ctx, m, h->pend, h->pend_len < budget ? h->pend_len : budget);
+        size_t left = h->out_len - h->out_off;
+        ssize_t n = c->tr->send(c->tr_ctx, m, h->out + h->out_off, left < budget ? left : budget);
         if (n == MIRROR_IO_AGAIN) {
             c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | MIRROR_WATCH_WRITE);
             return true;
         }
         if (n < 0)
             return false;
-        h->pend += n;
-        h->pend_len -= (size_t)n;
+        h->out_off += (size_t)n;
         budget -= (size_t)n;
+        if (h->out_off == h->out_len)
+            h->out_off = h->out_len = 0;
     }
     c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ);
     return true;
@@ -360,12 +389,21 @@ static uint64_t next_deadline(const struct mirror_client *c, const struct h2_con
     return first;
 }
 
+/* Arms the connection's timer to fire at <at> (ns, monotonic). */
+static void arm(struct mirror_client *c, struct mirror_conn *m, uint64_t at)
+{
+    uint64_t now = mc_now_ns(c);
+    m->h2->timer_at = at;
+    c->tr->arm_timer(c->tr_ctx, m, at > now ? (uint32_t)((at - now + 999999u) / 1000000u) : 0);
+}
+
 /* After any work on <m>: writes what is due, closes the connection when
  * nothing more will happen on it, else arms its timer (the first stream
  * deadline, or the idle timeout). Returns false when <m> is gone. */
 static bool settle(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
+    h->flush_due = false;
     if (!flush(c, m)) {
         conn_lost(c, m, false);
         return false;
@@ -386,12 +424,18 @@ static bool settle(struct mirror_client *c, struct mirror_conn *m)
             mc_conn_close(c, m, MIRROR_DROP_NONE);
             return false;
         }
-        c->tr->arm_timer(c->tr_ctx, m, left);
+        if (h->idle_since == 0) {
+            h->idle_since = mc_now_ns(c);
+            arm(c, m, h->idle_since + (uint64_t)left * 1000000u);
+        }
         return true;
     }
-    uint64_t deadline = next_deadline(c, h), now = mc_now_ns(c);
-    uint64_t ms = deadline > now ? (deadline - now + 999999u) / 1000000u : 0;
-    c->tr->arm_timer(c->tr_ctx, m, deadline == 0 ? c->set.timeout_ms : (uint32_t)ms);
+    h->idle_since = 0;
+    /* An armed timer that fires no later than the first deadline stays: on
+     * a busy connection the timer is not re-armed for every stream. */
+    uint64_t deadline = next_deadline(c, h);
+    if (deadline != 0 && (h->timer_at == 0 || h->timer_at > deadline))
+        arm(c, m, deadline);
     return true;
 }
 
@@ -429,7 +473,8 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
         mc_drop(c, r, MIRROR_DROP_IO_ERROR);
         return false;
     }
-    nghttp2_nv *nva = xcalloc(hr.n, sizeof(*nva));
+    nghttp2_nv local[H2_REQUEST_INLINE_FIELDS];
+    nghttp2_nv *nva = hr.n <= H2_REQUEST_INLINE_FIELDS ? local : xcalloc(hr.n, sizeof(*nva));
     for (size_t i = 0; i < hr.n; i++)
         nva[i] = (nghttp2_nv){(uint8_t *)hr.fields[i].name, (uint8_t *)hr.fields[i].value,
                               hr.fields[i].name_len, hr.fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
@@ -443,7 +488,8 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
     st->grpc_slot = -1;
     nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
     int32_t id = nghttp2_submit_request(h->s, NULL, nva, hr.n, hr.body_len ? &body : NULL, st);
-    free(nva);
+    if (nva != local)
+        free(nva);
     h2_request_free(&hr);
     if (id < 0) {
         r->obs = st->obs;
@@ -466,7 +512,17 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
 void h2_conn_submit(struct mirror_client *c, struct mirror_conn *m, struct mreq *r)
 {
     stream_open(c, m->h2, r);
-    settle(c, m);
+    if (!c->tr->defer) {
+        settle(c, m);
+        return;
+    }
+    m->h2->flush_due = true;
+    mc_defer(c);
+}
+
+bool h2_conn_flush_due(const struct mirror_conn *m)
+{
+    return m->h2->flush_due;
 }
 
 bool h2_conn_start(struct mirror_client *c, struct mirror_conn *m)
@@ -504,7 +560,8 @@ void h2_conn_on_readable(struct mirror_client *c, struct mirror_conn *m)
     struct h2_conn *h = m->h2;
     uint8_t buf[READ_CHUNK];
     for (size_t budget = MIRROR_READ_BUDGET; budget > 0;) {
-        ssize_t n = c->tr->recv(c->tr_ctx, m, buf, budget < sizeof(buf) ? budget : sizeof(buf));
+        size_t want = budget < sizeof(buf) ? budget : sizeof(buf);
+        ssize_t n = c->tr->recv(c->tr_ctx, m, buf, want);
         if (n == MIRROR_IO_AGAIN)
             break;
         if (n <= 0) {
@@ -521,6 +578,8 @@ void h2_conn_on_readable(struct mirror_client *c, struct mirror_conn *m)
             conn_lost(c, m, true);
             return;
         }
+        if ((size_t)n < want)
+            break; /* drained: readiness is level-triggered, no recv() just to hear EAGAIN */
     }
     settle(c, m);
 }
@@ -533,13 +592,20 @@ void h2_conn_on_writable(struct mirror_client *c, struct mirror_conn *m)
 void h2_conn_on_timeout(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
-    if (h->nstreams == 0) { /* idle, or too old */
-        if (mc_conn_life_left_ms(c, m, 1) == 0)
-            counter_inc(&c->ctr->expired);
-        mc_conn_close(c, m, MIRROR_DROP_NONE);
+    uint64_t now = mc_now_ns(c), span = (uint64_t)c->set.timeout_ms * 1000000ull;
+    h->timer_at = 0;
+    if (h->nstreams == 0) { /* idle long enough, or too old */
+        uint64_t idle_ns = (uint64_t)c->set.idle_timeout_ms * 1000000u;
+        bool old = mc_conn_life_left_ms(c, m, 1) == 0;
+        if (old || now - h->idle_since >= idle_ns) {
+            if (old)
+                counter_inc(&c->ctr->expired);
+            mc_conn_close(c, m, MIRROR_DROP_NONE);
+            return;
+        }
+        arm(c, m, h->idle_since + idle_ns); /* armed for a stream that has ended since */
         return;
     }
-    uint64_t now = mc_now_ns(c), span = (uint64_t)c->set.timeout_ms * 1000000ull;
     for (struct list_node *n = h->streams.next; n != &h->streams; n = n->next) {
         struct h2_stream *st = list_entry(n, struct h2_stream, node);
         if (st->ended || now < st->start_ns + span)

@@ -63,6 +63,8 @@ struct peer {
     size_t seen_len;
     char body[256]; /* request body bytes received */
     size_t body_len;
+    size_t send_calls;  /* send() calls that wrote bytes */
+    size_t send_budget; /* bytes send() takes before it would block (refilled by run()) */
 };
 
 struct done {
@@ -78,6 +80,9 @@ struct h2t {
     size_t resp_body_len;
     const char *alpn; /* what the transport reports for new connections (NULL: not TLS) */
     bool refuse_connect;
+    size_t trickle;              /* > 0: send() takes this many bytes per writable event */
+    size_t defers;               /* defer() calls not yet answered by a sweep */
+    struct mirror_transport ops; /* t_start_deferring's */
     struct done done[MAX_DONE];
     size_t n_done, submitted;
     struct target_addr addr;
@@ -295,6 +300,7 @@ static enum mirror_connect t_connect(void *ctx, struct mirror_conn *conn, const 
     p->t = t;
     p->conn = conn;
     p->alpn = t->alpn;
+    p->send_budget = t->trickle ? t->trickle : SIZE_MAX;
     *(size_t *)mirror_conn_data(conn) = t->n++;
     return MIRROR_CONNECT_STARTED;
 }
@@ -308,9 +314,15 @@ static ssize_t t_send(void *ctx, struct mirror_conn *conn, const uint8_t *data, 
         p->seen_len += n;
         return (ssize_t)len;
     }
-    ck_assert_int_eq(nghttp2_session_mem_recv(p->srv, data, len), (ssize_t)len);
+    if (p->send_budget == 0)
+        return MIRROR_IO_AGAIN;
+    size_t n = len < p->send_budget ? len : p->send_budget;
+    if (p->send_budget != SIZE_MAX)
+        p->send_budget -= n;
+    p->send_calls++;
+    ck_assert_int_eq(nghttp2_session_mem_recv(p->srv, data, n), (ssize_t)n);
     srv_flush(p);
-    return (ssize_t)len;
+    return (ssize_t)n;
 }
 
 static ssize_t t_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t cap)
@@ -353,6 +365,11 @@ static uint64_t t_now(void *ctx)
 static const char *t_alpn(void *ctx, struct mirror_conn *conn)
 {
     return peer_of(ctx, conn)->alpn;
+}
+
+static void t_defer(void *ctx)
+{
+    ((struct h2t *)ctx)->defers++;
 }
 
 static const struct mirror_transport ops = {
@@ -408,6 +425,14 @@ static void t_start(struct h2t *t)
     t->c = mirror_client_create(&t->set, &t->addr, &t->ctr, &t->log, &ops, t);
 }
 
+/* t_start with a transport that has defer(): the client may put off work to a sweep. */
+static void t_start_deferring(struct h2t *t)
+{
+    t->ops = ops;
+    t->ops.defer = t_defer;
+    t->c = mirror_client_create(&t->set, &t->addr, &t->ctr, &t->log, &t->ops, t);
+}
+
 static void t_free(struct h2t *t)
 {
     mirror_client_free(t->c);
@@ -456,12 +481,19 @@ static void run(struct h2t *t)
                 }
                 moved = true;
             } else if (p->watch & MIRROR_WATCH_WRITE) {
+                if (t->trickle)
+                    p->send_budget = t->trickle;
                 mirror_client_on_writable(p->conn);
                 moved = true;
             } else if ((p->watch & MIRROR_WATCH_READ) && (p->in_len > 0 || p->eof)) {
                 mirror_client_on_readable(p->conn);
                 moved = true;
             }
+        }
+        if (!moved && t->defers > 0) {
+            t->defers = 0;
+            mirror_client_sweep(t->c);
+            moved = true;
         }
         if (!moved)
             return;
@@ -488,6 +520,16 @@ static void advance(struct h2t *t, uint32_t ms)
 static void answer(struct h2t *t, struct peer *p, int32_t id)
 {
     srv_answer(p, id, ANSWER_NOW);
+    srv_flush(p);
+    run(t);
+}
+
+/* The server answers every request it holds on <p>; the client reads them. */
+static void answer_all(struct h2t *t, struct peer *p)
+{
+    for (size_t i = 0; i < p->n_pending; i++)
+        srv_answer(p, p->pending[i], ANSWER_NOW);
+    p->n_pending = 0;
     srv_flush(p);
     run(t);
 }
@@ -740,6 +782,49 @@ START_TEST(alpn_choices)
 }
 END_TEST
 
+/* With a transport that defers, the streams opened by one event go out in
+ * one write at the sweep. */
+START_TEST(batched_writes)
+{
+    struct h2t *t = t_new(0, 16);
+    t_start_deferring(t);
+    submit(t, get_req);
+    run(t);
+    struct peer *p = &t->peers[0];
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    size_t calls = p->send_calls;
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(submit(t, later_get), MIRROR_DROP_NONE);
+    ck_assert_uint_eq(p->send_calls, calls); /* nothing written before the sweep */
+    ck_assert_uint_eq(t->defers, 1);
+    t->defers = 0;
+    mirror_client_sweep(t->c);
+    ck_assert_uint_eq(p->send_calls, calls + 1);
+    ck_assert_uint_eq(p->n_pending, 10);
+    answer_all(t, p);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 11);
+    t_free(t);
+}
+END_TEST
+
+/* A connection that takes a few bytes per writable event: frames go out in
+ * pieces, in order, whole. */
+START_TEST(partial_writes)
+{
+    struct h2t *t = t_new(0, 8);
+    t->trickle = 7;
+    t_start(t);
+    for (int i = 0; i < 3; i++)
+        submit(t, "POST /p HTTP/1.1\r\nHost: m\r\nContent-Length: 5\r\n\r\nhello");
+    run(t);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 3);
+    ck_assert_uint_eq(t->peers[0].body_len, 15);
+    ck_assert(memcmp(t->peers[0].body, "hellohellohello", 15) == 0);
+    ck_assert_uint_gt(t->peers[0].send_calls, 20);
+    t_free(t);
+}
+END_TEST
+
 /* The fields of "name: value\n" lines of <r> from its fifth (the headers). */
 static void headers_of(const struct h2_request *r, char *out, size_t cap)
 {
@@ -806,6 +891,8 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, breaker);
     tcase_add_test(tc, grpc_status);
     tcase_add_test(tc, alpn_choices);
+    tcase_add_test(tc, batched_writes);
+    tcase_add_test(tc, partial_writes);
     tcase_add_test(tc, request_fields);
     tcase_add_test(tc, request_refused);
     suite_add_tcase(s, tc);

@@ -1,12 +1,12 @@
 """HTTP/2 (h2c, prior knowledge) server of tests/integration/test_mirror_h2.sh
 that goes away in the middle of the run: on each connection it answers
-requests with 200, and right after answering the GOAWAY_AFTER-th one it
-sends GOAWAY naming that stream as the last it processed. Requests the
-client had already opened above it are never answered (the client must
-treat them as not processed). Counts what it did on stdout when stopped:
-"answered=N refused=M goaways=G connections=C" (refused: requests that
-arrived whole with the one that ended the run; those arriving after the
-GOAWAY are not parsed at all).
+requests with 200, and once it has answered GOAWAY_AFTER of them it sends
+GOAWAY naming as the last stream it processed the highest one below every
+request it has not answered. Those, and requests the client opened above
+it, are never answered (the client must treat them as not processed).
+Counts what it did on stdout when stopped: "answered=N refused=M goaways=G
+connections=C" (refused: requests started and not answered at the GOAWAY;
+those arriving after it are not parsed at all).
 
 usage: goaway_server.py PORT GOAWAY_AFTER
 """
@@ -35,6 +35,7 @@ def serve(sock, after):
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     answered, last, gone = 0, 0, False
+    pending = set()  # streams whose request started and is not answered
     try:
         while True:
             data = sock.recv(65536)
@@ -45,20 +46,27 @@ def serve(sock, after):
                 # above the last one, which the client must treat as refused.
                 continue
             for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.RequestReceived):
+                    pending.add(ev.stream_id)
                 if isinstance(ev, h2.events.DataReceived):
                     conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                elif isinstance(ev, h2.events.StreamEnded) and gone:
-                    count("refused")  # came with the request that ended the run: above the last stream
                 elif isinstance(ev, h2.events.StreamEnded):
+                    pending.discard(ev.stream_id)
                     conn.send_headers(ev.stream_id, [(":status", "200"), ("content-length", "3")])
                     conn.send_data(ev.stream_id, b"ok\n", end_stream=True)
                     answered += 1
                     last = max(last, ev.stream_id)
                     count("answered")
-                    if answered == after:
-                        conn.close_connection(last_stream_id=last)
-                        gone = True
-                        count("goaways")
+            if answered >= after:
+                # The last stream processed: below every request not answered
+                # (those are refused: the client may send them again).
+                below = [sid for sid in pending if sid < last]
+                if below:
+                    last = min(below) - 2
+                count("refused", sum(1 for sid in pending if sid > last))
+                conn.close_connection(last_stream_id=last)
+                gone = True
+                count("goaways")
             sock.sendall(conn.data_to_send())
     except (OSError, h2.exceptions.ProtocolError):
         pass

@@ -12,6 +12,7 @@
 #                 then 3 interactive bidirectional-streaming calls (which the
 #                 example leaves alone: they must not wait, nor be mirrored)
 #   half  (50%)   GRPC_HALF unary calls under another :authority
+# The client makes 4 calls at a time on one HTTP/2 connection.
 # Checks: every call succeeds with the primary's answer and sees no SPOE
 # error; the shadow gets exactly the calls answered X-Mirrored: 1 (all that
 # fit at 100%, a binomial share at 50%, none of the larger ones), each with
@@ -133,7 +134,7 @@ run() {
     verify=("$@")
     t=$(now_ms)
     "$PY" "$HERE/grpc/grpc_client.py" --port "$GRPC_PORT" --prefix "$name" --out "$WORK/$name.calls" \
-        --deadline 120 "${client[@]}" 2>"$WORK/$name.client.err"
+        --deadline 120 --parallel 4 "${client[@]}" 2>"$WORK/$name.client.err"
     note "$name: $(wc -l <"$WORK/$name.calls") calls in $(($(now_ms) - t)) ms"
     local want
     want=$("$PY" -c 'import json,sys; print(sum(json.loads(l).get("mirrored") == "1" for l in open(sys.argv[1])))' \

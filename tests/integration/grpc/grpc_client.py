@@ -2,8 +2,8 @@
 """A real gRPC client (python3-grpcio, raw bytes) for
 tests/integration/test_grpc.sh: makes UNARY calls of /shadowtest.Echo/Unary
 and STREAMING calls of /shadowtest.Echo/Collect (client streaming) over h2c
-to 127.0.0.1:PORT (HAProxy), one after another, and writes one JSON line per
-call to OUT:
+to 127.0.0.1:PORT (HAProxy), PARALLEL at a time on one channel (one HTTP/2
+connection), and writes one JSON line per call to OUT, in call order:
     id, method, metadata (what the call sent, "-bin" values in hex),
     messages (the sha256 of each message sent, in order), sizes,
     code (the gRPC status name), answer_ok (the primary's exact answer),
@@ -14,7 +14,8 @@ Every call carries "x-call-id: <prefix>-<i>", an ASCII metadata entry, a
 binary ("-bin") one unique to the call, and a deadline. Messages are random
 bytes of 0 to MAX_BYTES bytes (an empty message included), so the body is
 a few length-prefixed messages that fit one HAProxy buffer. Nothing is
-retried; the whole run stops at --deadline seconds.
+retried; calls not started by --deadline seconds are not made (the run then
+exits 1).
 
 With --authority the calls carry that :authority (HAProxy's Host). With
 --big, one more unary call and one more streaming call each carry more
@@ -24,10 +25,12 @@ each interactive: a message, its answer, a second message, its answer, and
 only then the end of the request stream.
 
 usage: grpc_client.py --port P --prefix ID --unary N --streaming M --out FILE
-                      [--authority A] [--big] [--bidi N] [--max-bytes B] [--deadline SECONDS]
+                      [--authority A] [--big] [--bidi N] [--parallel K] [--max-bytes B]
+                      [--deadline SECONDS]
 """
 
 import argparse
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -117,6 +120,7 @@ def main():
     ap.add_argument("--authority")
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--bidi", type=int, default=0)
+    ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--max-bytes", type=int, default=1500)
     ap.add_argument("--deadline", type=float, default=60)
     ap.add_argument("--out", required=True)
@@ -128,13 +132,24 @@ def main():
         plan += [(UNARY, "big"), (COLLECT, "big")]
     plan += [(CHAT, i) for i in range(args.bidi)]
     options = [("grpc.default_authority", args.authority)] if args.authority else []
+    calls = [("%s-%s-%s" % (args.prefix, {UNARY: "u", COLLECT: "s", CHAT: "b"}[method], i), method,
+              messages(rng, method, i, args.max_bytes)) for method, i in plan]
+
+    def one(channel, rid, method, msgs):
+        if time.monotonic() > stop:
+            return None
+        return call(channel, method, rid, msgs, 5)
+
     with grpc.insecure_channel("127.0.0.1:%d" % args.port, options=options) as channel, \
-            open(args.out, "w") as out:
-        for method, i in plan:
-            if time.monotonic() > stop:
-                sys.exit("deadline reached")
-            rid = "%s-%s-%s" % (args.prefix, {UNARY: "u", COLLECT: "s", CHAT: "b"}[method], i)
-            out.write(json.dumps(call(channel, method, rid, messages(rng, method, i, args.max_bytes), 5)) + "\n")
+            concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
+        results = [pool.submit(one, channel, *c) for c in calls]
+        records = [r.result() for r in results]
+    with open(args.out, "w") as out:
+        for rec in records:
+            if rec is not None:
+                out.write(json.dumps(rec) + "\n")
+    if None in records:
+        sys.exit("deadline reached: %d calls not made" % records.count(None))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
 #   s1   HAProxy alone, no SPOE filter (the reference)
 #   s2   filter on, agent running, 0% sampled (the SPOP round trip alone)
 #   s3   100% mirrored to a healthy mirror (nginx)
+#   s3c  as s3 over cleartext HTTP/2 (protocol h2c) to nginx's http2 listener
+#   s3t  as s3 over HTTP/2 and TLS (protocol h2, ALPN) to nginx, with a
+#        certificate the benchmark makes (tests/integration/tls/pki.sh)
 #   s4   100% mirrored to a mirror that answers after MIRROR_DELAY_MS
 #   s5   100% mirrored to a closed port (mirror down)
 #   s6   as s3, and the agent is killed (SIGKILL) half way through the run
@@ -39,7 +42,8 @@
 # (30; QUICK 0: seconds to wait for the CPUs to be 80 % idle first),
 # BENCH_NICE (-20 as root, 0 disables), PROFILE (1: profile the agent with perf
 # in one more s3 run, the default; auto: only when a CPU or throughput target
-# is missed, the default with QUICK; 0: never),
+# is missed, the default with QUICK; 0: never), PROFILE_SCENARIO (s3, or s3c:
+# the profiled run mirrors over h2c),
 # HAPROXY, NGINX, WRK, AGENT_BIN (binaries), E2E_NAME (result file prefix),
 # KEEP_WORK=1 (keep the temp dir),
 # ATTEMPTS (3), DISTURBED_PCT (10), RETRY_UNTIL_S (420; QUICK 90): a run
@@ -84,8 +88,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s4 s5 s6 s6g s1p s7 s8 s9}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -164,8 +168,8 @@ done
 # ---------------------------------------------------------------- backends
 
 read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT DELAY_PORT AGENT_PORT ADMIN_PORT PEER_PORT HUGE_PORT RESET_PORT \
-    <<<"$(free_ports 9)"
-[ -n "$RESET_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
+    H2_STATUS_PORT H2C_PORT H2S_PORT <<<"$(free_ports 12)"
+[ -n "$H2S_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
 # The closed port: below 1024, out of the range other tests pick from.
 CLOSED_PORT=9
 port_open "$CLOSED_PORT" && { echo "e2e: 127.0.0.1:$CLOSED_PORT is open" >&2; exit 1; }
@@ -179,6 +183,13 @@ start_nginx primary "$WORK/primary.conf" "$PIN_SUT"
 PRIMARY_PID=$NGINX_PID
 start_nginx mirror "$WORK/mirror.conf" "$PIN_LOAD"
 MIRROR_PID=$NGINX_PID
+# The HTTP/2 mirror (s3c, s3t): the same answer over h2c and over TLS.
+mkdir -p "$WORK/pki"
+bash "$ROOT/tests/integration/tls/pki.sh" "$WORK/pki" || { echo "e2e: certificates not made" >&2; exit 1; }
+render "$E2E/nginx-h2.conf.in" "$WORK/mirror-h2.conf" WORK="$WORK" NAME=mirror-h2 PORT="$H2_STATUS_PORT" \
+    H2C_PORT="$H2C_PORT" H2S_PORT="$H2S_PORT" PKI="$WORK/pki"
+start_nginx mirror-h2 "$WORK/mirror-h2.conf" "$PIN_LOAD"
+H2_MIRROR_PID=$NGINX_PID
 start_delay_server "$DELAY_PORT" "$MIRROR_DELAY_MS"
 # The misbehaving mirrors of s8 and s9, one process for the whole run. Its
 # lifetime is bounded by more than the rounds and the profile can take
@@ -189,7 +200,7 @@ n_runs=$(echo "$SCENARIOS_SAT $SCENARIOS_HALF" | wc -w)
 FAULTY_MAX_SECONDS=$((RETRY_UNTIL_S + ROUNDS * n_runs * (RUN_SECONDS + WARMUP_SECONDS + 30) + 300))
 start_faulty_mirror "$FAULTY_MAX_SECONDS" "$HUGE_PORT" "$RESET_PORT" ||
     { echo "e2e: the faulty mirror did not start (see $WORK/faulty.log)" >&2; exit 1; }
-for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT"; do
+for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT" "$H2_STATUS_PORT" "$H2C_PORT" "$H2S_PORT"; do
     wait_until 5 port_open "$p" || { echo "e2e: a backend did not start (see $WORK)" >&2; exit 1; }
 done
 # The mirror keys the agent accepts, asked once (max_response_bytes: the
@@ -234,6 +245,8 @@ scenario_spec() {
     s1) S_SPOE=0 S_MIRROR=none S_HCFG=ref ;;
     s2) S_PERCENT=0 ;;
     s3) ;;
+    s3c) S_MIRROR=h2c ;;
+    s3t) S_MIRROR=h2tls ;;
     s4) S_MIRROR=delay ;;
     s5) S_MIRROR=closed ;;
     s6) S_KILL=1 ;;
@@ -251,7 +264,7 @@ scenario_spec() {
 # run_scenario ID MODE ROUND RATE: one measured run; its raw data goes to
 # $WORK/runs/<round>-<mode>-<id>/ (meta.env, wrk.out, metrics.*, ...).
 run_scenario() {
-    local id=$1 mode=$2 round=$3 rate=$4 d url_port mirror_url
+    local id=$1 mode=$2 round=$3 rate=$4 d url_port mirror_url mirror_keys=""
     d="$WORK/runs/$round-$mode-$id"
     mkdir -p "$d"
     scenario_spec "$id"
@@ -262,8 +275,18 @@ run_scenario() {
     closed) RUN_MIRROR_PORT=$CLOSED_PORT ;;
     huge) RUN_MIRROR_PORT=$HUGE_PORT ;;
     reset) RUN_MIRROR_PORT=$RESET_PORT ;;
+    h2c | h2tls) RUN_MIRROR_PORT=$H2_STATUS_PORT ;; # where its requests are counted
     esac
     mirror_url="http://127.0.0.1:$RUN_MIRROR_PORT"
+    case $S_MIRROR in
+    h2c)
+        mirror_url="http://127.0.0.1:$H2C_PORT" mirror_keys="protocol: h2c"
+        ;;
+    h2tls)
+        mirror_url="https://localhost:$H2S_PORT"
+        mirror_keys=$(printf 'protocol: h2\ntls: { ca_file: "%s" }' "$WORK/pki/ca.pem")
+        ;;
+    esac
     cat >"$d/meta.env" <<EOF
 scenario=$id
 mode=$mode
@@ -283,7 +306,7 @@ EOF
     log_lines=$( (wc -l <"$WORK/agent.log") 2>/dev/null || echo 0)
     if [ "$S_PROXY" = haproxy ]; then
         if [ "$S_SPOE" = 1 ]; then
-            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" || {
+            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" "$mirror_keys" || {
                 echo "e2e: the agent did not start (see $WORK/agent.log)" >&2
                 return 1
             }
@@ -447,7 +470,11 @@ EOF
 python3 "$E2E/summarize.py" "$WORK/env.json" "$WORK/runs" "$WORK/discarded" >"$OUT_JSON" || exit 1
 
 if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && python3 "$E2E/summarize.py" --cpu-missed "$OUT_JSON"; }; then
-    profile_agent "$OUT_PROFILE" || echo "e2e: profiling failed" >&2
+    if [ "${PROFILE_SCENARIO:-s3}" = s3c ]; then
+        profile_agent "$OUT_PROFILE" "http://127.0.0.1:$H2C_PORT" "protocol: h2c" || echo "e2e: profiling failed" >&2
+    else
+        profile_agent "$OUT_PROFILE" || echo "e2e: profiling failed" >&2
+    fi
 fi
 python3 "$E2E/report_md.py" "$OUT_JSON" "$OUT_PROFILE" >"$OUT_MD" || exit 1
 if python3 "$E2E/chart_data.py" "$OUT_JSON" sat | grep . >/dev/null &&

@@ -121,11 +121,13 @@ agent_mirror_keys() {
     "$AGENT_BIN" -c "$f" --check-config >>"$WORK/check-config.out" 2>&1
 }
 
-# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME: the
-# agent, pinned with the system under test, one worker thread, one
-# catch-all route to MIRROR_URL with AGENT_MIRROR_KEYS; sets AGENT_PID.
+# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME [KEYS]:
+# the agent, pinned with the system under test, one worker thread, one
+# catch-all route to MIRROR_URL with AGENT_MIRROR_KEYS and KEYS (more
+# "key: value" lines, e.g. protocol: h2c); sets AGENT_PID.
 start_bench_agent() {
-    agent_mirror_yaml "$3" "$4" "$AGENT_MIRROR_KEYS" >"$WORK/agent.yaml"
+    agent_mirror_yaml "$3" "$4" "$AGENT_MIRROR_KEYS${6:+
+$6}" >"$WORK/agent.yaml"
     # shellcheck disable=SC2086
     $PIN_SUT "$AGENT_BIN" -c "$WORK/agent.yaml" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" \
         --threads 1 --max-frame-size "$5" --log-level warn 2>>"$WORK/agent.log" &
@@ -187,7 +189,7 @@ agent_idle() {
 # itself; KIND delay: the delay server's counter; anything else: 0).
 mirror_count() {
     case $1 in
-    nginx) curl -sf --max-time 2 "http://127.0.0.1:$2/__status" | awk 'NR == 3 { print $3 }' ;;
+    nginx | h2c | h2tls) curl -sf --max-time 2 "http://127.0.0.1:$2/__status" | awk 'NR == 3 { print $3 }' ;;
     delay) curl -sf --max-time 2 "http://127.0.0.1:$2/__stats" |
         sed -n 's/.*"received":\([0-9]*\).*/\1/p' ;;
     *) echo 0 ;;
@@ -224,7 +226,8 @@ snapshot() {
         # busy time is other load on the machine.
         local faulty
         faulty=$(proc_ticks "${FAULTY_PID:-}")
-        echo "${t}_backends_ticks=$(($(proc_ticks "$MIRROR_PID") + $(proc_ticks "$DELAY_PID") + faulty))"
+        echo "${t}_backends_ticks=$(($(proc_ticks "$MIRROR_PID") + $(proc_ticks "$DELAY_PID") + \
+            $(proc_ticks "${H2_MIRROR_PID:-}") + faulty))"
         echo "${t}_faulty_ticks=$faulty"
     } >>"$d/meta.env"
     if [ "$RUN_PROXY_KIND" = haproxy ]; then

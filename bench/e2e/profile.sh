@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# profile_agent OUT: profiles the agent during one more scenario-3 run
-# (100% mirrored to the healthy mirror, saturation) and writes OUT:
+# profile_agent OUT [URL KEYS]: profiles the agent during one more
+# scenario-3 run (100% mirrored to the healthy mirror, saturation; or to
+# URL with the mirror keys KEYS, e.g. the h2c mirror of s3c) and writes OUT:
 #   - system calls per mirrored copy (perf stat on syscall tracepoints, and
 #     how many epoll_ctl calls failed with EEXIST), and HAProxy's system
 #     calls per request in a window of the same length,
@@ -16,7 +17,8 @@ profile_agent() {
     command -v perf >/dev/null 2>&1 || { echo "e2e: perf is missing: no profile" >&2; return 0; }
     mkdir -p "$d"
     secs=$((RUN_SECONDS > 3 ? RUN_SECONDS - 2 : 2))
-    start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "http://127.0.0.1:$MIRROR_PORT" 100 "$MAX_FRAME" || return 1
+    start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "${2:-http://127.0.0.1:$MIRROR_PORT}" 100 "$MAX_FRAME" "${3:-}" ||
+        return 1
     agent=$AGENT_PID
     start_bench_haproxy "$WORK/haproxy-spoe.cfg" || return 1
     wait_until 5 agent_checked

@@ -30,6 +30,8 @@ LABELS = {
     "s1": "1. HAProxy alone (reference)",
     "s2": "2. SPOE on, 0% sampled",
     "s3": "3. 100% to a healthy mirror",
+    "s3c": "3c. 100% to a healthy mirror, h2c",
+    "s3t": "3t. 100% to a healthy mirror, h2 over TLS",
     "s4": "4. 100% to a 5 s mirror",
     "s5": "5. 100% to a closed port",
     "s6": "6. agent killed mid-run",
@@ -285,9 +287,9 @@ def summarize_run(d, clk_tck):
         ticks = num(env, "after_faulty_ticks", 0) - num(env, "before_faulty_ticks", 0)
         run["faulty_cpu_pct"] = round(100 * ticks / clk_tck / wall_s, 1) if wall_s > 0 else None
         run["circuit_wait_ms"] = int(num(env, "circuit_wait_ms", 0))
-    if env.get("mirror") in ("nginx", "delay"):
+    if env.get("mirror") in ("nginx", "delay", "h2c", "h2tls"):
         received = int(num(env, "after_mirror", 0) - num(env, "before_mirror", 0))
-        if env.get("mirror") == "nginx":
+        if env.get("mirror") in ("nginx", "h2c", "h2tls"):
             received -= 1  # stub_status counts the "after" query itself
         run["mirror_received"] = received
         # Not after a kill: the agent's counters end at the kill, the
@@ -509,10 +511,30 @@ def evaluate(s, connections):
     worst = max((c for c in cpu if c is not None), default=None)
     t.append(target("s3_cpu", "agent CPU per mirrored request ≤ 10 µs (s3, worse load mode)", worst, 10,
                     le(worst, 10), f"sat {cpu[0]} µs, half {cpu[1]} µs"))
+    # HTTP/2 mirrors (issue 13): h2c at half of HTTP/1.1's cost per copy and
+    # 0.75 of HAProxy alone; TLS h2 reported (no target).
+    for sc, cpu_limit, rps_limit in (("s3c", 6, 0.75), ("s3t", None, None)):
+        if sc not in s:
+            continue
+        rec = sum(get(sc, m, "mirror_received") or 0 for m in ("sat", "half"))
+        smp = sum(get(sc, m, "mirror_sampled") or 0 for m in ("sat", "half"))
+        drops = sum(get(sc, m, "agent", "dropped_total") or 0 for m in ("sat", "half"))
+        dl = round(rec / smp, 5) if smp else None
+        t.append(target(f"{sc}_delivery", f"{sc} delivery ≥ 99.9 % and no drops", dl, 0.999,
+                        None if dl is None else dl >= 0.999 and drops == 0,
+                        f"{rec} received / {smp} sampled, {drops} dropped"))
+        cpu = [get(sc, m, "agent", "cpu_us_per_mirrored") for m in ("sat", "half")]
+        worst = max((c for c in cpu if c is not None), default=None)
+        t.append(target(f"{sc}_cpu", f"agent CPU per mirrored request ({sc}, worse load mode)"
+                        + (f" ≤ {cpu_limit} µs" if cpu_limit else ", reported"), worst, cpu_limit,
+                        le(worst, cpu_limit) if cpu_limit else None, f"sat {cpu[0]} µs, half {cpu[1]} µs"))
+        v = get(sc, "sat", "rps_ratio")
+        t.append(target(f"{sc}_rps", f"{sc} throughput" + (f" ≥ {rps_limit} × s1" if rps_limit else " / s1, reported"),
+                        v, rps_limit, ge(v, rps_limit) if rps_limit else None))
     return t
 
 
-CPU_TARGETS = ("s2_rps", "s3_rps", "s3_cpu")
+CPU_TARGETS = ("s2_rps", "s3_rps", "s3_cpu", "s3c_rps", "s3c_cpu")
 
 
 def main():

@@ -1,7 +1,9 @@
-/* The HTTP/1.1 client of one mirror: a bounded pool of keep-alive
- * connections, a bounded queue, connect and request timeouts, a circuit
- * breaker, responses parsed (http_exchange.h) and discarded, their bodies
- * read up to a bound. Every request
+/* The HTTP client of one mirror: a bounded pool of keep-alive HTTP/1.1
+ * connections, or HTTP/2 connections carrying many requests as streams
+ * (mirror_h2.c, settings.protocol; over TLS, ALPN may pick either per
+ * connection), a bounded queue, connect and request timeouts, a circuit
+ * breaker, responses parsed (http_exchange.h, nghttp2) and discarded, their
+ * bodies read up to a bound. Every request
  * that is not delivered is counted by reason; none waits for anything on the
  * SPOP side.
  *

@@ -43,8 +43,8 @@ struct mirror_client_settings {
      * connection (counted in ctr->responses_cut); the copy was already
      * delivered with the headers. */
     uint32_t max_response_bytes;
-    uint32_t max_inflight;    /* connections, hence requests in flight, at most */
-    uint32_t max_queue;       /* requests waiting for a connection, at most */
+    uint32_t max_inflight;    /* requests in flight, at most: HTTP/1.1 connections, or HTTP/2 streams */
+    uint32_t max_queue;       /* requests waiting for a connection (or a stream), at most */
     uint32_t idle_timeout_ms; /* an idle kept-alive connection is closed after this */
     /* A kept-alive connection this old (from its connect) is closed when it
      * becomes idle, or while idle, instead of being reused (counted in

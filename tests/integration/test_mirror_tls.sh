@@ -115,7 +115,7 @@ refused() {
     check "$route: 0 copies delivered (responses: $(route_metric "$route" spoa_shadow_mirror_responses_total))" \
         [ "$(route_metric "$route" spoa_shadow_mirror_responses_total)" = 0 ]
     check "$route: refusals counted as $reason ($n; the rest circuit_open: $((total - n)); sampled $sampled)" \
-        [ "$n" -gt 0 ] && [ "$total" = "$sampled" ]
+        [ "$n" -gt 0 -a "$total" = "$sampled" ]
     check "$route: the refusals feed the circuit breaker (connect_failures $(route_metric "$route" spoa_shadow_mirror_connect_failures_total))" \
         [ "$(route_metric "$route" spoa_shadow_mirror_connect_failures_total)" -ge "$n" ]
 }

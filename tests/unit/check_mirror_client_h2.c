@@ -151,7 +151,7 @@ static ssize_t srv_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_
 
 static void srv_answer(struct peer *p, int32_t id, enum answer how)
 {
-    nghttp2_nv ok[] = {NV(":status", "200")};
+    nghttp2_nv ok[] = {NV(":status", "200"), NV("x-test", "1")};
     nghttp2_nv grpc_ok[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                             NV("grpc-status", "0")};
     nghttp2_nv grpc_bad[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
@@ -179,9 +179,9 @@ static void srv_answer(struct peer *p, int32_t id, enum answer how)
         b->left = p->t->resp_body_len;
         if (b->left == 0) {
             free(b);
-            rv = nghttp2_submit_response(p->srv, id, ok, 1, NULL);
+            rv = nghttp2_submit_response(p->srv, id, ok, 2, NULL);
         } else {
-            rv = nghttp2_submit_response(p->srv, id, ok, 1, &prd);
+            rv = nghttp2_submit_response(p->srv, id, ok, 2, &prd);
         }
         break;
     }
@@ -782,6 +782,106 @@ START_TEST(alpn_choices)
 }
 END_TEST
 
+/* What an observer of a copy was told (a comparison's view). */
+struct seen_obs {
+    int begins, headers_done, ends, status;
+    bool whole;
+    enum mirror_drop why;
+    char fields[256];
+    size_t fields_len, body;
+};
+
+static void ob_begin(void *ctx)
+{
+    struct seen_obs *o = ctx;
+    o->begins++;
+    o->fields_len = 0;
+    o->body = 0;
+}
+
+static void ob_piece(struct seen_obs *o, const char *p, size_t n, char sep)
+{
+    if (o->fields_len + n + 1 < sizeof(o->fields)) {
+        memcpy(o->fields + o->fields_len, p, n);
+        o->fields_len += n;
+        o->fields[o->fields_len++] = sep;
+    }
+}
+
+static void ob_field(void *ctx, const char *p, size_t n)
+{
+    ob_piece(ctx, p, n, '=');
+}
+
+static void ob_value(void *ctx, const char *p, size_t n)
+{
+    ob_piece(ctx, p, n, ';');
+}
+
+static void ob_headers_done(void *ctx)
+{
+    ((struct seen_obs *)ctx)->headers_done++;
+}
+
+static void ob_body(void *ctx, const char *p, size_t n)
+{
+    (void)p;
+    ((struct seen_obs *)ctx)->body += n;
+}
+
+static void ob_end(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why, bool whole)
+{
+    (void)latency_ns;
+    struct seen_obs *o = ctx;
+    o->ends++;
+    o->status = status;
+    o->why = why;
+    o->whole = whole;
+}
+
+static const struct http_exchange_sink ob_sink = {ob_begin, ob_field, ob_value, ob_headers_done, ob_body};
+
+/* An observed copy over HTTP/2: the observer sees the response's headers
+ * (no pseudo-header), its body up to max_response_bytes + 1 bytes, and its
+ * end once, whole or cut. */
+START_TEST(observed)
+{
+    struct h2t *t = t_new(0, 8);
+    t->set.max_response_bytes = 100;
+    t->resp_body_len = 60;
+    t_start(t);
+    struct seen_obs a = {0}, b = {0};
+    struct mirror_observer oa = {.sink = &ob_sink, .ctx = &a, .end = ob_end};
+    struct mirror_observer ob = {.sink = &ob_sink, .ctx = &b, .end = ob_end};
+    const char *text = "GET /a HTTP/1.1\r\nHost: m\r\n\r\n";
+    uint8_t *r1 = malloc(strlen(text)), *r2 = malloc(strlen(text));
+    memcpy(r1, text, strlen(text));
+    memcpy(r2, text, strlen(text));
+    t->submitted += 1;
+    ck_assert_int_eq(mirror_client_submit_observed(t->c, r1, strlen(text), MIRROR_REQ_IDEMPOTENT, &oa),
+                     MIRROR_DROP_NONE);
+    run(t);
+    ck_assert_int_eq(a.begins, 1);
+    ck_assert_int_eq(a.headers_done, 1);
+    ck_assert_int_eq(a.ends, 1);
+    ck_assert(a.whole);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_int_eq(a.why, MIRROR_DROP_NONE);
+    ck_assert_uint_eq(a.body, 60);
+    ck_assert_uint_eq(a.fields_len, 9);
+    ck_assert(memcmp(a.fields, "x-test=1;", 9) == 0); /* no pseudo-header */
+    t->resp_body_len = 1000;                          /* past max_response_bytes: cut */
+    t->submitted += 1;
+    ck_assert_int_eq(mirror_client_submit_observed(t->c, r2, strlen(text), MIRROR_REQ_IDEMPOTENT, &ob),
+                     MIRROR_DROP_NONE);
+    run(t);
+    ck_assert_int_eq(b.ends, 1);
+    ck_assert(!b.whole);
+    ck_assert_uint_eq(b.body, 101);
+    t_free(t);
+}
+END_TEST
+
 /* With a transport that defers, the streams opened by one event go out in
  * one write at the sweep. */
 START_TEST(batched_writes)
@@ -892,6 +992,7 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, grpc_status);
     tcase_add_test(tc, alpn_choices);
     tcase_add_test(tc, batched_writes);
+    tcase_add_test(tc, observed);
     tcase_add_test(tc, partial_writes);
     tcase_add_test(tc, request_fields);
     tcase_add_test(tc, request_refused);

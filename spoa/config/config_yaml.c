@@ -51,8 +51,8 @@ static void fn_log_level(struct cw *w, yaml_node_t *v, void *obj)
 
 /* ---- headers ---- */
 
-/* Checks a header name (already lowercase); reports at <n> and returns false
- * when it is not usable. */
+/* Checks a header name (already lowercase) to be set (<what> "set") or
+ * removed ("removed"); reports at <n> and returns false when it is not usable. */
 static bool header_name_ok(struct cw *w, const yaml_node_t *n, const char *name, const char *what)
 {
     char q[CW_QUOTE_CAP];
@@ -63,7 +63,9 @@ static bool header_name_ok(struct cw *w, const yaml_node_t *n, const char *name,
     /* The shaper drops or writes these itself: a set or a remove of one
      * would silently do nothing. */
     enum header_reserved r = header_reserved((const uint8_t *)name, strlen(name));
-    if (r != HEADER_FORWARDED) {
+    /* "te: trailers" is forwarded, so removing te does something. */
+    bool removable_te = r == HEADER_TE && strcmp(what, "removed") == 0;
+    if (r != HEADER_FORWARDED && !removable_te) {
         cw_error(w, n, "%s cannot be %s: %s", config_quote(q, sizeof(q), name), what, header_reserved_why(r));
         return false;
     }

@@ -9,7 +9,7 @@ static const struct {
 } reserved[] = {
     {"connection", HEADER_HOP_BY_HOP},
     {"keep-alive", HEADER_HOP_BY_HOP},
-    {"te", HEADER_HOP_BY_HOP},
+    {"te", HEADER_TE},
     {"trailer", HEADER_HOP_BY_HOP},
     {"transfer-encoding", HEADER_HOP_BY_HOP},
     {"upgrade", HEADER_HOP_BY_HOP},
@@ -52,6 +52,9 @@ const char *header_reserved_why(enum header_reserved r)
     case HEADER_HOP_BY_HOP:
         return "a hop-by-hop header, dropped from every copy (the agent manages its own connection to the "
                "mirror)";
+    case HEADER_TE:
+        return "forwarded only as \"te: trailers\" when the request has exactly that (what gRPC needs), "
+               "dropped otherwise";
     case HEADER_PROXY:
         return "a proxy-* header, dropped from every copy (it concerns the hop to a proxy, not the mirror)";
     case HEADER_EXPECT:
@@ -67,4 +70,18 @@ const char *header_reserved_why(enum header_reserved r)
 bool http_is_hop_by_hop(const uint8_t *name, size_t n)
 {
     return header_reserved(name, n) != HEADER_FORWARDED;
+}
+
+bool header_is_te_trailers(const uint8_t *name, size_t n, const uint8_t *value, size_t vn)
+{
+    static const char trailers[] = "trailers";
+    if (header_reserved(name, n) != HEADER_TE)
+        return false;
+    while (vn > 0 && (value[0] == ' ' || value[0] == '\t')) {
+        value++;
+        vn--;
+    }
+    while (vn > 0 && (value[vn - 1] == ' ' || value[vn - 1] == '\t'))
+        vn--;
+    return vn == sizeof(trailers) - 1 && prefix_ieq(value, vn, trailers);
 }

@@ -179,13 +179,14 @@ static bool store_body_part(struct mirror_engine *e, const struct spop_notify *n
     return true;
 }
 
-/* Whether the body of <a> is whole: in the NOTIFY, or completed by slices
- * held in the store (*from_parts set then). */
+/* Whether the body of <a> is whole: in the NOTIFY (and, for gRPC, ending
+ * at a message boundary: shape_body_cut), or completed by slices held in the
+ * store (*from_parts set then). */
 static bool body_whole(struct mirror_engine *e, const struct mirror_args *a, bool *from_parts)
 {
     *from_parts = false;
     if (a->body_size <= a->body.len)
-        return true;
+        return !shape_body_cut(a);
     if (!e->parts || !a->id.len)
         return false;
     *from_parts =

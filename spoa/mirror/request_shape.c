@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/header_policy.h"
+#include "http/grpc_body.h"
 #include "http/http_emit.h"
 #include "http/http_syntax.h"
 
@@ -130,12 +131,15 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
     }
 }
 
-/* True when the original header <name> is not forwarded. <has_connection>
- * tells whether the request has a Connection header at all. */
+/* True when the original header <name>: <value> is not forwarded.
+ * <has_connection> tells whether the request has a Connection header at all.
+ * "te: trailers" is the one hop-by-hop header kept (gRPC needs it, and
+ * HAProxy passes it on too), even when a Connection header names it. */
 static bool header_dropped(const struct config_mirror *m, const struct mirror_args *a, bool has_connection,
-                           struct spop_bytes name)
+                           struct spop_bytes name, struct spop_bytes value)
 {
-    if (http_is_hop_by_hop(name.ptr, name.len))
+    bool te_trailers = header_is_te_trailers(name.ptr, name.len, value.ptr, value.len);
+    if (!te_trailers && http_is_hop_by_hop(name.ptr, name.len))
         return true;
     for (size_t i = 0; i < m->n_headers_remove; i++)
         if (spop_bytes_ieq_str(name, m->headers_remove[i]))
@@ -143,7 +147,7 @@ static bool header_dropped(const struct config_mirror *m, const struct mirror_ar
     for (size_t i = 0; i < m->n_headers_set; i++)
         if (spop_bytes_ieq_str(name, m->headers_set[i].name))
             return true;
-    return has_connection && connection_names(a->hdrs, name);
+    return !te_trailers && has_connection && connection_names(a->hdrs, name);
 }
 
 /* ---- validation and output ---- */
@@ -216,8 +220,11 @@ static void emit(struct http_out *o, const void *ctx)
     off = 0;
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
         off += (size_t)r;
-        if (!header_dropped(m, a, has_connection, n))
-            http_emit_header(o, n.ptr, n.len, v.ptr, v.len);
+        if (header_dropped(m, a, has_connection, n, v))
+            continue;
+        if (header_is_te_trailers(n.ptr, n.len, v.ptr, v.len))
+            v = (struct spop_bytes){(const uint8_t *)"trailers", 8}; /* the only form HTTP/2 allows */
+        http_emit_header(o, n.ptr, n.len, v.ptr, v.len);
     }
     /* Configured headers, once each; never one the shaper writes itself or a
      * hop-by-hop one (a set Transfer-Encoding would contradict Content-Length). */
@@ -230,12 +237,28 @@ static void emit(struct http_out *o, const void *ctx)
     http_emit_body(o, a->method.ptr, a->method.len, a->body.ptr, a->body.len);
 }
 
+bool shape_body_cut(const struct mirror_args *a)
+{
+    if (a->body_size > a->body.len)
+        return true;
+    size_t off = 0;
+    struct spop_bytes n, v;
+    int r;
+    while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
+        off += (size_t)r;
+        if (spop_bytes_ieq_str(n, "content-type"))
+            return grpc_is_content_type(v.ptr, v.len) && grpc_body_messages(a->body.ptr, a->body.len) < 0;
+    }
+    return false;
+}
+
 enum shape_status shape_request(const struct config_mirror *m, const struct mirror_args *a, size_t max_len,
                                 uint8_t **out, size_t *out_len)
 {
     /* HAProxy cuts a body that does not fit its buffer without saying so:
-     * only body_size tells. A short copy must never be sent. */
-    if (a->body_size > a->body.len)
+     * only body_size, or a gRPC body's framing, tells. A short copy must
+     * never be sent. */
+    if (shape_body_cut(a))
         return SHAPE_BODY_TRUNCATED;
     struct authority au = authority_of(m, a->host);
     enum shape_status st = validate(m, a, &au);

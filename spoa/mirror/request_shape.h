@@ -34,15 +34,23 @@ const char *shape_status_str(enum shape_status s);
  * there is no authority. Returns the length, or -1 when <cap> is too small. */
 int shape_authority(const struct config_mirror *m, struct spop_bytes host, char *dst, size_t cap);
 
+/* shape_body_cut: true when the body of <a> is not whole: body_size says
+ * more than was received, or the request is gRPC (a Content-Type header that
+ * grpc_is_content_type() accepts) and its body ends inside a message.
+ * HAProxy's body_size cannot tell the latter: gRPC clients send no
+ * Content-Length, and HAProxy then reports what it buffered (2.6) or 0 (3.x). */
+bool shape_body_cut(const struct mirror_args *a);
+
 /* shape_request: builds the request for mirror <m> into a new heap buffer:
  * "<METHOD> <base_path><path> HTTP/1.1", Host from shape_authority(), the
  * original headers minus hop-by-hop ones (http_is_hop_by_hop()), minus the headers named by the
- * Connection header, minus headers.remove, plus headers.set (replacing same
+ * Connection header (but "te: trailers" is kept, written "te: trailers":
+ * header_is_te_trailers()), minus headers.remove, plus headers.set (replacing same
  * names), Content-Length equal to the body's length when there is a body or
  * the method usually carries one (POST, PUT, PATCH: then "0" when empty), then
  * the body; never Transfer-Encoding. Original header order and duplicates are
  * kept; headers.set entries come after them, in configured order (a hop-by-hop
- * name there is ignored). Checks, in order: body_size > body received ->
+ * name there is ignored). Checks, in order: shape_body_cut() ->
  * SHAPE_BODY_TRUNCATED; a method that is not a token or is CONNECT (a tunnel:
  * its recipient would not read the body as one), a path with controls or
  * spaces, a path not starting with '/' (except "*" when the base path is

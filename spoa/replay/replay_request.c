@@ -20,8 +20,12 @@ static bool named_by_connection(const struct capture_record *r, struct spop_byte
     return false;
 }
 
+/* As for a mirrored copy (request_shape.h): no hop-by-hop header but
+ * "te: trailers", which gRPC needs. */
 static bool forwarded(const struct capture_record *r, const struct capture_header *h)
 {
+    if (header_is_te_trailers(h->name.ptr, h->name.len, h->value.ptr, h->value.len))
+        return true;
     if (http_is_hop_by_hop(h->name.ptr, h->name.len))
         return false;
     if (spop_bytes_eq(h->value, CAPTURE_REDACTED))

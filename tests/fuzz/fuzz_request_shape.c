@@ -31,16 +31,19 @@
  * - the request line is "<method> <base><path> HTTP/1.1" and holds no CR or
  *   LF; every header line is "<token>: <value>" with no CR, LF or NUL in the
  *   value, and CR appears only in CRLF line ends;
- * - no hop-by-hop header (connection, keep-alive, te, trailer,
- *   transfer-encoding, upgrade, proxy-*), no expect; apart from the
+ * - no hop-by-hop header (connection, keep-alive, trailer,
+ *   transfer-encoding, upgrade, proxy-*), no expect, TE only as
+ *   "te: trailers" (unless removed); apart from the
  *   headers.set names, no header named by an original Connection header and
  *   no removed header; exactly one
  *   Host (the authority shape_authority() gives), at most one Content-Length,
  *   exactly one equal to the body length when a body is sent or the method is
  *   POST, PUT or PATCH; libhttp-parser saw the same headers;
  * - the output fits the limit, and the same call gives the same bytes.
- * On a refusal nothing is written; BODY_TRUNCATED exactly when body_size is
- * more than the body; TOO_LARGE only with a limit the unlimited output exceeds. */
+ * On a refusal nothing is written; BODY_TRUNCATED exactly when
+ * shape_body_cut() holds (always when body_size is more than the body, and
+ * for a gRPC body cut inside a message); TOO_LARGE only with a limit the
+ * unlimited output exceeds. */
 #include <http_parser.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -291,11 +294,18 @@ static size_t check_lines(const struct job *j, const uint8_t *out, size_t len, s
         const uint8_t *value = colon + 2;
         size_t vlen = n - nlen - 2;
         CHECK(http_is_field_value(value, vlen));
-        static const char *const banned[] = {"connection",        "keep-alive", "te",    "trailer",
+        static const char *const banned[] = {"connection",        "keep-alive", "trailer",
                                              "transfer-encoding", "upgrade",    "expect"};
         for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
             CHECK(!http_ieq(line, nlen, banned[i]));
         CHECK(!(nlen >= 6 && http_ieq(line, 6, "proxy-")));
+        /* TE only as "te: trailers", kept even when Connection names it. */
+        if (http_ieq(line, nlen, "te")) {
+            CHECK(vlen == 8 && memcmp(value, "trailers", 8) == 0);
+            for (size_t i = 0; i < m->n_headers_remove; i++)
+                CHECK(!http_ieq(line, nlen, m->headers_remove[i]));
+            continue;
+        }
         if (http_ieq(line, nlen, "host")) {
             hosts++;
             char want[4096];
@@ -488,7 +498,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *out = &sentinel;
     size_t out_len = 12345;
     enum shape_status st = shape_request(&m, &a, limit, &out, &out_len);
-    CHECK((st == SHAPE_BODY_TRUNCATED) == (a.body_size > a.body.len));
+    CHECK((st == SHAPE_BODY_TRUNCATED) == shape_body_cut(&a));
+    CHECK(a.body_size <= a.body.len || shape_body_cut(&a));
     if (st != SHAPE_OK) {
         CHECK(out == &sentinel && out_len == 12345);
         if (st == SHAPE_TOO_LARGE) {

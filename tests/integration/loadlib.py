@@ -8,6 +8,7 @@ prints. What to send, when to stop and what to check stays in each script.
 
 import http.client
 import json
+import math
 import threading
 
 # What check() counted so far.
@@ -29,6 +30,13 @@ def load(path):
     """The JSON objects of the JSON-lines file <path>."""
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def binomial_bounds(n, p, sigmas):
+    """[lo, hi] for a Binomial(n, p) count: the mean +- <sigmas> standard deviations."""
+    mean = n * p
+    sd = math.sqrt(n * p * (1 - p))
+    return math.ceil(mean - sigmas * sd), math.floor(mean + sigmas * sd)
 
 
 def result(**fields):

@@ -397,6 +397,36 @@ START_TEST(test_truncated_body)
 }
 END_TEST
 
+/* A gRPC body HAProxy cut (no Content-Length: body_size is what it buffered,
+ * or 0 on 3.x) is told by its messages' length prefixes: not mirrored. The
+ * same bytes under another content type are mirrored. */
+START_TEST(test_grpc_body_cut)
+{
+    static const char *const grpc[] = {"content-type", "application/grpc", "te", "trailers", NULL};
+    static const char *const json[] = {"content-type", "application/json", NULL};
+    struct harness *h = h_new();
+    struct notify_buf nb;
+    struct req_spec r = api_get();
+    r.method = "POST";
+    r.headers = grpc;
+    r.body = "\x01\x01\x01\x01\x01"
+             "abc"; /* a compressed message announcing 16 MiB */
+    for (int i = 0; i < 2; i++) {
+        r.body_size = i == 0 ? -1 : 0; /* as 2.6, then as 3.4 report it */
+        struct mirror_decision d = decide(h, &nb, &r);
+        ck_assert(d.has_args);
+        ck_assert(!d.mirrored);
+        ck_assert_uint_eq(d.targets, 0);
+    }
+    ck_assert_uint_eq(GET(mctr(h, API, 0)->skipped[MIRROR_SKIP_BODY_TRUNCATED]), 2);
+    r.headers = json;
+    struct mirror_decision d = decide(h, &nb, &r);
+    ck_assert(d.mirrored);
+    ck_assert_uint_eq(GET(mctr(h, API, 0)->skipped[MIRROR_SKIP_BODY_TRUNCATED]), 2);
+    h_free(h);
+}
+END_TEST
+
 /* ---- submit ---- */
 
 /* An unresolved mirror: submit() reaches its client, which drops the copy
@@ -778,6 +808,7 @@ Suite *mirror_engine_suite(void)
     tcase_add_test(tc, test_sampling_by_header);
     tcase_add_test(tc, test_rate_limited);
     tcase_add_test(tc, test_truncated_body);
+    tcase_add_test(tc, test_grpc_body_cut);
     suite_add_tcase(s, tc);
     tc = tcase_create("submit");
     tcase_add_test(tc, test_submit_unresolved);

@@ -61,21 +61,6 @@ static void req_build(struct req *r, const char *method, const char *path, const
     r->a.src.type = SPOP_DATA_T_NULL;
 }
 
-/* A mirror with defaults that matter here: shadow authority, no base path. */
-static struct config_mirror test_mirror(void)
-{
-    struct config_mirror m;
-    memset(&m, 0, sizeof(m));
-    m.url = "http://mirror:8080";
-    m.scheme = "http";
-    m.host = "mirror";
-    m.port = 8080;
-    m.base_path = "";
-    m.percent_millionths = 1000000;
-    m.authority = AUTHORITY_SHADOW;
-    return m;
-}
-
 /* Shapes <r> for <m>; expects SHAPE_OK and the exact bytes <want>. */
 static void expect_shape(const struct config_mirror *m, const struct req *r, const char *want)
 {
@@ -149,7 +134,7 @@ static const struct authority_case authority_cases[] = {
 START_TEST(test_authority)
 {
     const struct authority_case *t = &authority_cases[_i];
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     m.authority = t->mode;
     m.authority_literal = (char *)t->literal;
     char dst[64];
@@ -216,7 +201,7 @@ START_TEST(test_get_exact)
     };
     struct req *r = malloc(sizeof(*r));
     req_build(r, "GET", "/headers?x=1&y=%20", "httpbin:8000", h, sizeof(h) / sizeof(h[0]), "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     expect_shape(&m, r,
                  "GET /headers?x=1&y=%20 HTTP/1.1\r\n"
                  "Host: httpbin-shadow:8000\r\n"
@@ -254,7 +239,7 @@ START_TEST(test_post_exact)
     };
     struct req *r = malloc(sizeof(*r));
     req_build(r, "POST", "/anything", "api.local", h, sizeof(h) / sizeof(h[0]), "{\"hello\":\"world\"}");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     m.base_path = "/v2";
     expect_shape(&m, r,
                  "POST /v2/anything HTTP/1.1\r\n"
@@ -304,7 +289,7 @@ START_TEST(test_content_length)
     static const struct hdr h[] = {{"content-length", "5", 0}, {"x-a", "1", 0}};
     struct req *r = malloc(sizeof(*r));
     req_build(r, t->method, "/p", "h", h, 2, t->body);
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     char want[256];
     snprintf(want, sizeof(want), "%s /p HTTP/1.1\r\nHost: h-shadow\r\nx-a: 1\r\n%s\r\n%s", t->method,
              t->want ? t->want : "", t->body);
@@ -339,11 +324,12 @@ START_TEST(test_hop_by_hop_removed)
     };
     struct req *r = malloc(sizeof(*r));
     req_build(r, "GET", "/", "a", h, sizeof(h) / sizeof(h[0]), "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     expect_shape(&m, r,
                  "GET / HTTP/1.1\r\n"
                  "Host: a-shadow\r\n"
                  "x-keep: 3\r\n"
+                 "te: trailers\r\n" /* the one TE a proxy forwards: check_grpc.c */
                  "x-secret-not: kept\r\n"
                  "\r\n");
     free(r);
@@ -371,7 +357,7 @@ START_TEST(test_headers_set_remove)
     char *remove[] = {"cookie", "authorization", "x-not-there"};
     struct req *r = malloc(sizeof(*r));
     req_build(r, "GET", "/", "svc", h, sizeof(h) / sizeof(h[0]), "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     m.headers_set = set;
     m.n_headers_set = 4;
     m.headers_remove = remove;
@@ -393,7 +379,7 @@ START_TEST(test_options_star)
     static const struct hdr h[] = {{"host", "svc", 0}};
     struct req *r = malloc(sizeof(*r));
     req_build(r, "OPTIONS", "*", "svc", h, 1, "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     expect_shape(&m, r, "OPTIONS * HTTP/1.1\r\nHost: svc-shadow\r\n\r\n");
     m.base_path = "/prefix";
     expect_refused(&m, r, SIZE_MAX, SHAPE_BAD_REQUEST, "* with a base path");
@@ -406,7 +392,7 @@ START_TEST(test_no_host_no_headers)
 {
     struct req *r = malloc(sizeof(*r));
     req_build(r, "GET", "/", "", NULL, 0, "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     expect_shape(&m, r, "GET / HTTP/1.1\r\nHost: \r\n\r\n");
     r->a.hdrs = (struct spop_bytes){NULL, 0};
     expect_shape(&m, r, "GET / HTTP/1.1\r\nHost: \r\n\r\n");
@@ -422,7 +408,7 @@ START_TEST(test_truncated_body)
     struct req *r = malloc(sizeof(*r));
     req_build(r, "POST", "/", "svc", h, 1, "01234");
     r->a.body_size = 10;
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     expect_refused(&m, r, SIZE_MAX, SHAPE_BODY_TRUNCATED, "5 of 10 bytes");
     /* Checked first: before the method, the path or the size limit. */
     r->a.method = bytes_of("P T");
@@ -484,7 +470,7 @@ START_TEST(test_bad_request)
         h[n++] = (struct hdr){t->hname, t->hvalue, t->hvalue_len};
     struct req *r = malloc(sizeof(*r));
     req_build(r, t->method, t->path, t->host, h, n, "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     struct config_header_set set = {(char *)t->set_name, (char *)t->set_value};
     if (t->set_name != NULL) {
         m.headers_set = &set;
@@ -507,7 +493,7 @@ START_TEST(test_connect_refused)
     static const char *const methods[] = {"CONNECT", "connect", "Connect"};
     static const char *const paths[] = {"*", "/", "/x"};
     struct req *r = malloc(sizeof(*r));
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     for (size_t i = 0; i < 3; i++) {
         for (size_t k = 0; k < 3; k++) {
             req_build(r, methods[i], paths[k], "svc", h, 1, "GET /admin HTTP/1.1\r\nHost: primary\r\n\r\n");
@@ -529,7 +515,7 @@ START_TEST(test_bad_hdrs_block)
     static const struct hdr h[] = {{"x-a", "1", 0}};
     struct req *r = malloc(sizeof(*r));
     req_build(r, "GET", "/", "h", h, 1, "");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     struct spop_bytes whole = r->a.hdrs;
     for (size_t k = 1; k < whole.len; k++) {
         r->a.hdrs = (struct spop_bytes){whole.ptr, k};
@@ -547,7 +533,7 @@ START_TEST(test_too_large)
     static const struct hdr h[] = {{"x-a", "1", 0}};
     struct req *r = malloc(sizeof(*r));
     req_build(r, "POST", "/big", "h", h, 1, "0123456789");
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     static const char want[] =
         "POST /big HTTP/1.1\r\nHost: h-shadow\r\nx-a: 1\r\nContent-Length: 10\r\n\r\n0123456789";
     size_t exact = sizeof(want) - 1;
@@ -708,43 +694,14 @@ static void parse_request(const uint8_t *buf, size_t len, http_parser *p, struct
     ck_assert_uint_eq(p->http_minor, 1);
 }
 
-/* Finds the "mirror" message of the NOTIFY frame in <frame> and extracts its arguments. */
-static void notify_args(const uint8_t *frame, size_t len, struct mirror_args *a)
-{
-    struct spop_frame f;
-    ck_assert_int_eq(spop_frame_decode(frame, len, 16380, &f), (ssize_t)len);
-    ck_assert_uint_eq(f.type, SPOP_FRM_T_HAPROXY_NOTIFY);
-    size_t off = 0;
-    for (size_t step = 0; off < f.payload_len && step < 16; step++) {
-        struct spop_message msg;
-        ssize_t n = spop_message_next(f.payload + off, f.payload_len - off, &msg);
-        ck_assert_int_gt(n, 0);
-        off += (size_t)n;
-        if (!spop_bytes_eq(msg.name, MIRROR_MESSAGE_NAME))
-            continue;
-        const char *bad = NULL;
-        enum mirror_args_status st = mirror_args_extract(&msg, a, &bad);
-        ck_assert_msg(st == MIRROR_ARGS_OK, "mirror args: %s (%s)", mirror_args_status_str(st),
-                      bad ? bad : "");
-        return;
-    }
-    ck_abort_msg("no mirror message");
-}
-
 START_TEST(test_notify_fixture)
 {
     const struct notify_case *t = &notify_cases[_i];
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", FIXTURES_DIR, t->file);
-    uint8_t *raw = NULL;
-    long n = read_hex_file(path, &raw);
-    ck_assert_msg(n > 0, "cannot read %s", path);
-    uint8_t *frame = guarded_copy(raw, (size_t)n);
-    free(raw);
+    size_t n;
     struct mirror_args a;
-    notify_args(frame, (size_t)n, &a);
+    uint8_t *frame = load_notify_args(FIXTURES_DIR, t->file, &n, &a);
 
-    struct config_mirror m = test_mirror();
+    struct config_mirror m = plain_mirror();
     m.base_path = "/mirror";
     uint8_t *out = NULL;
     size_t len = 0;
@@ -784,7 +741,7 @@ START_TEST(test_notify_fixture)
         ck_assert_uint_eq(a.body_size, 20000);
         ck_assert_uint_lt(a.body.len, 20000);
     }
-    guarded_free(frame, (size_t)n);
+    guarded_free(frame, n);
 }
 END_TEST
 

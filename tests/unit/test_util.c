@@ -9,7 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mirror/mirror_args.h"
 #include "mirror/target_addr.h"
+#include "spop/spop_frame.h"
+#include "spop/spop_proto.h"
 
 static int hex_nibble(int c)
 {
@@ -120,4 +123,54 @@ void store_ipv4s(struct target_addr *t, const char *const *ips, int n, uint16_t 
         set.lens[i] = sizeof(in);
     }
     target_addr_store(t, &set);
+}
+
+void notify_mirror_args(const uint8_t *frame, size_t len, struct mirror_args *a)
+{
+    struct spop_frame f;
+    ck_assert_int_eq(spop_frame_decode(frame, len, 16380, &f), (ssize_t)len);
+    ck_assert_uint_eq(f.type, SPOP_FRM_T_HAPROXY_NOTIFY);
+    size_t off = 0;
+    for (size_t step = 0; off < f.payload_len && step < 16; step++) {
+        struct spop_message msg;
+        ssize_t n = spop_message_next(f.payload + off, f.payload_len - off, &msg);
+        ck_assert_int_gt(n, 0);
+        off += (size_t)n;
+        if (!spop_bytes_eq(msg.name, MIRROR_MESSAGE_NAME))
+            continue;
+        const char *bad = NULL;
+        enum mirror_args_status st = mirror_args_extract(&msg, a, &bad);
+        ck_assert_msg(st == MIRROR_ARGS_OK, "mirror args: %s (%s)", mirror_args_status_str(st),
+                      bad ? bad : "");
+        return;
+    }
+    ck_abort_msg("no mirror message");
+}
+
+struct config_mirror plain_mirror(void)
+{
+    struct config_mirror m;
+    memset(&m, 0, sizeof(m));
+    m.url = "http://mirror:8080";
+    m.scheme = "http";
+    m.host = "mirror";
+    m.port = 8080;
+    m.base_path = "";
+    m.percent_millionths = 1000000;
+    m.authority = AUTHORITY_SHADOW;
+    return m;
+}
+
+uint8_t *load_notify_args(const char *dir, const char *file, size_t *len, struct mirror_args *a)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    uint8_t *raw = NULL;
+    long n = read_hex_file(path, &raw);
+    ck_assert_msg(n > 0, "cannot read %s", path);
+    uint8_t *frame = guarded_copy(raw, (size_t)n);
+    free(raw);
+    *len = (size_t)n;
+    notify_mirror_args(frame, *len, a);
+    return frame;
 }

@@ -24,14 +24,17 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from loadlib import check, checks, load, note  # noqa: E402  (tests/integration/loadlib.py)
+from loadlib import binomial_bounds, check, checks, load, note  # noqa: E402  (tests/integration/loadlib.py)
 
 # Headers that describe one connection only (RFC 9110 7.6.1, plus the
-# obsolete Proxy-Connection): a copy must never carry them.
-HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"}
+# obsolete Proxy-Connection): a copy must never carry them. TE is one too,
+# but "TE: trailers" is forwarded, by HAProxy to the primary and by the agent
+# to the copy (gRPC needs it): a copy carries TE exactly when its original did.
+HOP_BY_HOP = {"connection", "keep-alive", "trailer", "transfer-encoding", "upgrade", "proxy-connection"}
 # What load_client.py --hop-headers sends: its Connection header also names
-# X-Hop-Token, which makes that header hop-by-hop as well.
-SENT_HOP_HEADERS = {"connection", "keep-alive", "te", "x-hop-token"}
+# X-Hop-Token, which makes that header hop-by-hop as well; its TE is "trailers".
+SENT_HOP_HEADERS = {"connection", "keep-alive", "x-hop-token"}
+SENT_TE = "te"
 
 def prefix_of(res):
     return res[0]["id"].rsplit("-", 1)[0] + "-" if res else "?"
@@ -76,13 +79,6 @@ def cmd_primary(a):
     return res
 
 
-def binomial_bounds(n, p, sigmas):
-    """[lo, hi] for a Binomial(n, p) count: the mean +- <sigmas> standard deviations."""
-    mean = n * p
-    sd = math.sqrt(n * p * (1 - p))
-    return math.ceil(mean - sigmas * sd), math.floor(mean + sigmas * sd)
-
-
 def cmd_mirror(a):
     res = load(a.results)
     originals = {r["id"]: r for r in of_run(load(a.primary), res)}
@@ -107,11 +103,14 @@ def cmd_mirror(a):
     hop = HOP_BY_HOP | (SENT_HOP_HEADERS if a.hop_headers else set())
     bad = [c["id"] + ":" + ",".join(sorted(hop & set(c["headers"]))) for c in copies if hop & set(c["headers"])]
     check(not bad, "no copy carries a hop-by-hop header (%s)%s" % (", ".join(sorted(hop)), sample(bad)))
+    bad = [c["id"] for c in copies if c["id"] in originals and
+           (SENT_TE in c["headers"]) != (SENT_TE in originals[c["id"]]["headers"])]
+    check(not bad, "a copy carries TE (trailers) exactly when its original did%s" % sample(bad))
     if a.hop_headers:
         # The absence above only means something if the originals had them.
-        bad = [i for i, o in originals.items() if not SENT_HOP_HEADERS <= set(o["headers"])]
+        bad = [i for i, o in originals.items() if not SENT_HOP_HEADERS | {SENT_TE} <= set(o["headers"])]
         check(originals and not bad, "v1 did receive the hop-by-hop headers the client sent (%s)%s" %
-              (", ".join(sorted(SENT_HOP_HEADERS)), sample(bad)))
+              (", ".join(sorted(SENT_HOP_HEADERS | {SENT_TE})), sample(bad)))
     if a.marker:
         bad = [c["id"] for c in copies if a.marker not in c["headers"]]
         check(not bad, "every copy carries the configured %s header%s" % (a.marker, sample(bad)))

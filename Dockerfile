@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev make \
-        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev libssl-dev libjansson-dev libxxhash-dev \
+        libev-dev libhttp-parser-dev libmsgpack-dev libyaml-dev libssl-dev libjansson-dev libjsmn-dev libxxhash-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./

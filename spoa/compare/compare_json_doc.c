@@ -126,16 +126,22 @@ uint32_t compare_json_name_hash(const char *p, size_t n)
     return (uint32_t)XXH3_64bits(p, n);
 }
 
+/* A member name and its hash, for the uniqueness check of a large object. */
+struct hashed_name {
+    uint32_t hash;
+    uint32_t node;
+};
+
 static int by_hash(const void *x, const void *y)
 {
-    uint32_t a = ((const struct compare_json_node *)x)->hash, b = ((const struct compare_json_node *)y)->hash;
+    uint32_t a = ((const struct hashed_name *)x)->hash, b = ((const struct hashed_name *)y)->hash;
     return a < b ? -1 : a > b;
 }
 
-static bool same_name(const struct loader *L, const struct compare_json_node *x,
-                      const struct compare_json_node *y)
+static bool same_name(const struct loader *L, size_t i, size_t j)
 {
-    return x->hash == y->hash && x->end - x->start == y->end - y->start &&
+    const struct compare_json_node *x = &L->d->nodes[i], *y = &L->d->nodes[j];
+    return x->end - x->start == y->end - y->start &&
            memcmp(L->text + x->start, L->text + y->start, x->end - x->start) == 0;
 }
 
@@ -148,21 +154,23 @@ static bool names_unique(const struct loader *L, size_t obj)
     if (n <= 16) {
         for (size_t i = obj + 1; i < nodes[obj].next; i = nodes[i + 1].next) {
             for (size_t j = nodes[i + 1].next; j < nodes[obj].next; j = nodes[j + 1].next) {
-                if (same_name(L, &nodes[i], &nodes[j]))
+                if (same_name(L, i, j))
                     return false;
             }
         }
         return true;
     }
-    struct compare_json_node *names = xmalloc(n * sizeof(*names));
+    struct hashed_name *names = xmalloc(n * sizeof(*names));
     size_t k = 0;
-    for (size_t i = obj + 1; i < nodes[obj].next; i = nodes[i + 1].next)
-        names[k++] = nodes[i];
+    for (size_t i = obj + 1; i < nodes[obj].next; i = nodes[i + 1].next) {
+        uint32_t h = compare_json_name_hash(L->text + nodes[i].start, nodes[i].end - nodes[i].start);
+        names[k++] = (struct hashed_name){.hash = h, .node = (uint32_t)i};
+    }
     qsort(names, n, sizeof(*names), by_hash);
     bool unique = true;
     for (size_t i = 0; i < n && unique; i++) {
         for (size_t j = i + 1; j < n && names[j].hash == names[i].hash && unique; j++)
-            unique = !same_name(L, &names[i], &names[j]);
+            unique = !same_name(L, names[i].node, names[j].node);
     }
     free(names);
     return unique;
@@ -190,8 +198,6 @@ static bool take_string(struct loader *L, bool name)
     struct compare_json_node *node = add(L, CJ_STRING, start, end);
     node->escaped = escaped;
     node->next = (uint32_t)L->d->n;
-    if (name)
-        node->hash = compare_json_name_hash(L->text + start, end - start);
     return true;
 }
 

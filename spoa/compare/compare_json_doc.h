@@ -32,7 +32,6 @@ struct compare_json_node {
     uint32_t end;
     uint32_t size; /* an object's members, an array's elements; 0 otherwise */
     uint32_t next; /* the node after this one's subtree */
-    uint32_t hash; /* a member name's: of its bytes (compare_json_name_hash) */
 };
 
 /* Nodes held in the document itself; larger documents take heap memory. */
@@ -52,8 +51,8 @@ struct compare_json_doc {
  * release *d with compare_json_doc_free. */
 bool compare_json_doc_load(struct compare_json_doc *d, const char *text, size_t len);
 
-/* compare_json_name_hash: the hash of the <n> bytes at <p>, as kept in
- * the nodes of member names. */
+/* compare_json_name_hash: the hash by which member names are looked up
+ * (of the <n> bytes at <p>, quotes included). */
 uint32_t compare_json_name_hash(const char *p, size_t n);
 
 /* compare_json_doc_free: releases what *d owns. */

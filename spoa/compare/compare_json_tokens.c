@@ -2,8 +2,8 @@
  * tree walk on jansson's values, member by name in the primary's order then
  * the shadow's extra ones, element by index, and the same results; but no
  * value is built unless a difference is recorded, names are compared as
- * bytes (hashed once when loaded), members in the same order are paired in
- * one pass, and the ignore patterns are matched one level at a time. */
+ * bytes, members in the same order are paired in one pass (others by
+ * hashed name), and the ignore patterns are matched one level at a time. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 
 struct member {
     uint32_t name, value; /* node indexes */
-    uint32_t hash;
+    uint32_t hash;        /* of the name, when paired by lookup */
 };
 
 struct walk {
@@ -122,7 +122,7 @@ static size_t push_members(struct walk *W, const struct compare_json_doc *d, uin
     }
     uint32_t i = obj + 1;
     for (size_t m = 0; m < n; m++) {
-        W->members[W->n_members++] = (struct member){.name = i, .value = i + 1, .hash = node(d, i)->hash};
+        W->members[W->n_members++] = (struct member){.name = i, .value = i + 1};
         i = node(d, i + 1)->next;
     }
     return base;
@@ -200,6 +200,11 @@ static void pair_members(struct walk *W, size_t pa, size_t na, size_t pb, size_t
     struct member *ma = xmalloc((na + nb + 1) * sizeof(*ma)), *mb = ma + na;
     memcpy(ma, &W->members[pa], na * sizeof(*ma));
     memcpy(mb, &W->members[pb], nb * sizeof(*mb));
+    for (size_t k = 0; k < na + nb; k++) {
+        const struct compare_json_doc *d = k < na ? W->a : W->b;
+        const struct compare_json_node *n = node(d, ma[k].name);
+        ma[k].hash = compare_json_name_hash(d->text + n->start, n->end - n->start);
+    }
     struct lookup la = lookup_of(W->a, ma, na), lb = lookup_of(W->b, mb, nb);
     for (size_t k = 0; k < na; k++)
         diff_child(W, name_seg(W->a, ma[k].name), ma[k].value, lookup_value(&lb, W->a, &ma[k]));
@@ -219,7 +224,7 @@ static void diff_object(struct walk *W, uint32_t ia, uint32_t ib)
     bool lockstep = na == nb;
     for (size_t k = 0; lockstep && k < na; k++) {
         const struct member *x = &W->members[pa + k], *y = &W->members[pb + k];
-        lockstep = x->hash == y->hash && same_bytes(W->a, x->name, W->b, y->name);
+        lockstep = same_bytes(W->a, x->name, W->b, y->name);
     }
     if (lockstep) {
         for (size_t k = 0; k < na; k++) {

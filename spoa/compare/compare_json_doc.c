@@ -197,6 +197,7 @@ static bool take_string(struct loader *L, bool name)
         return false;
     struct compare_json_node *node = add(L, CJ_STRING, start, end);
     node->escaped = escaped;
+    node->name = name;
     node->next = (uint32_t)L->d->n;
     return true;
 }
@@ -289,6 +290,82 @@ bool compare_json_doc_load(struct compare_json_doc *d, const char *text, size_t 
     if (tok != stack)
         free(tok);
     return ok;
+}
+
+/* A byte a derived document may change in a string: printable ASCII, no
+ * quote, no backslash. */
+static bool plain(char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The first byte from <p> on where the <len> bytes of <a> and <b> differ; len when none. */
+static size_t next_difference(const char *a, const char *b, size_t p, size_t len)
+{
+    while (p + 8 <= len) {
+        uint64_t x, y;
+        memcpy(&x, a + p, 8);
+        memcpy(&y, b + p, 8);
+        if (x != y)
+            break;
+        p += 8;
+    }
+    while (p < len && a[p] == b[p])
+        p++;
+    return p;
+}
+
+/* Whether the byte at <p>, where <text> differs from <like>'s, lies where
+ * the derived document keeps <like>'s nodes; moves *k to the leaf holding it
+ * and, for a number or literal, takes its new kind and moves *p past it. */
+static bool derivable(struct compare_json_doc *d, const struct compare_json_doc *like, const char *text,
+                      size_t *k, size_t *p)
+{
+    while (*k < d->n && (d->nodes[*k].type <= CJ_ARRAY || d->nodes[*k].end <= *p))
+        (*k)++;
+    if (*k == d->n)
+        return false;
+    struct compare_json_node *node = &d->nodes[*k];
+    if (node->start > *p || node->name)
+        return false; /* a separator, a bracket, white space or a member name */
+    if (node->type == CJ_STRING) {
+        if (node->escaped || *p == node->start || *p + 1 == node->end || !plain(like->text[*p]) ||
+            !plain(text[*p]))
+            return false;
+        (*p)++;
+        return true;
+    }
+    /* A number or literal: whatever changed in it, its bytes must be one. */
+    enum compare_json_type type = primitive(text + node->start, node->end - node->start);
+    if (type == CJ_OBJECT)
+        return false;
+    node->type = (uint8_t)type;
+    *p = node->end;
+    return true;
+}
+
+bool compare_json_doc_derive(struct compare_json_doc *d, const struct compare_json_doc *like,
+                             const char *text, size_t len)
+{
+    d->text = text;
+    d->len = len;
+    d->nodes = d->inline_nodes;
+    d->n = 0;
+    if (len != like->len || like->n == 0)
+        return false;
+    if (like->n > COMPARE_JSON_DOC_INLINE)
+        d->nodes = xmalloc(like->n * sizeof(*d->nodes));
+    memcpy(d->nodes, like->nodes, like->n * sizeof(*d->nodes));
+    d->n = like->n;
+    size_t k = 0; /* the leaves are in the order of their bytes and do not overlap */
+    for (size_t p = next_difference(like->text, text, 0, len); p < len;
+         p = next_difference(like->text, text, p, len)) {
+        if (!derivable(d, like, text, &k, &p)) {
+            compare_json_doc_free(d);
+            return false;
+        }
+    }
+    return true;
 }
 
 void compare_json_doc_free(struct compare_json_doc *d)

@@ -28,6 +28,7 @@ enum compare_json_type {
 struct compare_json_node {
     uint8_t type;   /* enum compare_json_type */
     bool escaped;   /* a string holding a backslash escape */
+    bool name;      /* a member name (a string) */
     uint32_t start; /* the value's bytes, a string's with its quotes */
     uint32_t end;
     uint32_t size; /* an object's members, an array's elements; 0 otherwise */
@@ -50,6 +51,18 @@ struct compare_json_doc {
  * false when it is not JSON or the walk cannot be sure of it. Either way
  * release *d with compare_json_doc_free. */
 bool compare_json_doc_load(struct compare_json_doc *d, const char *text, size_t len);
+
+/* compare_json_doc_derive: loads the <len> bytes at <text> (borrowed) into
+ * *d from <like>, a document of the same length already loaded, when they
+ * differ only inside values <like> holds as numbers, literals or strings
+ * without escapes, and only by printable ASCII bytes other than quotes and
+ * backslashes on both sides (a timestamp, an id, a counter): the nodes are
+ * <like>'s, the changed numbers' and literals' kinds checked again, and
+ * nothing is tokenized. Returns false, *d empty, when the bodies differ in
+ * any other way (compare_json_doc_load then decides). Release *d with
+ * compare_json_doc_free either way. */
+bool compare_json_doc_derive(struct compare_json_doc *d, const struct compare_json_doc *like,
+                             const char *text, size_t len);
 
 /* compare_json_name_hash: the hash by which member names are looked up
  * (of the <n> bytes at <p>, quotes included). */

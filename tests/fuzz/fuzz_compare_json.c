@@ -10,12 +10,18 @@
  *   the results are the same: counts, and every recorded difference's kind,
  *   paths and both printed values, in the same order;
  * - compare_json_diff gives what the tree walk gives, whichever walk ran;
+ * - the same for the primary body against a copy of it in which bytes are
+ *   replaced by the shadow body's letters and digits at the same offsets
+ *   (a body of the same length differing in place, as the token walk
+ *   derives without tokenizing); and when it is derived, its nodes are
+ *   those a full load gives;
  * - neither reads past the bodies (ASan: each is copied to its own block). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compare/compare_json.h"
+#include "compare/compare_json_doc.h"
 #include "compare/compare_rules.h"
 #include "config/config.h"
 #include "core/xalloc.h"
@@ -39,6 +45,25 @@ static void same(const struct compare_json_result *x, const struct compare_json_
         CHECK(strcmp(a->path, b->path) == 0 && strcmp(a->generalized, b->generalized) == 0);
         CHECK(strcmp(a->primary, b->primary) == 0 && strcmp(a->shadow, b->shadow) == 0);
     }
+}
+
+/* <c> derived from <a> (both <len> bytes) holds the nodes a full load of <c> makes. */
+static void derived_like_loaded(const uint8_t *a, const uint8_t *c, size_t len)
+{
+    struct compare_json_doc da, dc, full;
+    if (compare_json_doc_load(&da, (const char *)a, len) &&
+        compare_json_doc_derive(&dc, &da, (const char *)c, len)) {
+        CHECK(compare_json_doc_load(&full, (const char *)c, len));
+        CHECK(dc.n == full.n);
+        for (size_t i = 0; i < dc.n; i++) {
+            const struct compare_json_node *x = &dc.nodes[i], *y = &full.nodes[i];
+            CHECK(x->type == y->type && x->escaped == y->escaped && x->name == y->name);
+            CHECK(x->start == y->start && x->end == y->end && x->size == y->size && x->next == y->next);
+        }
+        compare_json_doc_free(&full);
+        compare_json_doc_free(&dc);
+    }
+    compare_json_doc_free(&da);
 }
 
 static char **list(const char *a, const char *b)
@@ -75,6 +100,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     compare_json_diff(a, alen, b, blen, r, noise, NULL, any);
     same(any, tree);
+
+    uint8_t *c = xmalloc(alen ? alen : 1);
+    memcpy(c, a, alen);
+    for (size_t i = 0; i < alen && i < blen; i++) {
+        if ((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z'))
+            c[i] = b[i];
+    }
+    derived_like_loaded(a, c, alen);
+    compare_json_diff_tree(a, alen, c, alen, r, noise, NULL, tree);
+    if (compare_json_diff_tokens(a, alen, c, alen, r, noise, NULL, tok))
+        same(tok, tree);
+    free(c);
 
     free(tok);
     free(tree);

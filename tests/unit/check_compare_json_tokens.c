@@ -100,6 +100,52 @@ START_TEST(doc_refuses_what_jansson_refuses_or_keeps_once)
 }
 END_TEST
 
+/* <b> derived from <a> (when <derived>) holds the nodes a full load of <b> makes. */
+static void derives(const char *a, const char *b, bool derived)
+{
+    struct compare_json_doc da, db, full;
+    ck_assert(compare_json_doc_load(&da, a, strlen(a)));
+    bool ok = compare_json_doc_derive(&db, &da, b, strlen(b));
+    ck_assert_msg(ok == derived, "%s -> %s: derived %d", a, b, ok);
+    if (ok) {
+        ck_assert(compare_json_doc_load(&full, b, strlen(b)));
+        ck_assert_uint_eq(db.n, full.n);
+        for (size_t i = 0; i < db.n; i++) {
+            const struct compare_json_node *x = &db.nodes[i], *y = &full.nodes[i];
+            ck_assert_msg(x->type == y->type && x->escaped == y->escaped && x->name == y->name &&
+                              x->start == y->start && x->end == y->end && x->size == y->size &&
+                              x->next == y->next,
+                          "%s -> %s: node %zu", a, b, i);
+        }
+        compare_json_doc_free(&full);
+    }
+    compare_json_doc_free(&da);
+    compare_json_doc_free(&db);
+}
+
+START_TEST(doc_derived_from_a_like_body)
+{
+    const char *a = "{\"ts\":1733500000.123,\"id\":\"ab12\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"]}";
+    derives(a, a, true);
+    derives(a, "{\"ts\":1733500000.456,\"id\":\"cd34\",\"n\":12,\"ok\":true,\"l\":[7,\"y\"]}", true);
+    derives(a, "{\"ts\":1733500000e123,\"id\":\"ab12\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"]}", true);
+    derives("[true,100]", "[null,1.5]", true); /* literals and numbers change kind */
+    /* Anything else is loaded whole. */
+    derives(a, "{\"TS\":1733500000.123,\"id\":\"ab12\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"]}", false);
+    derives(a, "{\"ts\":1733500000.123,\"id\":\"a\\\"2\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"]}", false);
+    derives(a, "{\"ts\":1733500000.123,\"id\":\"ab12\",\"n\":1 ,\"ok\":true,\"l\":[1,\"x\"]}", false);
+    derives(a, "{\"ts\":1733500000.123,\"id\":\"ab12\",\"n\":10,\"ok\":truX,\"l\":[1,\"x\"]}", false);
+    derives(a, "{\"ts\":1733500000.123,\"id\":\"ab12\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"] ", false);
+    derives(a, "{\"ts\":1733500000.123,\"id\":\"ab12\",\"n\":10,\"ok\":true,\"l\":{1,\"x\"}}", false);
+    derives(a,
+            "{\"ts\":1733500000.123,\"id\":\"a\xc3\xa9"
+            "2\",\"n\":10,\"ok\":true,\"l\":[1,\"x\"]}",
+            false);
+    derives("[\"a\\n\"]", "[\"a\\t\"]", false); /* an escape */
+    derives("[\"ab\"]", "[\"a\"]", false);      /* lengths differ */
+}
+END_TEST
+
 /* Two documents of 40 members, in opposite orders, one value changed. */
 static void reversed_objects(char *a, char *b, size_t cap)
 {
@@ -242,6 +288,7 @@ Suite *compare_json_tokens_suite(void)
     TCase *tc = tcase_create("doc");
     tcase_add_test(tc, doc_takes_valid_json);
     tcase_add_test(tc, doc_refuses_what_jansson_refuses_or_keeps_once);
+    tcase_add_test(tc, doc_derived_from_a_like_body);
     suite_add_tcase(s, tc);
     tc = tcase_create("walk");
     tcase_add_test(tc, tokens_agree_with_tree);

@@ -68,17 +68,35 @@ static bool scalars_equal(const struct walk *W, uint32_t ia, uint32_t ib)
     return eq;
 }
 
+/* Prints node <i> of <d> (-1: none), found at the current path, as the
+ * tree walk would: scalars whose bytes are their compact JSON as they are,
+ * the rest through a value built by jansson. */
+static void print_node(const struct walk *W, const struct compare_json_doc *d, int64_t i,
+                       char dst[COMPARE_JSON_VALUE_CAP])
+{
+    dst[0] = '\0';
+    if (i < 0)
+        return;
+    const struct compare_json_node *n = node(d, (uint32_t)i);
+    const char *text = d->text + n->start;
+    size_t len = n->end - n->start;
+    if ((n->type == CJ_STRING && !n->escaped) || n->type == CJ_TRUE || n->type == CJ_FALSE ||
+        n->type == CJ_NULL || (n->type == CJ_INTEGER && !(len == 2 && memcmp(text, "-0", 2) == 0))) {
+        compare_json_print_compact(&W->w, text, len, dst);
+        return;
+    }
+    json_t *v = value_of(d, (uint32_t)i);
+    compare_json_print(&W->w, v, dst);
+    json_decref(v);
+}
+
 static void report(struct walk *W, enum compare_json_kind kind, int64_t ia, int64_t ib)
 {
     struct compare_json_diff *d = compare_json_note(&W->w, kind);
     if (!d)
         return;
-    json_t *va = ia >= 0 ? value_of(W->a, (uint32_t)ia) : NULL;
-    json_t *vb = ib >= 0 ? value_of(W->b, (uint32_t)ib) : NULL;
-    compare_json_print(&W->w, va, d->primary);
-    compare_json_print(&W->w, vb, d->shadow);
-    json_decref(va);
-    json_decref(vb);
+    print_node(W, W->a, ia, d->primary);
+    print_node(W, W->b, ib, d->shadow);
 }
 
 /* The pattern states at <depth>, stepped from the level above by segs[depth - 1];

@@ -34,6 +34,28 @@ static json_t *mask(const struct compare_json_walk *w, json_t *v, struct json_se
     return v;
 }
 
+/* Copies the <n> bytes at <text> into <dst>, cut with "..." when they do not fit. */
+static void put_cut(char dst[COMPARE_JSON_VALUE_CAP], const char *text, size_t n)
+{
+    if (n >= COMPARE_JSON_VALUE_CAP) {
+        memcpy(dst, text, COMPARE_JSON_VALUE_CAP - 4);
+        memcpy(dst + COMPARE_JSON_VALUE_CAP - 4, "...", 4);
+    } else {
+        memcpy(dst, text, n);
+        dst[n] = '\0';
+    }
+}
+
+void compare_json_print_compact(const struct compare_json_walk *w, const char *text, size_t n,
+                                char dst[COMPARE_JSON_VALUE_CAP])
+{
+    static const char masked[] = "\"" COMPARE_REDACTED "\"";
+    if (compare_rules_path_in(w->r->redact_paths, w->r->n_redact_paths, w->segs, w->depth))
+        put_cut(dst, masked, sizeof(masked) - 1);
+    else
+        put_cut(dst, text, n);
+}
+
 void compare_json_print(const struct compare_json_walk *w, const json_t *v, char dst[COMPARE_JSON_VALUE_CAP])
 {
     dst[0] = '\0';
@@ -49,13 +71,7 @@ void compare_json_print(const struct compare_json_walk *w, const json_t *v, char
     json_decref(copy);
     if (!text)
         return;
-    size_t n = strlen(text);
-    if (n >= COMPARE_JSON_VALUE_CAP) {
-        memcpy(dst, text, COMPARE_JSON_VALUE_CAP - 4);
-        memcpy(dst + COMPARE_JSON_VALUE_CAP - 4, "...", 4);
-    } else {
-        memcpy(dst, text, n + 1);
-    }
+    put_cut(dst, text, strlen(text));
     free(text);
 }
 

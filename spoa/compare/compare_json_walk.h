@@ -34,4 +34,11 @@ struct compare_json_diff *compare_json_note(struct compare_json_walk *w, enum co
  * is only read. */
 void compare_json_print(const struct compare_json_walk *w, const json_t *v, char dst[COMPARE_JSON_VALUE_CAP]);
 
+/* compare_json_print_compact: the same for a scalar whose <n> bytes at
+ * <text> are already its compact JSON as jansson writes it (a string
+ * without escapes, an integer other than -0, true, false, null): masked
+ * when a redact pattern selects w's current path, cut to fit. */
+void compare_json_print_compact(const struct compare_json_walk *w, const char *text, size_t n,
+                                char dst[COMPARE_JSON_VALUE_CAP]);
+
 #endif

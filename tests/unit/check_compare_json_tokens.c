@@ -247,6 +247,9 @@ START_TEST(tokens_agree_with_tree)
         {"{\"a\":[]}", "{\"a\":{}}", 1},
         {"[0.1,0.10000000000000001]", "[0.1,0.1]", 0},
         {"[9223372036854775807]", "[9223372036854775806]", 1},
+        /* Values printed from their bytes: UTF-8, DEL, masked, -0 (printed 0). */
+        {"{\"s\":\"caf\xc3\xa9\",\"secret\":\"x\",\"z\":-0,\"d\":\"\x7f\",\"t\":true}",
+         "{\"s\":\"caf\xc3\xa8\",\"secret\":\"y\",\"z\":1,\"d\":\"a\",\"t\":null}", 5},
     };
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
         ck_assert_uint_eq(held_to_tree(r, pairs[i].a, pairs[i].b, true), pairs[i].diffs);

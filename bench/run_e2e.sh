@@ -20,7 +20,7 @@
 #        read the request (faulty_mirror.py "reset")
 #   s3j  GET /json (answers of about 1 KB of JSON whose "ts" differs between
 #        the primary and the mirror), 100% mirrored to the healthy mirror
-#   s3c  s3j with the comparison on: the mirror's compare block (percent
+#   s3jc  s3j with the comparison on: the mirror's compare block (percent
 #        100, body json, $.ts ignored) and the shipped http-response rules
 #        sending the primary's answer (the reference of its ratios is s3j)
 #   ngx, ngx_mirror   nginx in HAProxy's place, alone and with its mirror
@@ -53,7 +53,7 @@
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
 # SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1, s1p and s3j
 # must come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their
-# rates; s8 and s9 are judged against s3, s3c against s3j).
+# rates; s8 and s9 are judged against s3, s3jc against s3j).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -90,8 +90,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 s3j s3c ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 s3j s3c}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -225,7 +225,7 @@ sed 's/^#SPOE //' "$WORK/haproxy.tpl" >"$WORK/haproxy-spoe-guarded.cfg"
 # rules of the comparison, in the frontend.
 COMPARE_RULES=$(grep -E '^[[:space:]]*http-response (wait-for-body|send-spoe-group)' "$ROOT/haproxy-conf/haproxy.cfg")
 [ "$(wc -l <<<"$COMPARE_RULES")" = 2 ] ||
-    { echo "e2e: the shipped haproxy.cfg's compare rules changed: cannot build s3c's configuration" >&2; exit 1; }
+    { echo "e2e: the shipped haproxy.cfg's compare rules changed: cannot build s3jc's configuration" >&2; exit 1; }
 render "$E2E/haproxy.cfg.in" "$WORK/haproxy.tpl" "${HAPROXY_COMMON[@]}" SPOE_CONF="$WORK/mirror.spoe.conf"
 sed 's/^#SPOE //' "$WORK/haproxy.tpl" |
     awk -v rules="$COMPARE_RULES" '/^#CMP rules$/ { print rules; next } { print }' >"$WORK/haproxy-spoe-compare.cfg"
@@ -268,7 +268,7 @@ scenario_spec() {
     s8) S_MIRROR=huge ;;
     s9) S_MIRROR=reset ;;
     s3j) S_WORKLOAD=json S_REF=s3j ;;
-    s3c) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
+    s3jc) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
         S_COMPARE=$(printf 'compare:\n  percent: 100\n  body: json\n  ignore_json_paths: ["$.ts"]') ;;
     ngx) S_PROXY=nginx S_SPOE=0 S_MIRROR=none S_REF=ngx S_PEER_CONF=$WORK/peer-alone.conf ;;
     ngx_mirror) S_PROXY=nginx S_SPOE=0 S_REF=ngx S_PEER_CONF=$WORK/peer-mirror.conf ;;
@@ -439,7 +439,7 @@ for round in $(seq 1 "$ROUNDS"); do
         }
         HALF_GET=$(rps s1) HALF_POST=$(rps s1p)
         # The JSON workload's from s3j, mirroring without comparison: the
-        # load that both s3j and s3c are offered must be one s3j sustains.
+        # load that both s3j and s3jc are offered must be one s3j sustains.
         HALF_JSON=$(rps s3j)
     fi
     for id in $half; do

@@ -39,7 +39,7 @@ LABELS = {
     "s8": "8. 100% to a 4 GiB answer",
     "s9": "9. 100% to a resetting mirror",
     "s3j": "3j. 1 KB JSON, 100% mirrored",
-    "s3c": "3c. 1 KB JSON, 100% mirrored and compared",
+    "s3jc": "3jc. 1 KB JSON, 100% mirrored and compared",
     "ngx": "nginx alone (peer)",
     "ngx_mirror": "nginx + mirror module (peer)",
 }
@@ -521,26 +521,26 @@ def evaluate(s, connections):
     worst = max((c for c in cpu if c is not None), default=None)
     t.append(target("s3_cpu", "agent CPU per mirrored request ≤ 10 µs (s3, worse load mode)", worst, 10,
                     le(worst, 10), f"sat {cpu[0]} µs, half {cpu[1]} µs"))
-    if "s3c" in s:
-        v = get("s3c", "half", "p99_ratio")
+    if "s3jc" in s:
+        v = get("s3jc", "half", "p99_ratio")
         def counts(field):
             total = {}
             for m in ("sat", "half"):
-                for k, n in (get("s3c", m, "agent", field) or {}).items():
+                for k, n in (get("s3jc", m, "agent", field) or {}).items():
                     total[k] = total.get(k, 0) + n
             return ", ".join(f"{k} {n}" for k, n in sorted(total.items(), key=lambda kv: -kv[1])) or "none"
         text = f"{counts('compared')} (unmatched by reason: {counts('unmatched')})"
-        t.append(target("s3c_p99", "s3c p99 ≤ 1.1 × s3j p99 (half load: comparison on against off)", v, 1.1,
+        t.append(target("s3c_p99", "s3jc p99 ≤ 1.1 × s3j p99 (half load: comparison on against off)", v, 1.1,
                         le(v, 1.1), f"verdicts: {text}"))
         # What comparing adds to the agent's CPU per request: both scenarios
-        # mirror every request; s3c also takes the primary's answer (a second
+        # mirror every request; s3jc also takes the primary's answer (a second
         # NOTIFY with the 1 KB body) and compares.
         extra = []
         for m in ("sat", "half"):
-            a, b = get("s3c", m, "agent", "cpu_us_per_mirrored"), get("s3j", m, "agent", "cpu_us_per_mirrored")
+            a, b = get("s3jc", m, "agent", "cpu_us_per_mirrored"), get("s3j", m, "agent", "cpu_us_per_mirrored")
             extra.append(round(a - b, 2) if a is not None and b is not None else None)
         worst = max((c for c in extra if c is not None), default=None)
-        t.append(target("s3c_cpu", "agent CPU added per compared request ≤ 5 µs (s3c − s3j, worse load mode)",
+        t.append(target("s3c_cpu", "agent CPU added per compared request ≤ 5 µs (s3jc − s3j, worse load mode)",
                         worst, 5, le(worst, 5),
                         f"sat +{extra[0]} µs, half +{extra[1]} µs (the response NOTIFY included)"))
     return t

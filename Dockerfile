@@ -13,7 +13,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev make \
         libev-dev libhttp-parser-dev libnghttp2-dev libmsgpack-dev libyaml-dev libssl-dev libjansson-dev \
-        libxxhash-dev \
+        libjsmn-dev libxxhash-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./

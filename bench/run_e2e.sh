@@ -23,19 +23,25 @@
 #        body at loopback speed (tests/integration/faulty_mirror.py "huge")
 #   s9   100% mirrored to a mirror that resets every connection once it has
 #        read the request (faulty_mirror.py "reset")
+#   s3j  GET /json (answers of about 1 KB of JSON whose "ts" differs between
+#        the primary and the mirror), 100% mirrored to the healthy mirror
+#   s3jc  s3j with the comparison on: the mirror's compare block (percent
+#        100, body json, $.ts ignored) and the shipped http-response rules
+#        sending the primary's answer (the reference of its ratios is s3j)
 #   ngx, ngx_mirror   nginx in HAProxy's place, alone and with its mirror
 #        module copying every request to the same mirror (peer comparison)
 # Each runs in two load modes: "sat" (closed loop, CONNECTIONS connections:
-# throughput) and "half" (paced at half of s1's "sat" throughput, or s1p's
-# for POST: latency). Rounds run every scenario once (reversed every other
-# round) and each figure is the median over rounds. The agent gets one
+# throughput) and "half" (paced at half of s1's "sat" throughput, s1p's
+# for POST, s3j's for the JSON workload: latency). Rounds run every
+# scenario once (reversed every other round) and each figure is the median
+# over rounds. The agent gets one
 # catch-all route in a YAML file, its mirror with "max_response_bytes: 65536"
 # when the agent accepts that key (asked once with --check-config).
 #
 # Writes bench/results/<E2E_NAME>-results.json, -results.md, -chart.svg (and
 # -profile.txt when it profiles); E2E_NAME is "e2e" unless set (`make bench`
 # names each HAProxy version's run: e2e-haproxy2.6, e2e-haproxy3.4).
-# Bounded: 9 to 13 minutes by default (runs are no longer repeated after
+# Bounded: 10 to 15 minutes by default (runs are no longer repeated after
 # RETRY_UNTIL_S), about 3 minutes with QUICK=1. The faulty mirror exits by
 # itself after a bound derived from these (FAULTY_MAX_SECONDS).
 #
@@ -51,9 +57,9 @@
 # ATTEMPTS (3), DISTURBED_PCT (10), RETRY_UNTIL_S (420; QUICK 90): a run
 # during which other load took more than DISTURBED_PCT % of the CPUs is run
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
-# SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1 and s1p must
-# come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their rates; s8
-# and s9 are judged against s3).
+# SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1, s1p and s3j
+# must come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their
+# rates; s8 and s9 are judged against s3, s3jc against s3j).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -90,8 +96,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -179,8 +185,18 @@ port_open "$CLOSED_PORT" && { echo "e2e: 127.0.0.1:$CLOSED_PORT is open" >&2; ex
 # The primary shares the system-under-test CPU with HAProxy and the agent.
 # The mirrors stand for remote services: they run on the load CPU so that
 # their work is not billed to the primary path.
-render "$E2E/nginx-backend.conf.in" "$WORK/primary.conf" WORK="$WORK" NAME=primary PORT="$PRIMARY_PORT"
-render "$E2E/nginx-backend.conf.in" "$WORK/mirror.conf" WORK="$WORK" NAME=mirror PORT="$MIRROR_PORT"
+# The answer of /json: about 1 KB of JSON, its "ts" the time of the answer
+# ($msec is nginx's variable, not the shell's).
+# shellcheck disable=SC2016
+JSON_BODY='{"ts":$msec,"items":['
+for i in $(seq 0 28); do
+    JSON_BODY="$JSON_BODY$([ "$i" = 0 ] || echo ,){\"id\":$i,\"name\":\"item-$i\",\"ok\":true}"
+done
+JSON_BODY="$JSON_BODY]}"
+render "$E2E/nginx-backend.conf.in" "$WORK/primary.conf" WORK="$WORK" NAME=primary PORT="$PRIMARY_PORT" \
+    JSON_BODY="$JSON_BODY"
+render "$E2E/nginx-backend.conf.in" "$WORK/mirror.conf" WORK="$WORK" NAME=mirror PORT="$MIRROR_PORT" \
+    JSON_BODY="$JSON_BODY"
 start_nginx primary "$WORK/primary.conf" "$PIN_SUT"
 PRIMARY_PID=$NGINX_PID
 start_nginx mirror "$WORK/mirror.conf" "$PIN_LOAD"
@@ -219,6 +235,14 @@ grep -v '^#SPOE ' "$WORK/haproxy.tpl" >"$WORK/haproxy-ref.cfg"
 sed 's/^#SPOE //' "$WORK/haproxy.tpl" >"$WORK/haproxy-spoe.cfg"
 render "$E2E/haproxy.cfg.in" "$WORK/haproxy.tpl" "${HAPROXY_COMMON[@]}" SPOE_CONF="$WORK/mirror-guarded.spoe.conf"
 sed 's/^#SPOE //' "$WORK/haproxy.tpl" >"$WORK/haproxy-spoe-guarded.cfg"
+# The compare scenario's: the shipped SPOE file and the shipped http-response
+# rules of the comparison, in the frontend.
+COMPARE_RULES=$(grep -E '^[[:space:]]*http-response (wait-for-body|send-spoe-group)' "$ROOT/haproxy-conf/haproxy.cfg")
+[ "$(wc -l <<<"$COMPARE_RULES")" = 2 ] ||
+    { echo "e2e: the shipped haproxy.cfg's compare rules changed: cannot build s3jc's configuration" >&2; exit 1; }
+render "$E2E/haproxy.cfg.in" "$WORK/haproxy.tpl" "${HAPROXY_COMMON[@]}" SPOE_CONF="$WORK/mirror.spoe.conf"
+sed 's/^#SPOE //' "$WORK/haproxy.tpl" |
+    awk -v rules="$COMPARE_RULES" '/^#CMP rules$/ { print rules; next } { print }' >"$WORK/haproxy-spoe-compare.cfg"
 # The shipped SPOE configuration, without its log line (nothing is logged);
 # and the variant of s6g, whose event fires only while HAProxy sees an agent
 # UP (so a dead agent costs nothing once it is marked DOWN).
@@ -227,7 +251,7 @@ sed 's/^\([[:space:]]*event on-frontend-http-request\)$/\1 if { nbsrv(spoa-shado
     "$WORK/mirror.spoe.conf" >"$WORK/mirror-guarded.spoe.conf"
 grep -q 'nbsrv(spoa-shadow-agents)' "$WORK/mirror-guarded.spoe.conf" ||
     { echo "e2e: the shipped SPOE event line changed: cannot derive the s6g variant" >&2; exit 1; }
-for c in ref spoe spoe-guarded; do
+for c in ref spoe spoe-guarded spoe-compare; do
     "$HAPROXY" -c -q -f "$WORK/haproxy-$c.cfg" || { echo "e2e: bad HAProxy configuration" >&2; exit 1; }
 done
 render "$E2E/nginx-peer.conf.in" "$WORK/peer.tpl" WORK="$WORK" NAME=peer PORT="$PEER_PORT" \
@@ -238,12 +262,13 @@ sed 's/^#MIRROR //' "$WORK/peer.tpl" >"$WORK/peer-mirror.conf"
 # ---------------------------------------------------------------- scenarios
 
 # scenario_spec ID: sets S_PROXY (haproxy|nginx), S_SPOE (0|1), S_PERCENT,
-# S_MIRROR (nginx|delay|closed|huge|reset|none), S_KILL (0|1), S_WORKLOAD (get|post),
-# S_REF (the reference scenario of its ratios), S_HCFG (HAProxy
-# configuration: ref, spoe or spoe-guarded), S_PEER_CONF.
+# S_MIRROR (nginx|delay|closed|huge|reset|none), S_KILL (0|1), S_WORKLOAD
+# (get|post|json), S_REF (the reference scenario of its ratios), S_HCFG
+# (HAProxy configuration: ref, spoe, spoe-guarded or spoe-compare),
+# S_COMPARE (the mirror's compare block, or nothing), S_PEER_CONF.
 scenario_spec() {
     S_PROXY=haproxy S_SPOE=1 S_PERCENT=100 S_MIRROR=nginx S_KILL=0 S_WORKLOAD=get S_REF=s1 S_PEER_CONF=""
-    S_HCFG=spoe
+    S_HCFG=spoe S_COMPARE=""
     case $1 in
     s1) S_SPOE=0 S_MIRROR=none S_HCFG=ref ;;
     s2) S_PERCENT=0 ;;
@@ -259,6 +284,9 @@ scenario_spec() {
     s7) S_WORKLOAD=post S_REF=s1p ;;
     s8) S_MIRROR=huge ;;
     s9) S_MIRROR=reset ;;
+    s3j) S_WORKLOAD=json S_REF=s3j ;;
+    s3jc) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
+        S_COMPARE=$(printf 'compare:\n  percent: 100\n  body: json\n  ignore_json_paths: ["$.ts"]') ;;
     ngx) S_PROXY=nginx S_SPOE=0 S_MIRROR=none S_REF=ngx S_PEER_CONF=$WORK/peer-alone.conf ;;
     ngx_mirror) S_PROXY=nginx S_SPOE=0 S_REF=ngx S_PEER_CONF=$WORK/peer-mirror.conf ;;
     *) return 1 ;;
@@ -309,12 +337,13 @@ ref=$S_REF
 proxy=$S_PROXY
 spoe=$S_SPOE
 kill=$S_KILL
+compare=$([ -n "$S_COMPARE" ] && echo 1 || echo 0)
 EOF
     local log_lines
     log_lines=$( (wc -l <"$WORK/agent.log") 2>/dev/null || echo 0)
     if [ "$S_PROXY" = haproxy ]; then
         if [ "$S_SPOE" = 1 ]; then
-            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" "$mirror_keys" || {
+            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" "$(printf '%s\n%s' "$mirror_keys" "$S_COMPARE")" || {
                 echo "e2e: the agent did not start (see $WORK/agent.log)" >&2
                 return 1
             }
@@ -420,7 +449,7 @@ measure() {
 T_START=$(date +%s)
 mkdir -p "$WORK/runs" "$RESULTS"
 rm -f "$OUT_PROFILE" # written again only when this run profiles
-HALF_GET="" HALF_POST=""
+HALF_GET="" HALF_POST="" HALF_JSON=""
 reverse() { printf '%s\n' "$@" | tac | tr '\n' ' '; }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -440,12 +469,16 @@ for round in $(seq 1 "$ROUNDS"); do
                 awk '{ r = $1 / 2 } END { printf "%d", r }'
         }
         HALF_GET=$(rps s1) HALF_POST=$(rps s1p)
+        # The JSON workload's from s3j, mirroring without comparison: the
+        # load that both s3j and s3jc are offered must be one s3j sustains.
+        HALF_JSON=$(rps s3j)
     fi
     for id in $half; do
         scenario_spec "$id"
         r=$HALF_GET
         [ "$S_WORKLOAD" = post ] && r=$HALF_POST
-        [ "${r:-0}" -gt 0 ] || { echo "e2e: no half-load rate for $id (run s1/s1p in sat first)" >&2; exit 1; }
+        [ "$S_WORKLOAD" = json ] && r=$HALF_JSON
+        [ "${r:-0}" -gt 0 ] || { echo "e2e: no half-load rate for $id (run s1/s1p/s3j in sat first)" >&2; exit 1; }
         measure "$id" half "$round" "$r" || exit 1
     done
 done
@@ -463,6 +496,7 @@ cat >"$WORK/env.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "quick": $([ "$QUICK" = 1 ] && echo true || echo false),
  "rounds": $ROUNDS, "run_seconds": $RUN_SECONDS, "warmup_seconds": $WARMUP_SECONDS,
  "connections": $CONNECTIONS, "wrk_threads": 1, "half_rate_get": ${HALF_GET:-0}, "half_rate_post": ${HALF_POST:-0},
+ "half_rate_json": ${HALF_JSON:-0},
  "load_cpu": "$LOAD_CPU", "sut_cpu": "$SUT_CPU", "nice": $NICE, "idle_pct_before": $IDLE_BEFORE,
  "wall_seconds": $((T_END - T_START)), "clk_tck": $TICK,
  "cpus": $(nproc), "cpu_model": "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)",

@@ -121,13 +121,12 @@ agent_mirror_keys() {
     "$AGENT_BIN" -c "$f" --check-config >>"$WORK/check-config.out" 2>&1
 }
 
-# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME [KEYS]:
-# the agent, pinned with the system under test, one worker thread, one
-# catch-all route to MIRROR_URL with AGENT_MIRROR_KEYS and KEYS (more
-# "key: value" lines, e.g. protocol: h2c); sets AGENT_PID.
+# start_bench_agent SPOP_PORT ADMIN_PORT MIRROR_URL PERCENT MAX_FRAME
+# [MORE_KEYS]: the agent, pinned with the system under test, one worker
+# thread, one catch-all route to MIRROR_URL with AGENT_MIRROR_KEYS (and
+# MORE_KEYS: mirror keys, one "key: value" line each); sets AGENT_PID.
 start_bench_agent() {
-    agent_mirror_yaml "$3" "$4" "$AGENT_MIRROR_KEYS${6:+
-$6}" >"$WORK/agent.yaml"
+    agent_mirror_yaml "$3" "$4" "$(printf '%s\n%s' "$AGENT_MIRROR_KEYS" "${6:-}" | sed '/^$/d')" >"$WORK/agent.yaml"
     # shellcheck disable=SC2086
     $PIN_SUT "$AGENT_BIN" -c "$WORK/agent.yaml" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" \
         --threads 1 --max-frame-size "$5" --log-level warn 2>>"$WORK/agent.log" &
@@ -258,15 +257,16 @@ wrk_script() {
 }
 
 # run_wrk OUT PORT SECONDS MODE WORKLOAD RATE: one wrk run (one thread,
-# CONNECTIONS connections, pinned to the load CPU) against 127.0.0.1:PORT;
-# its output goes to OUT.
+# CONNECTIONS connections, pinned to the load CPU) against 127.0.0.1:PORT
+# (path /json for WORKLOAD json, / otherwise); its output goes to OUT.
 run_wrk() {
-    local script="$WORK/wrk-$4-$5.lua" c0 c1
+    local script="$WORK/wrk-$4-$5.lua" c0 c1 path=/
+    [ "$5" = json ] && path=/json
     wrk_script "$script" "$4" "$5"
     children_cpu_s >"$WORK/cpu0"
     # shellcheck disable=SC2086
     E2E_BODY_BYTES=$BODY_BYTES $PIN_LOAD "$WRK" -t1 -c"$CONNECTIONS" -d"$3"s --timeout 2s --latency \
-        -s "$script" "http://127.0.0.1:$2/" -- "rate_per_thread=$6" >"$1" 2>&1
+        -s "$script" "http://127.0.0.1:$2$path" -- "rate_per_thread=$6" >"$1" 2>&1
     children_cpu_s >"$WORK/cpu1"
     c0=$(cat "$WORK/cpu0") c1=$(cat "$WORK/cpu1")
     echo "WRK_CPU_S $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')" >>"$1"

@@ -203,8 +203,10 @@ def main():
           f"| {ms(g['max_us'])} | {g['client_errors']} | {g['proxy_non_2xx']} | {fmt(g['proxy_cpu_us_per_request'])} "
           f"| {cpu} | {mirror_text(g)} | {drops_text(a)} | {rss_text(a)} | {busy_text(g, env)} |")
     p()
+    json_rate = (f", {env['half_rate_json']} req/s for the 1 KB JSON GETs (half of s3j's)"
+                 if env.get("half_rate_json") else "")
     p(f"## Half load: latency (paced at {env['half_rate_get']} req/s for GET, {env['half_rate_post']} req/s "
-      "for POST: half of the reference's saturation throughput)")
+      f"for POST: half of the reference's saturation throughput{json_rate})")
     p()
     p("| scenario | achieved req/s | p50 ms | p90 ms | p99 ms (per round) | p99.9 ms | max ms | p99 × ref "
       "| client errors | agent CPU µs/mirrored (/NOTIFY) | mirror received / sampled | drops | agent peak RSS MB "

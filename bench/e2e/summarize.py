@@ -41,6 +41,8 @@ LABELS = {
     "s7": "7. POST 8 KB, 100% mirrored",
     "s8": "8. 100% to a 4 GiB answer",
     "s9": "9. 100% to a resetting mirror",
+    "s3j": "3j. 1 KB JSON, 100% mirrored",
+    "s3jc": "3jc. 1 KB JSON, 100% mirrored and compared",
     "ngx": "nginx alone (peer)",
     "ngx_mirror": "nginx + mirror module (peer)",
 }
@@ -268,6 +270,10 @@ def summarize_run(d, clk_tck):
         skips = {k: int(v - by_label(mb, "spoa_shadow_mirror_skipped_total", "reason").get(k, 0))
                  for k, v in by_label(me, "spoa_shadow_mirror_skipped_total", "reason").items()}
         notify = delta("spoa_shadow_spop_notify_frames_total")
+        compared = {k: int(v - by_label(mb, "spoa_shadow_compare_total", "result").get(k, 0))
+                    for k, v in by_label(me, "spoa_shadow_compare_total", "result").items()}
+        unmatched = {k: int(v - by_label(mb, "spoa_shadow_compare_unmatched_total", "reason").get(k, 0))
+                     for k, v in by_label(me, "spoa_shadow_compare_unmatched_total", "reason").items()}
         ticks = num(env, f"{end_tag}_agent_ticks", 0) - num(env, "before_agent_ticks", 0)
         agent_s = ticks / clk_tck
         run["agent"] = {
@@ -276,6 +282,8 @@ def summarize_run(d, clk_tck):
             "dropped": {k: v for k, v in drops.items() if v},
             "dropped_total": sum(drops.values()),
             "skipped": {k: v for k, v in skips.items() if v},
+            "compared": {k: v for k, v in compared.items() if v},
+            "unmatched": {k: v for k, v in unmatched.items() if v},
             "unaccounted": None if killed else sampled - responses - sum(drops.values()) - sum(skips.values()),
             "cpu_s": round(agent_s, 2),
             "cpu_us_per_mirrored": round(1e6 * agent_s / sent, 2) if sent else None,
@@ -368,6 +376,10 @@ def aggregate(runs):
                 "responses": sum(a["responses"] for a in agents),
                 "connections_opened": sum(a.get("connections_opened", 0) for a in agents),
                 "dropped": drops, "dropped_total": sum(drops.values()),
+                "compared": {k: sum(a.get("compared", {}).get(k, 0) for a in agents)
+                             for k in sorted({k for a in agents for k in a.get("compared", {})})},
+                "unmatched": {k: sum(a.get("unmatched", {}).get(k, 0) for a in agents)
+                              for k in sorted({k for a in agents for k in a.get("unmatched", {})})},
                 "unaccounted": (sum(a["unaccounted"] for a in agents)
                                 if all(a["unaccounted"] is not None for a in agents) else None),
                 "cpu_us_per_mirrored": med(a["cpu_us_per_mirrored"] for a in agents),
@@ -532,6 +544,28 @@ def evaluate(s, connections):
         v = get(sc, "sat", "rps_ratio")
         t.append(target(f"{sc}_rps", f"{sc} throughput" + (f" ≥ {rps_limit} × s1" if rps_limit else " / s1, reported"),
                         v, rps_limit, ge(v, rps_limit) if rps_limit else None))
+    if "s3jc" in s:
+        v = get("s3jc", "half", "p99_ratio")
+        def counts(field):
+            total = {}
+            for m in ("sat", "half"):
+                for k, n in (get("s3jc", m, "agent", field) or {}).items():
+                    total[k] = total.get(k, 0) + n
+            return ", ".join(f"{k} {n}" for k, n in sorted(total.items(), key=lambda kv: -kv[1])) or "none"
+        text = f"{counts('compared')} (unmatched by reason: {counts('unmatched')})"
+        t.append(target("s3jc_p99", "s3jc p99 ≤ 1.1 × s3j p99 (half load: comparison on against off)", v, 1.1,
+                        le(v, 1.1), f"verdicts: {text}"))
+        # What comparing adds to the agent's CPU per request: both scenarios
+        # mirror every request; s3jc also takes the primary's answer (a second
+        # NOTIFY with the 1 KB body) and compares.
+        extra = []
+        for m in ("sat", "half"):
+            a, b = get("s3jc", m, "agent", "cpu_us_per_mirrored"), get("s3j", m, "agent", "cpu_us_per_mirrored")
+            extra.append(round(a - b, 2) if a is not None and b is not None else None)
+        worst = max((c for c in extra if c is not None), default=None)
+        t.append(target("s3jc_cpu", "agent CPU added per compared request ≤ 5 µs (s3jc − s3j, worse load mode)",
+                        worst, 5, le(worst, 5),
+                        f"sat +{extra[0]} µs, half +{extra[1]} µs (the response NOTIFY included)"))
     return t
 
 

@@ -26,7 +26,8 @@
 #define ACCEPTS_PER_EVENT 32
 /* Pause of the accept watcher when the process is out of file descriptors. */
 #define ACCEPT_BACKOFF_S 0.1
-/* Period of the sweep: idle SPOP connections, retired engines, idleness. */
+/* Period of the sweep: idle SPOP connections, retired engines, idleness,
+ * expired comparisons. */
 #define SWEEP_PERIOD_S 0.25
 
 struct worker_conn {
@@ -54,6 +55,7 @@ struct worker {
     ev_io accept_w;
     ev_timer accept_backoff_w;
     ev_timer sweep_w;
+    ev_timer compare_more_w; /* a zero timer: the comparisons' sweep goes on next iteration */
     ev_async stop_w;
     ev_async reload_w;
     ev_async drain_w;
@@ -242,10 +244,34 @@ static void conn_idle_timeout(struct worker *w, struct worker_conn *wc)
     conn_apply_interest(w, wc, spop_conn_on_writable(&wc->conn));
 }
 
+/* Finishes the comparisons whose match time passed, in the current
+ * configuration's table and in the retired ones' (a batch per engine at a
+ * time). When a batch was full, goes on at the loop's next iteration: a
+ * burst of expiries neither waits for the next period nor holds the loop. */
+static void sweep_compare(struct worker *w)
+{
+    bool more = mirror_engine_sweep(w->engine);
+    struct list_node *it, *tmp;
+    list_for_each_safe(it, tmp, &w->retired) {
+        if (mirror_engine_sweep(list_entry(it, struct retired_engine, link)->engine))
+            more = true;
+    }
+    if (more && !ev_is_active(&w->compare_more_w))
+        ev_timer_start(w->loop, &w->compare_more_w);
+}
+
+static void compare_more_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    sweep_compare(CONTAINER_OF(t, struct worker, compare_more_w));
+}
+
 static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct worker *w = CONTAINER_OF(t, struct worker, sweep_w);
     (void)revents;
+    sweep_compare(w);
     sweep_retired(w);
     if (w->shared->idle_timeout_ms) {
         ev_tstamp now = ev_now(loop);
@@ -306,6 +332,7 @@ static void stop_cb(struct ev_loop *loop, ev_async *a, int revents)
     ev_io_stop(loop, &w->accept_w);
     ev_timer_stop(loop, &w->accept_backoff_w);
     ev_timer_stop(loop, &w->sweep_w);
+    ev_timer_stop(loop, &w->compare_more_w);
     ev_async_stop(loop, &w->reload_w);
     ev_async_stop(loop, &w->drain_w);
     while (!list_empty(&w->conns)) {
@@ -338,6 +365,7 @@ struct worker *worker_new(int id, struct worker_shared *shared)
     ev_io_init(&w->accept_w, accept_cb, shared->listen_fd, EV_READ);
     ev_timer_init(&w->accept_backoff_w, accept_backoff_cb, ACCEPT_BACKOFF_S, 0.);
     ev_timer_init(&w->sweep_w, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
+    ev_timer_init(&w->compare_more_w, compare_more_cb, 0., 0.);
     ev_async_init(&w->stop_w, stop_cb);
     ev_async_init(&w->reload_w, reload_cb);
     ev_async_init(&w->drain_w, drain_cb);

@@ -54,4 +54,20 @@ void compare_json_diff(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
                        const struct compare_rules *r, compare_noise_fn noise, void *ctx,
                        struct compare_json_result *out);
 
+/* compare_json_diff_tokens: the diff compare_json_diff computes, on jsmn's
+ * tokens: no tree is built and nothing is allocated while the bodies agree.
+ * Returns false, *out then meaningless, when it leaves the bodies to the
+ * tree walk (not JSON, duplicate or escaped member names, deep nesting, ...).
+ * Same arguments as compare_json_diff. */
+bool compare_json_diff_tokens(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                              const struct compare_rules *r, compare_noise_fn noise, void *ctx,
+                              struct compare_json_result *out);
+
+/* compare_json_diff_tree: the same diff on jansson's trees of both bodies:
+ * the reference compare_json_diff_tokens is held to, and what decides where
+ * the latter gives up. Same arguments as compare_json_diff. */
+void compare_json_diff_tree(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                            const struct compare_rules *r, compare_noise_fn noise, void *ctx,
+                            struct compare_json_result *out);
+
 #endif

@@ -117,7 +117,10 @@ static void compare_bodies(const struct compare_rules *r, const struct compare_s
     if (r->body == COMPARE_BODY_OFF)
         return;
     bool whole = !compare_body_truncated(&p->body) && !compare_body_truncated(&s->body);
-    if (r->body == COMPARE_BODY_JSON && whole && p->body.keep && s->body.keep) {
+    bool kept = whole && p->body.keep && s->body.keep;
+    if (kept && p->body.len == s->body.len && memcmp(p->body.data, s->body.data, p->body.len) == 0)
+        return; /* the same bytes: the same JSON value too, or no JSON on either side */
+    if (r->body == COMPARE_BODY_JSON && kept) {
         compare_json_diff(p->body.data, p->body.len, s->body.data, s->body.len, r, noise, ctx, &v->json);
         if (v->json.primary_json && v->json.shadow_json) {
             v->json_compared = true;

@@ -230,6 +230,43 @@ bool json_path_match(const struct json_path *pat, const struct json_seg *segs, s
     return r;
 }
 
+/* Bit i of a state: the first i pattern segments match the path so far;
+ * JSON_PATH_MAX_SEGS + 1 bits fit in the 64 of a state. A descent segment
+ * matches zero levels too, so a prefix that ends just before one implies
+ * the prefix that includes it (the closure below). */
+static json_path_state close_descents(const struct json_path *pat, json_path_state st)
+{
+    for (size_t i = 0; i < pat->n; i++) {
+        if (pat->segs[i].kind == JSEG_DESCEND && (st >> i & 1))
+            st |= (json_path_state)1 << (i + 1);
+    }
+    return st;
+}
+
+json_path_state json_path_start(const struct json_path *pat)
+{
+    return close_descents(pat, 1);
+}
+
+json_path_state json_path_step(const struct json_path *pat, json_path_state st, const struct json_seg *seg)
+{
+    json_path_state next = 0;
+    for (size_t i = 0; i < pat->n; i++) {
+        if (pat->segs[i].kind == JSEG_DESCEND) {
+            /* a prefix that ends in a descent takes one more level */
+            next |= st & (json_path_state)1 << (i + 1);
+        } else if ((st >> i & 1) && seg_match(&pat->segs[i], seg)) {
+            next |= (json_path_state)1 << (i + 1);
+        }
+    }
+    return close_descents(pat, next);
+}
+
+bool json_path_accepts(const struct json_path *pat, json_path_state st)
+{
+    return st >> pat->n & 1;
+}
+
 /* Appends <len> bytes to out (cap) at *o, keeping room for "..." and NUL;
  * false once it no longer fits. */
 static bool put(char *out, size_t cap, size_t *o, const char *s, size_t len)

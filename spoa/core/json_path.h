@@ -57,6 +57,24 @@ void json_path_free(struct json_path *p);
  * O(pat->n * n) time, no allocation. */
 bool json_path_match(const struct json_path *pat, const struct json_seg *segs, size_t n);
 
+/* Incremental matching, for a walk that goes down a document one level at a
+ * time: a state is the set of pattern prefixes (bit i: the first i
+ * segments) that match the concrete path walked so far, so that each level
+ * costs O(pat->n) instead of a whole json_path_match. Same answers as
+ * json_path_match on the same concrete path. */
+typedef uint64_t json_path_state;
+
+/* json_path_start: the state of <pat> at the root (n == 0). */
+json_path_state json_path_start(const struct json_path *pat);
+
+/* json_path_step: the state of <pat> one level below <st>, the level being
+ * the concrete segment <seg> (JSEG_KEY or JSEG_INDEX). 0 means that no path
+ * below can match any more. */
+json_path_state json_path_step(const struct json_path *pat, json_path_state st, const struct json_seg *seg);
+
+/* json_path_accepts: true when <pat> selects the path whose state is <st>. */
+bool json_path_accepts(const struct json_path *pat, json_path_state st);
+
 /* json_path_format: writes the concrete path <segs> (<n> segments) as text
  * into <out> (size <cap> >= 2, always NUL-terminated), e.g. `$.items[3].id`,
  * or `$.items[*].id` when <generalize> (every index written as `*`). Keys

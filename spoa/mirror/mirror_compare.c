@@ -243,14 +243,15 @@ static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_e
     compare_entry_free(e);
 }
 
-void mirror_compare_sweep(struct mirror_runtime *rt, int worker)
+size_t mirror_compare_sweep(struct mirror_runtime *rt, int worker)
 {
     if (!rt->compare)
-        return;
+        return 0;
     struct compare_entry *out[MIRROR_COMPARE_SWEEP_MAX];
     size_t n = compare_table_expire(rt->compare, mono_ns() / 1000000u, out, MIRROR_COMPARE_SWEEP_MAX);
     for (size_t k = 0; k < n; k++)
         finish_entry(rt, worker, out[k]);
+    return n;
 }
 
 /* ---- the two sides ---- */

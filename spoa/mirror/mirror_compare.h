@@ -47,7 +47,8 @@ void mirror_compare_skipped(struct mirror_runtime *rt, int worker, size_t r, siz
 void mirror_compare_primary(struct mirror_runtime *rt, int worker, const struct mirror_response_args *ra);
 
 /* mirror_compare_sweep: counts and frees the entries whose match_timeout_ms
- * passed (at most MIRROR_COMPARE_SWEEP_MAX). */
-void mirror_compare_sweep(struct mirror_runtime *rt, int worker);
+ * passed (at most MIRROR_COMPARE_SWEEP_MAX). Returns how many it handled.
+ * Runs from the worker's periodic sweep, never on the NOTIFY path. */
+size_t mirror_compare_sweep(struct mirror_runtime *rt, int worker);
 
 #endif

@@ -103,6 +103,11 @@ void mirror_engine_free(struct mirror_engine *e)
     free(e);
 }
 
+bool mirror_engine_sweep(struct mirror_engine *e)
+{
+    return mirror_compare_sweep(e->rt, e->worker) == MIRROR_COMPARE_SWEEP_MAX;
+}
+
 bool mirror_engine_busy(const struct mirror_engine *e)
 {
     for (size_t r = 0; r < e->rt->cfg.n_routes; r++)
@@ -318,7 +323,6 @@ static void skip_all(struct mirror_engine *e, const struct mirror_decision *d, e
 void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
                           const struct mirror_decision *d)
 {
-    mirror_compare_sweep(e->rt, e->worker);
     if (d->response)
         submit_response(e, n);
     if (!d->targets)

@@ -65,6 +65,12 @@ bool mirror_engine_compared(const struct mirror_decision *d);
 void mirror_engine_submit(struct mirror_engine *e, const struct spop_notify *n,
                           const struct mirror_decision *d);
 
+/* mirror_engine_sweep: finishes the comparisons whose match_timeout_ms
+ * passed (counted unmatched), MIRROR_COMPARE_SWEEP_MAX of them at most, so
+ * that one call stays short. Returns true when it handled that many: more
+ * may be waiting, call again soon. For the owner's periodic timer. */
+bool mirror_engine_sweep(struct mirror_engine *e);
+
 /* mirror_engine_busy: true while any mirror has requests queued or in flight. */
 bool mirror_engine_busy(const struct mirror_engine *e);
 

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "capture/capture_hub.h"
-#include "compare/compare_noise.h"
 #include "compare/compare_rules.h"
 #include "compare/compare_table.h"
 #include "mirror/resolver.h"
@@ -69,7 +68,7 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
                 rate_limit_init(&m->diff_rate,
                                 m->cfg->compare->diff_log ? m->cfg->compare->diff_log->max_rps : 0);
                 if (m->cfg->compare->noise_index >= 0)
-                    m->noise = compare_noise_new();
+                    m->noise = stats_registry_mirror_noise(entry);
             }
             if (m->cfg->capture)
                 continue;
@@ -191,7 +190,6 @@ void mirror_runtime_free(struct mirror_runtime *rt)
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
             compare_rules_free(m->rules);
-            compare_noise_free(m->noise);
             if (m->diff_log)
                 capture_hub_release(rt->hub, m->diff_log);
             if (m->cfg->capture)

@@ -38,8 +38,9 @@ struct runtime_mirror {
     struct compare_rules *rules;     /* owned */
     struct capture_writer *diff_log; /* the diff log directory's writer (a reference), once started */
     struct rate_limit diff_rate;     /* the diff log's max_records_per_second */
-    struct compare_noise *noise;     /* a candidate with a noise_mirror: what was learned (owned) */
-    bool is_noise;                   /* the noise_mirror of another mirror of the route */
+    struct compare_noise
+        *noise; /* a candidate with a noise_mirror: what was learned (the registry's: kept across reloads) */
+    bool is_noise; /* the noise_mirror of another mirror of the route */
 };
 
 struct mirror_runtime {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare/compare_noise.h"
 #include "core/xalloc.h"
 
 struct stats_registry *stats_registry_new(int nworkers)
@@ -53,6 +54,13 @@ struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const 
     return stats_registry_mirror_entry(reg, route, url, occurrence)->per_worker;
 }
 
+struct compare_noise *stats_registry_mirror_noise(struct stats_mirror_entry *e)
+{
+    if (!e->noise)
+        e->noise = compare_noise_new();
+    return e->noise;
+}
+
 void stats_registry_free(struct stats_registry *reg)
 {
     if (!reg)
@@ -70,6 +78,7 @@ void stats_registry_free(struct stats_registry *reg)
         free(e->route);
         free(e->url);
         free(e->per_worker);
+        compare_noise_free(e->noise);
         free(e);
     }
     free(reg->engine);

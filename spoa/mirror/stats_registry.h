@@ -1,7 +1,8 @@
 /* Where the per-route and per-mirror counters live: one block per worker
  * for each route name and each (route, mirror URL), kept across reloads so
- * that counters keep counting when the configuration changes. Only the main
- * thread adds entries or reads the list; workers write their own blocks. */
+ * that counters keep counting when the configuration changes; and, with
+ * them, what a compared mirror learned as noise. Only the main thread adds
+ * entries or reads the list; workers write their own blocks. */
 #ifndef SPOA_STATS_REGISTRY_H
 #define SPOA_STATS_REGISTRY_H
 
@@ -27,6 +28,10 @@ struct stats_mirror_entry {
     /* Failed resolutions of its host. Written by the resolver threads (two
      * runtimes may overlap during a reload: atomic adds), read by any thread. */
     counter_t resolve_failures;
+    /* The noise a candidate with a noise_mirror learned (compare_noise.h),
+     * created by stats_registry_mirror_noise; NULL until then. Any thread
+     * may use it (it has its own lock). */
+    struct compare_noise *noise;
     struct stats_mirror_entry *next;
 };
 
@@ -52,6 +57,11 @@ struct stats_mirror_entry *stats_registry_mirror_entry(struct stats_registry *re
  * with <url> in route <route>, created on first use. */
 struct mirror_counters *stats_registry_mirror(struct stats_registry *reg, const char *route, const char *url,
                                               unsigned occurrence);
+
+/* stats_registry_mirror_noise: the noise set of mirror entry <e>, created
+ * empty on first use; owned by the registry, so that what was learned
+ * survives a reload that keeps the mirror. */
+struct compare_noise *stats_registry_mirror_noise(struct stats_mirror_entry *e);
 
 /* stats_registry_free: releases everything. */
 void stats_registry_free(struct stats_registry *reg);

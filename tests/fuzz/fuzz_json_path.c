@@ -13,7 +13,8 @@
  *   path it describes (wildcards replaced by the path's own segment), and
  *   formatting that concrete path gives text that parses again and matches it;
  * - matching never reads past the concrete path (ASan) and is the same
- *   whichever way it is called twice. */
+ *   whichever way it is called twice, and stepping down the concrete path
+ *   one level at a time (json_path_step) ends in the same answer. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,6 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         bool a = json_path_match(&p, segs, clen);
         CHECK(a == json_path_match(&p, segs, clen));
+        /* Stepping level by level agrees with matching the whole path. */
+        json_path_state st = json_path_start(&p);
+        for (size_t i = 0; i < clen; i++)
+            st = json_path_step(&p, st, &segs[i]);
+        CHECK(json_path_accepts(&p, st) == a);
         free(segs);
     }
     json_path_free(&p);

@@ -22,6 +22,14 @@ matches(const char *pattern, const struct json_seg *segs, size_t n)
     char err[128];
     ck_assert_msg(json_path_parse(pattern, &p, err, sizeof(err)), "%s: %s", pattern, err);
     bool r = json_path_match(&p, segs, n);
+    /* Stepping down one level at a time answers the same at every level. */
+    json_path_state st = json_path_start(&p);
+    ck_assert_int_eq(json_path_accepts(&p, st), json_path_match(&p, segs, 0));
+    for (size_t i = 0; i < n; i++) {
+        st = json_path_step(&p, st, &segs[i]);
+        ck_assert_msg(json_path_accepts(&p, st) == json_path_match(&p, segs, i + 1), "%s at level %zu",
+                      pattern, i + 1);
+    }
     json_path_free(&p);
     return r;
 }
@@ -117,6 +125,11 @@ START_TEST(test_match)
     deep[299] = K("z");
     ck_assert(matches("$..z", deep, 300));
     ck_assert(!matches("$..y", deep, 300));
+    struct json_seg nested[] = {K("a"), K("b"), K("a"), K("b"), I(0), K("c")};
+    ck_assert(matches("$..a.b..c", nested, 6));
+    ck_assert(matches("$..a..b[0]..c", nested, 6));
+    ck_assert(!matches("$..a.c", nested, 6));
+    ck_assert(matches("$.a..*", nested, 6));
 }
 END_TEST
 

@@ -4,7 +4,8 @@
  * and the primary's (a mirror-response NOTIFY) meet in either order and get
  * a verdict (match with an ignored JSON path, body_differs, status_differs),
  * a request without id and a response for an unknown id are counted, and an
- * entry whose primary never came expires as unmatched. */
+ * entry whose primary never came expires as unmatched at the owner's sweep
+ * (not at a NOTIFY), a bounded batch per sweep. */
 #include <check.h>
 #include <ev.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 
 #include "config/config.h"
 #include "config/config_load.h"
+#include "mirror/mirror_compare.h"
 #include "mirror/mirror_engine.h"
 #include "mirror/mirror_runtime.h"
 #include "mirror/stats_registry.h"
@@ -233,15 +235,45 @@ START_TEST(test_verdicts_through_the_engine)
     response(h, "nobody", 200, "{}");
     ck_assert_uint_eq(counter_get(&h->rt->engine_ctr[0].response_unknown), 1);
 
-    /* The primary never comes: unmatched once match_timeout_ms passed. */
+    /* The primary never comes: unmatched once match_timeout_ms passed, at
+     * the owner's sweep; a NOTIFY does not sweep. */
     request(h, "r4");
     shadow_answers(h, 200, "{}");
     usleep(250 * 1000);
-    request(h, NULL); /* any submit sweeps */
+    request(h, NULL);
     shadow_answers(h, 200, "{}");
+    ck_assert_uint_eq(UNM(h, COMPARE_UNMATCHED_PRIMARY_MISSING), 0);
+    ck_assert(!mirror_engine_sweep(h->e));
     ck_assert_uint_eq(UNM(h, COMPARE_UNMATCHED_PRIMARY_MISSING), 1);
     ck_assert_uint_eq(CMP(h, COMPARE_UNMATCHED), 3);
     ck_assert_uint_eq(CMP(h, COMPARE_MATCH), 1);
+    h_free(h);
+}
+END_TEST
+
+START_TEST(test_sweep_in_batches)
+{
+    /* More expired entries than one sweep takes: the first sweep finishes a
+     * full batch and says more may wait, the second the rest; each entry
+     * counted once, none before its time. */
+    struct h *h = h_new();
+    const size_t n = MIRROR_COMPARE_SWEEP_MAX + 6;
+    for (size_t i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "b%zu", i);
+        struct mirror_decision d = request(h, id);
+        ck_assert(mirror_engine_compared(&d));
+    }
+    ck_assert(!mirror_engine_sweep(h->e));
+    ck_assert_uint_eq(CMP(h, COMPARE_UNMATCHED), 0);
+    usleep(250 * 1000);
+    ck_assert(mirror_engine_sweep(h->e));
+    ck_assert_uint_eq(UNM(h, COMPARE_UNMATCHED_PRIMARY_MISSING), MIRROR_COMPARE_SWEEP_MAX);
+    ck_assert(!mirror_engine_sweep(h->e));
+    ck_assert_uint_eq(UNM(h, COMPARE_UNMATCHED_PRIMARY_MISSING), n);
+    ck_assert_uint_eq(CMP(h, COMPARE_UNMATCHED), n);
+    ck_assert(!mirror_engine_sweep(h->e));
+    ck_assert_uint_eq(CMP(h, COMPARE_UNMATCHED), n);
     h_free(h);
 }
 END_TEST
@@ -252,6 +284,7 @@ Suite *mirror_compare_suite(void)
     Suite *s = suite_create("mirror_compare");
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, test_verdicts_through_the_engine);
+    tcase_add_test(tc, test_sweep_in_batches);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;

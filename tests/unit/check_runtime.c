@@ -4,7 +4,8 @@
  * configuration resolved for the hosts it keeps, the generation moves only
  * when the set of addresses changes, and the resolver thread resolves and
  * stops. A resolver stuck in getaddrinfo() is covered by
- * tests/integration/test_reload_dns.sh, which can make DNS hang. */
+ * tests/integration/test_reload_dns.sh, which can make DNS hang. Also what
+ * a compared mirror learned as noise, kept across a reload like counters. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare/compare_noise.h"
 #include "config/config_load.h"
 #include "core/clock.h"
 #include "mirror/mirror_runtime.h"
@@ -190,6 +192,50 @@ START_TEST(test_reload_inherits_addresses)
 }
 END_TEST
 
+/* What a candidate learned as noise survives a reload that keeps it (the
+ * same route and URL), as its counters do; a mirror that is new starts
+ * with nothing learned. */
+START_TEST(test_reload_keeps_noise)
+{
+    static const char old_yaml[] = "routes:\n"
+                                   "  - name: r\n"
+                                   "    mirrors:\n"
+                                   "      - url: http://10.1.2.3:81\n"
+                                   "        compare: {noise_mirror: \"http://10.1.2.4:81\"}\n"
+                                   "      - url: http://10.1.2.4:81\n"
+                                   "        compare: {}\n";
+    static const char new_yaml[] = "routes:\n"
+                                   "  - name: r\n"
+                                   "    mirrors:\n"
+                                   "      - url: http://10.1.2.5:81\n"
+                                   "        compare: {noise_mirror: \"http://10.1.2.4:81\"}\n"
+                                   "      - url: http://10.1.2.4:81\n"
+                                   "        compare: {}\n"
+                                   "      - url: http://10.1.2.3:81\n"
+                                   "        max_rps: 5\n"
+                                   "        compare: {noise_mirror: \"http://10.1.2.4:81\"}\n";
+    struct stats_registry *reg = stats_registry_new(1);
+    struct mirror_runtime *old = runtime_of(old_yaml, reg, 1);
+    struct compare_noise *learned = old->routes[0][0].noise;
+    ck_assert_ptr_nonnull(learned);
+    ck_assert_ptr_null(old->routes[0][1].noise);
+    ck_assert(compare_noise_learn(learned, COMPARE_NOISE_PATH, "$.uuid"));
+    ck_assert(compare_noise_learn(learned, COMPARE_NOISE_HEADER, "date"));
+    struct mirror_runtime *rt = runtime_of(new_yaml, reg, 2);
+    mirror_runtime_free(old);
+    /* The candidate kept (third now, another key changed) knows what it learned. */
+    ck_assert(compare_noise_has(rt->routes[0][2].noise, COMPARE_NOISE_PATH, "$.uuid"));
+    ck_assert(compare_noise_has(rt->routes[0][2].noise, COMPARE_NOISE_HEADER, "date"));
+    ck_assert_uint_eq(compare_noise_count(rt->routes[0][2].noise, COMPARE_NOISE_PATH, NULL), 1);
+    /* The new candidate has learned nothing. */
+    ck_assert_ptr_nonnull(rt->routes[0][0].noise);
+    ck_assert(!compare_noise_has(rt->routes[0][0].noise, COMPARE_NOISE_PATH, "$.uuid"));
+    ck_assert_uint_eq(compare_noise_count(rt->routes[0][0].noise, COMPARE_NOISE_PATH, NULL), 0);
+    mirror_runtime_free(rt);
+    stats_registry_free(reg);
+}
+END_TEST
+
 /* The resolver thread resolves a name (localhost: /etc/hosts, no DNS) and
  * stops at once when asked. */
 START_TEST(test_resolver_resolves_and_stops)
@@ -220,6 +266,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_copy);
     tcase_add_test(tc, test_generation);
     tcase_add_test(tc, test_reload_inherits_addresses);
+    tcase_add_test(tc, test_reload_keeps_noise);
     tcase_add_test(tc, test_resolver_resolves_and_stops);
     suite_add_tcase(s, tc);
     return s;

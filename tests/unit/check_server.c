@@ -5,7 +5,8 @@
  * the ACKs), then either sends a bad frame, which leaves the connection
  * CLOSING with an AGENT-DISCONNECT that cannot be written, or just goes
  * silent; in both cases the idle timeout must close the connection and free
- * its slot. */
+ * its slot. Also: a compared request whose primary never answers is counted
+ * by the worker's periodic sweep. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,9 @@
 #include <unistd.h>
 
 #include "app/server.h"
+#include "compare/compare_verdict.h"
 #include "config/config.h"
+#include "config/config_load.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "mirror/mirror_runtime.h"
@@ -43,13 +46,18 @@ struct fixture {
     int peer;
 };
 
-static struct fixture *fx_new(void)
+/* A server with one worker and the configuration <yaml> (NULL: none), and
+ * a connected peer. */
+static struct fixture *fx_new_with(const char *yaml)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     ck_assert_ptr_nonnull(f);
     f->log = (struct logger){.level = LOG_LVL_ERROR, .fd = STDERR_FILENO};
     struct config cfg;
     config_defaults(&cfg);
+    struct config_errors errs = {0};
+    ck_assert(!yaml || config_load_string(&cfg, yaml, strlen(yaml), "s.yaml", &errs));
+    config_errors_free(&errs);
     f->reg = stats_registry_new(1);
     f->rt = mirror_runtime_new(&cfg, f->reg, NULL, 1);
     config_free(&cfg);
@@ -77,6 +85,11 @@ static struct fixture *fx_new(void)
     ck_assert_int_eq(connect(f->peer, (struct sockaddr *)&sa, sizeof(sa)), 0);
     ck_assert_int_eq(fcntl(f->peer, F_SETFL, O_NONBLOCK), 0);
     return f;
+}
+
+static struct fixture *fx_new(void)
+{
+    return fx_new_with(NULL);
 }
 
 static void fx_free(struct fixture *f)
@@ -272,6 +285,41 @@ START_TEST(test_open_peer_not_reading)
 }
 END_TEST
 
+/* A compared request whose primary never answers is counted unmatched by
+ * the worker's periodic sweep once match_timeout_ms passed, with no NOTIFY
+ * after it (the sweep is not on the NOTIFY path). */
+START_TEST(test_compare_expiry_swept_by_timer)
+{
+    static const char yaml[] = "routes:\n"
+                               "  - name: r\n"
+                               "    mirrors:\n"
+                               "      - url: http://127.0.0.1:9\n"
+                               "        compare: {match_timeout_ms: 100}\n";
+    struct fixture *f = fx_new_with(yaml);
+    send_hello(f);
+    struct buf tx;
+    buf_init(&tx, 4096);
+    uint8_t *notify = NULL;
+    long n =
+        read_hex_file(FIXTURES_DIR "/haproxy-3.4/003-notify.hex", &notify); /* a mirror message with an id */
+    ck_assert_int_gt(n, 0);
+    ck_assert(buf_append(&tx, notify, (size_t)n));
+    free(notify);
+    ck_assert(push(f, &tx, 2000));
+    buf_free(&tx);
+    ck_assert(acked(f, 1, 2000));
+    const struct mirror_counters *c = &f->rt->routes[0][0].ctr[0];
+    ck_assert_uint_eq(counter_get(&c->compared[COMPARE_UNMATCHED]), 0);
+    uint64_t t0 = mono_ns();
+    while (counter_get(&c->compared[COMPARE_UNMATCHED]) == 0 && (mono_ns() - t0) / 1000000u < 3000)
+        sleep_ms(10);
+    ck_assert_uint_eq(counter_get(&c->compared[COMPARE_UNMATCHED]), 1);
+    ck_assert_uint_eq(counter_get(&c->unmatched[COMPARE_UNMATCHED_PRIMARY_MISSING]), 1);
+    ck_assert_uint_eq(stats(f).ack, 1); /* nothing else was sent */
+    fx_free(f);
+}
+END_TEST
+
 Suite *server_suite(void);
 
 /* server_suite: the Check suite for the server's idle timeout. */
@@ -282,6 +330,10 @@ Suite *server_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_closing_peer_not_reading);
     tcase_add_test(tc, test_open_peer_not_reading);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("compare_sweep");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_compare_expiry_swept_by_timer);
     suite_add_tcase(s, tc);
     return s;
 }

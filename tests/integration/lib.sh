@@ -379,11 +379,16 @@ report_finish() {
 
 # require ITEM...: fails the run ("not ok - prerequisites: ..." and exit 1)
 # unless every ITEM is there: a program (name or path) that can be run, or
-# py:MODULE, a module that python3 imports.
+# py:MODULE, a module that python3 imports (py:MODULE=PACKAGE when its Debian
+# package is not python3-MODULE).
 require() {
-    local missing="" item
+    local missing="" item module package
     for item in "$@"; do
         case $item in
+            py:*=*)
+                module=${item#py:} package=${module#*=} module=${module%%=*}
+                "$PY" -c "import $module" 2>/dev/null || missing="$missing $package"
+                ;;
             py:*) "$PY" -c "import ${item#py:}" 2>/dev/null || missing="$missing python3-${item#py:}" ;;
             *) command -v "$item" >/dev/null 2>&1 || missing="$missing $item" ;;
         esac

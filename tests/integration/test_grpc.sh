@@ -41,7 +41,7 @@ UNARY=${GRPC_UNARY:-40}
 STREAMING=${GRPC_STREAMING:-20}
 HALF=${GRPC_HALF:-200}
 
-require "$AGENT_BIN" "$HAPROXY" py:grpc
+require "$AGENT_BIN" "$HAPROXY" py:grpc=python3-grpcio
 note "$("$HAPROXY" -v | head -n 1)"
 
 # shellcheck disable=SC2034  # read by render_template

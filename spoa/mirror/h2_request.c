@@ -77,7 +77,7 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
     r->fields = lines + 5 <= H2_REQUEST_INLINE_FIELDS ? r->inline_fields
                                                       : xcalloc(lines + 5, sizeof(struct h2_field));
     r->n = 4; /* the pseudo-headers, filled at the end */
-    bool has_te = false, grpc = false, has_host = false;
+    bool has_te = false, has_host = false;
     for (uint8_t *line = (uint8_t *)eol + 2; line < msg + head_len;) {
         uint8_t *end = memmem(line, (size_t)(msg + head_len - line), "\r\n", 2);
         uint8_t *colon = memchr(line, ':', (size_t)(end - line));
@@ -101,9 +101,6 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
                 has_te = true;
             }
         } else if (!connection_specific(line, nlen)) {
-            if (ieq(line, nlen, "content-type") && vlen >= 16 &&
-                strncasecmp((const char *)v, "application/grpc", 16) == 0)
-                grpc = true;
             push(r, line, nlen, v, vlen);
         }
         line = end + 2;
@@ -112,8 +109,6 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
         h2_request_free(r);
         return false;
     }
-    if (grpc && !has_te)
-        push(r, LIT("te"), LIT("trailers"));
     r->fields[0] = method;
     r->fields[1] = https ? (struct h2_field){LIT(":scheme"), LIT("https")}
                          : (struct h2_field){LIT(":scheme"), LIT("http")};

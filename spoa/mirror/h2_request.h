@@ -33,8 +33,8 @@ struct h2_request {
  * first (:scheme "https" when <https>, else "http"; :authority from Host),
  * then the headers in order, minus those that are connection-specific in
  * HTTP/2 (host, connection, keep-alive, proxy-connection, transfer-encoding,
- * upgrade) and minus a `te` other than "trailers"; a gRPC request
- * (content-type application/grpc...) gets "te: trailers" when it has none.
+ * upgrade) and minus a `te` other than "trailers" (the request shaper keeps
+ * "te: trailers", which gRPC requires, unless headers.remove names te).
  * The fields point into <msg>, which must outlive *out. Returns false (and
  * allocates nothing) when the bytes are not such a request or have no Host.
  * Free with h2_request_free(). */

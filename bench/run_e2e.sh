@@ -51,7 +51,8 @@
 # BENCH_NICE (-20 as root, 0 disables), PROFILE (1: profile the agent with perf
 # in one more s3 run, the default; auto: only when a CPU or throughput target
 # is missed, the default with QUICK; 0: never), PROFILE_SCENARIO (s3, or s3c:
-# the profiled run mirrors over h2c),
+# the profiled run mirrors over h2c), PROFILE_RATE (requests/s: the profiled run is
+# paced at that rate; 0 or unset: saturation),
 # HAPROXY, NGINX, WRK, AGENT_BIN (binaries), E2E_NAME (result file prefix),
 # KEEP_WORK=1 (keep the temp dir),
 # ATTEMPTS (3), DISTURBED_PCT (10), RETRY_UNTIL_S (420; QUICK 90): a run

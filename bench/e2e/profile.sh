@@ -22,8 +22,11 @@ profile_agent() {
     agent=$AGENT_PID
     start_bench_haproxy "$WORK/haproxy-spoe.cfg" || return 1
     wait_until 5 agent_checked
-    run_wrk "$d/warmup.out" "$HTTP_PORT" 1 sat get 0
-    run_wrk "$d/wrk.out" "$HTTP_PORT" "$((secs + 2))" sat get 0 &
+    # PROFILE_RATE (requests/s): a paced run at that rate instead of saturation.
+    local pmode=sat prate=${PROFILE_RATE:-0}
+    [ "$prate" -gt 0 ] && pmode=half
+    run_wrk "$d/warmup.out" "$HTTP_PORT" 1 "$pmode" get "$prate"
+    run_wrk "$d/wrk.out" "$HTTP_PORT" "$((secs + 2))" "$pmode" get "$prate" &
     wrk_job=$!
     track "$wrk_job"
     sleep 0.5
@@ -59,7 +62,7 @@ profile_agent() {
     f1=$(metric_sum "$d/metrics.1" spoa_shadow_spop_notify_frames_total)
     {
         echo "# perf profile of spoa-shadow (--threads 1) in scenario 3 (100% mirrored to a healthy"
-        echo "# mirror), saturation, $(sed -n 's/^Requests\/sec: *//p' "$d/wrk.out") req/s through HAProxy,"
+        echo "# mirror), $([ "$pmode" = sat ] && echo saturation || echo "paced at $prate req/s"), $(sed -n 's/^Requests\/sec: *//p' "$d/wrk.out") req/s through HAProxy,"
         echo "# $((n1 - n0)) copies mirrored in the ${secs} s window of the system call counts."
         echo
         echo "# System calls per mirrored copy (perf stat, same window):"

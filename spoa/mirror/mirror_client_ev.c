@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/container_of.h"
+#include "core/list.h"
 #include "core/xalloc.h"
 #include "mirror/tls_conn.h"
 
@@ -34,6 +35,25 @@ struct ev_transport {
     struct mirror_counters *ctr;
     const struct logger *log;
     const char *name;
+    /* Lazy reads (MIRROR_WATCH_LAZY): connections awaiting answers are
+     * parked, out of epoll, and read by lazy_pass before every wait of the
+     * loop, i.e. whenever the thread woke for other work. lazy_idle fires
+     * when the loop has had no iteration for read_delay: the parked
+     * connections then go back to epoll (LAZY_WATCHED), so that an answer
+     * waits at most about that long when nothing else wakes the thread. */
+    double read_delay_s; /* 0: no lazy reads */
+    ev_prepare lazy_pass;
+    ev_timer lazy_idle;
+    ev_timer lazy_soon;           /* a zero timer: a parked connection has more to read */
+    struct list_node parked;      /* ev_conn.lazy_node */
+    struct ev_conn *pass_current; /* the connection the pass is reading; NULL once it closed */
+};
+
+/* A connection's lazy-read state. */
+enum lazy_state {
+    LAZY_OFF,     /* watched as asked */
+    LAZY_PARKED,  /* in t->parked, out of epoll */
+    LAZY_WATCHED, /* lazy, but back in epoll: the thread was idle for read_delay */
 };
 
 /* What the transport keeps in each connection (mirror_conn_data()). */
@@ -51,6 +71,11 @@ struct ev_conn {
     unsigned watched;         /* MIRROR_WATCH_* the client asked for */
     enum mirror_drop refused; /* TLS: a refusal to report from tls_kick; NONE when none */
     struct tls_conn *tls;
+    enum lazy_state lazy;
+    struct list_node lazy_node; /* in t->parked while LAZY_PARKED */
+    unsigned lazy_iter;         /* the loop iteration that last read it (or parked it) */
+    bool read_more;             /* parked: its last read filled the buffer, more may wait */
+    bool timeout_grace;         /* its timer fired while parked: read first, time out next */
 };
 
 static struct ev_conn *ev_conn_of(struct mirror_conn *conn)
@@ -70,13 +95,46 @@ static void io_set(struct ev_transport *t, struct ev_conn *e, int ev)
     ev_io_start(t->loop, &e->io);
 }
 
-/* Watches what the client asked for, plus what a TLS read or write waits for. */
+/* Takes <e> out of the parked list, back to plain watching (not applied). */
+static void lazy_leave(struct ev_conn *e)
+{
+    if (e->lazy == LAZY_PARKED)
+        list_remove(&e->lazy_node);
+    e->lazy = LAZY_OFF;
+}
+
+/* Parks <e>: out of epoll, read by the passes from the next iteration on. */
+static void lazy_park(struct ev_transport *t, struct ev_conn *e)
+{
+    if (e->lazy != LAZY_PARKED)
+        list_push_back(&t->parked, &e->lazy_node);
+    e->lazy = LAZY_PARKED;
+    e->lazy_iter = ev_iteration(t->loop);
+    e->read_more = false;
+    io_set(t, e, 0);
+    if (!ev_is_active(&t->lazy_pass))
+        ev_prepare_start(t->loop, &t->lazy_pass);
+    ev_timer_again(t->loop, &t->lazy_idle);
+}
+
+/* Watches what the client asked for, plus what a TLS read or write waits
+ * for; a lazy read alone parks the connection (or keeps it as it is). */
 static void io_apply(struct ev_transport *t, struct ev_conn *e)
 {
     if (e->refused != MIRROR_DROP_NONE) {
+        lazy_leave(e);
         io_set(t, e, 0);
         return;
     }
+    if (t->read_delay_s > 0 && e->watched == (MIRROR_WATCH_READ | MIRROR_WATCH_LAZY) &&
+        !e->read_wants_write && !e->write_wants_read) {
+        if (e->lazy == LAZY_OFF)
+            lazy_park(t, e);
+        else if (e->lazy == LAZY_WATCHED)
+            io_set(t, e, EV_READ);
+        return;
+    }
+    lazy_leave(e);
     int ev =
         ((e->watched & MIRROR_WATCH_READ) ? EV_READ : 0) | ((e->watched & MIRROR_WATCH_WRITE) ? EV_WRITE : 0);
     ev |= (e->read_wants_write ? EV_WRITE : 0) | (e->write_wants_read ? EV_READ : 0);
@@ -167,6 +225,8 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     } else if (revents & EV_WRITE) {
         mirror_client_on_writable(e->conn);
     } else {
+        if (e->lazy == LAZY_WATCHED)
+            lazy_park(t, e); /* answers flow again: read them with the other work */
         mirror_client_on_readable(e->conn);
     }
 }
@@ -174,8 +234,17 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct ev_conn *e = CONTAINER_OF(w, struct ev_conn, timer);
-    (void)loop;
     (void)revents;
+    if (e->lazy == LAZY_PARKED && !e->timeout_grace) {
+        /* An answer may be waiting unread: read it first, and time out at
+         * the next iteration only if the client did not re-arm the timer. */
+        e->timeout_grace = true;
+        ev_timer_set(&e->timer, 0., 0.);
+        ev_timer_start(loop, &e->timer);
+        mirror_client_on_readable(e->conn);
+        return;
+    }
+    e->timeout_grace = false;
     if (e->handshaking) /* the connect timeout bounds the handshake too */
         mirror_client_on_setup_failed(e->conn, MIRROR_DROP_TLS_HANDSHAKE);
     else
@@ -210,6 +279,7 @@ static enum mirror_connect tr_connect(void *ctx, struct mirror_conn *conn, const
     e->conn = conn;
     e->fd = fd;
     e->refused = MIRROR_DROP_NONE;
+    list_init(&e->lazy_node);
     ev_io_init(&e->io, conn_io_cb, fd, EV_WRITE);
     ev_timer_init(&e->timer, conn_timer_cb, 0., 0.);
     ev_timer_init(&e->tls_kick, conn_tls_kick_cb, 0., 0.);
@@ -221,17 +291,24 @@ static enum mirror_connect tr_connect(void *ctx, struct mirror_conn *conn, const
     return MIRROR_CONNECT_STARTED;
 }
 
-/* TLS: the mirror_transport value of a TLS read or write result <n>. */
-static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n)
+/* TLS: the mirror_transport value of the result <n> of a TLS read (when
+ * <reading>) or write. A read that waits for readability, or a write for
+ * writability, waits for what the client watches anyway; the crossed cases
+ * add to it. */
+static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n, bool reading)
 {
     switch (n) {
     case TLS_IO_WANT_READ:
-        e->write_wants_read = true;
-        io_apply(t, e);
+        if (!reading) {
+            e->write_wants_read = true;
+            io_apply(t, e);
+        }
         return MIRROR_IO_AGAIN;
     case TLS_IO_WANT_WRITE:
-        e->read_wants_write = true;
-        io_apply(t, e);
+        if (reading) {
+            e->read_wants_write = true;
+            io_apply(t, e);
+        }
         return MIRROR_IO_AGAIN;
     case TLS_IO_REFUSED:
         /* Reported as a failed setup from tls_kick: hooks never call back
@@ -249,6 +326,13 @@ static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n)
     }
 }
 
+/* A read of <e> brought bytes; <full>: as many as asked, more may wait. */
+static void lazy_got(struct ev_conn *e, bool full)
+{
+    if (e->lazy == LAZY_PARKED)
+        e->read_more = full;
+}
+
 static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, size_t len)
 {
     struct ev_conn *e = ev_conn_of(conn);
@@ -256,7 +340,7 @@ static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, si
         if (e->refused != MIRROR_DROP_NONE)
             return MIRROR_IO_AGAIN;
         e->write_wants_read = false;
-        return tls_result(ctx, e, tls_conn_write(e->tls, p, len));
+        return tls_result(ctx, e, tls_conn_write(e->tls, p, len), false);
     }
     for (;;) {
         ssize_t n = send(ev_conn_of(conn)->fd, p, len, MSG_NOSIGNAL);
@@ -275,13 +359,17 @@ static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t
         if (e->refused != MIRROR_DROP_NONE)
             return MIRROR_IO_AGAIN;
         e->read_wants_write = false;
-        ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf, cap));
+        ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf, cap), true);
         if (n > 0 && tls_conn_pending(e->tls))
             kick_conn(ctx, e); /* in case the client's read budget ends here */
+        if (n > 0)
+            lazy_got(e, false);
         return n;
     }
     for (;;) {
         ssize_t n = recv(ev_conn_of(conn)->fd, buf, cap, 0);
+        if (n > 0)
+            lazy_got(e, (size_t)n == cap);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -306,6 +394,7 @@ static void tr_arm_timer(void *ctx, struct mirror_conn *conn, uint32_t ms)
 {
     struct ev_transport *t = ctx;
     struct ev_conn *e = ev_conn_of(conn);
+    e->timeout_grace = false;
     ev_timer_stop(t->loop, &e->timer);
     ev_timer_set(&e->timer, ms / 1000.0, 0.);
     ev_timer_start(t->loop, &e->timer);
@@ -315,6 +404,9 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
 {
     struct ev_transport *t = ctx;
     struct ev_conn *e = ev_conn_of(conn);
+    lazy_leave(e);
+    if (t->pass_current == e)
+        t->pass_current = NULL;
     ev_io_stop(t->loop, &e->io);
     ev_timer_stop(t->loop, &e->timer);
     ev_timer_stop(t->loop, &e->tls_kick);
@@ -353,6 +445,9 @@ static void tr_release(void *ctx)
     ev_timer_stop(t->loop, &t->sweep);
     ev_timer_stop(t->loop, &t->kick);
     ev_prepare_stop(t->loop, &t->before_wait);
+    ev_prepare_stop(t->loop, &t->lazy_pass);
+    ev_timer_stop(t->loop, &t->lazy_idle);
+    ev_timer_stop(t->loop, &t->lazy_soon);
     tls_resume_clear(&t->resume);
     free(t);
 }
@@ -397,6 +492,67 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     mirror_client_sweep(t->client);
 }
 
+/* Before every wait: reads each parked connection once (those parked in
+ * this very iteration have just sent: nothing to read yet). Runs after the
+ * thread's other prepare watchers (lowest priority). */
+static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, lazy_pass);
+    (void)revents;
+    unsigned iter = ev_iteration(loop);
+    bool more = false;
+    /* Read connections move to the back with this iteration's stamp, as do
+     * those parked meanwhile: the front is the next one to read. */
+    struct list_node *n;
+    while ((n = list_first(&t->parked)) != NULL) {
+        struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
+        if (e->lazy_iter == iter)
+            break;
+        e->lazy_iter = iter;
+        list_remove(n);
+        list_push_back(&t->parked, n);
+        e->read_more = false;
+        t->pass_current = e;
+        mirror_client_on_readable(e->conn);
+        if (t->pass_current == e && e->lazy == LAZY_PARKED && e->read_more)
+            more = true;
+    }
+    t->pass_current = NULL;
+    if (list_empty(&t->parked)) {
+        ev_prepare_stop(loop, w);
+        ev_timer_stop(loop, &t->lazy_idle);
+        return;
+    }
+    ev_timer_again(loop, &t->lazy_idle); /* the thread is awake: the next pass is near */
+    if (more && !ev_is_active(&t->lazy_soon)) {
+        ev_timer_set(&t->lazy_soon, 0., 0.); /* no wait before the next pass */
+        ev_timer_start(loop, &t->lazy_soon);
+    }
+}
+
+/* The loop waited read_delay with connections parked: they go back to
+ * epoll, so that an idle thread reads their answers as they come. */
+static void lazy_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, lazy_idle);
+    (void)revents;
+    ev_timer_stop(loop, w);
+    struct list_node *n;
+    while ((n = list_first(&t->parked)) != NULL) {
+        struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
+        list_remove(n);
+        e->lazy = LAZY_WATCHED;
+        io_set(t, e, EV_READ);
+    }
+}
+
+static void lazy_soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents; /* the wake-up is the point: the pass runs before the next wait */
+}
+
 struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
                                         struct target_addr *addr, struct mirror_counters *ctr,
                                         const struct logger *log, const struct tls_client *tls)
@@ -409,6 +565,12 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
     t->name = set->name ? set->name : "";
     ev_timer_init(&t->kick, kick_cb, 0., 0.);
     ev_prepare_init(&t->before_wait, before_wait_cb);
+    t->read_delay_s = set->read_delay_ms / 1000.0;
+    list_init(&t->parked);
+    ev_prepare_init(&t->lazy_pass, lazy_pass_cb);
+    ev_set_priority(&t->lazy_pass, EV_MINPRI);
+    ev_timer_init(&t->lazy_idle, lazy_idle_cb, 0., t->read_delay_s);
+    ev_timer_init(&t->lazy_soon, lazy_soon_cb, 0., 0.);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

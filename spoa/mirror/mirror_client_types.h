@@ -50,6 +50,11 @@ struct mirror_client_settings {
     uint32_t max_inflight;    /* requests in flight, at most: HTTP/1.1 connections, or HTTP/2 streams */
     uint32_t max_queue;       /* requests waiting for a connection (or a stream), at most */
     uint32_t idle_timeout_ms; /* an idle kept-alive connection is closed after this */
+    /* Longest an awaited answer may stay unread (MIRROR_WATCH_LAZY): the
+     * transport reads such connections when the thread is awake anyway, so
+     * that many answers cost one wake-up; 0 reads each at once. The latency
+     * the client counts is then late by at most this much. */
+    uint32_t read_delay_ms;
     /* A kept-alive connection this old (from its connect) is closed when it
      * becomes idle, or while idle, instead of being reused (counted in
      * ctr->expired); 0 = no limit. Whatever its age, one whose address left
@@ -102,6 +107,10 @@ enum mirror_connect {
 /* Readiness the client asks to be told about (mirror_transport.watch()). */
 #define MIRROR_WATCH_READ  1u
 #define MIRROR_WATCH_WRITE 2u
+/* With READ alone: the readability is not urgent (answers awaited, none of
+ * them needed at once), so the transport may report it late, when the
+ * thread is awake for other work, at most read_delay_ms after it happened. */
+#define MIRROR_WATCH_LAZY 4u
 
 /* Every hook gets the <ctx> given to mirror_client_create(). Hooks never
  * call back into the client. Hooks taking a connection are called between

@@ -359,7 +359,9 @@ static bool flush(struct mirror_client *c, struct mirror_conn *m)
         if (h->out_off == h->out_len)
             h->out_off = h->out_len = 0;
     }
-    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ);
+    /* Answers awaited on open streams can wait for the thread's next wake-up;
+     * an idle connection is watched at once (the server closing it). */
+    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | (h->nstreams ? MIRROR_WATCH_LAZY : 0));
     return true;
 }
 

@@ -190,6 +190,8 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: routes[0].mirrors[0].max_response_bytes: not used by capture (file://) mirrors"},
     {RF "        max_connection_age_ms: 1\n",
      "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: not used by capture (file://) mirrors"},
+    {RF "        response_read_delay_ms: 1\n",
+     "t.yaml:5: routes[0].mirrors[0].response_read_delay_ms: not used by capture (file://) mirrors"},
     {RF "        max_queue: 1\n", "t.yaml:5: routes[0].mirrors[0].max_queue: not used by capture (file://) "
                                   "mirrors (use capture.max_queue)"},
     {RF "        headers: {remove: [x-a]}\n",
@@ -361,6 +363,8 @@ static const struct bad_case bad_cases[] = {
      "\"1073741825\""},
     {R0 "        max_response_bytes: -1\n",
      "t.yaml:5: routes[0].mirrors[0].max_response_bytes: must be an integer from 0 to 1073741824"},
+    {R0 "        response_read_delay_ms: 101\n",
+     "t.yaml:5: routes[0].mirrors[0].response_read_delay_ms: must be an integer from 0 to 100, got \"101\""},
     {R0 "        max_connection_age_ms: 2147483648\n",
      "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must be an integer from 0 to 2147483647"},
     {R0 "        max_connection_age_ms: 1m\n", "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must "
@@ -482,6 +486,7 @@ START_TEST(minimal_file_defaults)
     ck_assert_uint_eq(m->max_rps, 0);
     ck_assert_uint_eq(m->max_response_bytes, 65536);
     ck_assert_uint_eq(m->max_connection_age_ms, 60000);
+    ck_assert_uint_eq(m->response_read_delay_ms, 1);
     ck_assert_uint_eq(m->n_headers_set, 0);
     ck_assert_uint_eq(m->n_headers_remove, 0);
     config_free(&c);
@@ -544,6 +549,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->max_rps, 50);
     ck_assert_uint_eq(m->max_response_bytes, 4096);
     ck_assert_uint_eq(m->max_connection_age_ms, 0);
+    ck_assert_uint_eq(m->response_read_delay_ms, 0);
     ck_assert_uint_eq(m->n_headers_set, 2);
     ck_assert_str_eq(m->headers_set[0].name, "x-shadow");
     ck_assert_str_eq(m->headers_set[0].value, "1");
@@ -554,7 +560,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 39);
+    ck_assert_int_eq(m->line, 40);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");
@@ -566,6 +572,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->timeout_ms, 300);
     ck_assert_uint_eq(m->connect_timeout_ms, 300); /* min(timeout_ms, 500) */
     ck_assert_uint_eq(m->max_inflight, 256);
+    ck_assert_uint_eq(m->response_read_delay_ms, 1); /* the default */
 
     r = &c.routes[1];
     ck_assert_str_eq(r->name, "catch-rest");

@@ -28,7 +28,7 @@ struct ev_transport {
      * timer), so that deferred work never waits for new events. */
     ev_prepare before_wait;
     ev_timer kick;
-    bool in_sweep; /* the before_wait sweep is running */
+    bool in_sweep; /* the before_wait sweep, or the lazy pass, is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -359,12 +359,22 @@ static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t
         if (e->refused != MIRROR_DROP_NONE)
             return MIRROR_IO_AGAIN;
         e->read_wants_write = false;
-        ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf, cap), true);
-        if (n > 0 && tls_conn_pending(e->tls))
+        /* One record per TLS read: read on while there is room, so that a
+         * short count means the socket is drained, as for plain TCP. */
+        size_t got = 0;
+        while (got < cap) {
+            ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf + got, cap - got), true);
+            if (n <= 0) {
+                if (got == 0)
+                    return n;
+                break; /* what stopped it comes again at the next read */
+            }
+            got += (size_t)n;
+        }
+        if (tls_conn_pending(e->tls))
             kick_conn(ctx, e); /* in case the client's read budget ends here */
-        if (n > 0)
-            lazy_got(e, false);
-        return n;
+        lazy_got(e, got == cap);
+        return (ssize_t)got;
     }
     for (;;) {
         ssize_t n = recv(ev_conn_of(conn)->fd, buf, cap, 0);
@@ -513,7 +523,9 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
         list_push_back(&t->parked, n);
         e->read_more = false;
         t->pass_current = e;
+        t->in_sweep = true; /* work it defers must not wait for the next wake-up */
         mirror_client_on_readable(e->conn);
+        t->in_sweep = false;
         if (t->pass_current == e && e->lazy == LAZY_PARKED && e->read_more)
             more = true;
     }

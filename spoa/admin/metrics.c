@@ -323,7 +323,7 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
     size_t k = 0;
     for (const struct stats_mirror_entry *m = reg->mirrors; m; m = m->next, k++) {
         entries[k] = m;
-        for (int w = 0; w < reg->nworkers; w++) {
+        for (int w = 0; w <= reg->nworkers; w++) { /* the workers', and the release slot */
             const struct mirror_counters *src = &m->per_worker[w];
             add_counters((counter_t *)&sums[k], (const counter_t *)src,
                          offsetof(struct mirror_counters, latency) / sizeof(counter_t));

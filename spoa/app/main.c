@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "admin/metrics.h"
 #include "mirror/body_parts.h"
+#include "mirror/mirror_compare.h"
 #include "mirror/mirror_runtime.h"
 #include "app/options.h"
 #include "replay/replay.h"
@@ -134,6 +135,7 @@ static void retire_runtime(struct app *app, struct mirror_runtime *rt)
 
 static void free_runtime_job(void *rt)
 {
+    mirror_compare_drain(rt); /* comparisons left waiting get their verdict: unmatched */
     mirror_runtime_free(rt);
 }
 

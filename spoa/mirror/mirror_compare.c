@@ -254,6 +254,20 @@ size_t mirror_compare_sweep(struct mirror_runtime *rt, int worker)
     return n;
 }
 
+size_t mirror_compare_drain(struct mirror_runtime *rt)
+{
+    if (!rt->compare)
+        return 0;
+    struct compare_entry *out[MIRROR_COMPARE_SWEEP_MAX];
+    size_t total = 0, n;
+    while ((n = compare_table_expire(rt->compare, UINT64_MAX, out, MIRROR_COMPARE_SWEEP_MAX)) > 0) {
+        for (size_t k = 0; k < n; k++)
+            finish_entry(rt, rt->release_slot, out[k]);
+        total += n;
+    }
+    return total;
+}
+
 /* ---- the two sides ---- */
 
 /* Puts <side> in slot <slot> of <id>; runs the verdicts when that completes

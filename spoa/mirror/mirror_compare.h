@@ -51,4 +51,11 @@ void mirror_compare_primary(struct mirror_runtime *rt, int worker, const struct 
  * Runs from the worker's periodic sweep, never on the NOTIFY path. */
 size_t mirror_compare_sweep(struct mirror_runtime *rt, int worker);
 
+/* mirror_compare_drain: counts and frees every entry still in the table, due
+ * or not, in the counters of rt->release_slot: a runtime replaced by a reload
+ * or stopped leaves no request uncounted. Call it right before
+ * mirror_runtime_free(), on the thread that frees <rt>, once no worker uses
+ * it. Returns how many it handled. */
+size_t mirror_compare_drain(struct mirror_runtime *rt);
+
 #endif

@@ -38,6 +38,7 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
     rt->routes = xcalloc(nr ? nr : 1, sizeof(*rt->routes));
     rt->route_ctr = xcalloc(nr ? nr : 1, sizeof(*rt->route_ctr));
     rt->engine_ctr = reg->engine;
+    rt->release_slot = reg->nworkers;
     size_t total = 0;
     uint32_t pending = 0;
     for (size_t r = 0; r < nr; r++) {

@@ -32,7 +32,7 @@ struct runtime_mirror {
     struct capture_writer *capture; /* capture mirrors: the directory's writer (a reference), once started */
     struct tls_client *tls;         /* https mirrors only: the TLS context, shared by the workers */
     struct rate_limit rate;
-    struct mirror_counters *ctr; /* [nworkers], owned by the stats registry */
+    struct mirror_counters *ctr; /* [nworkers + 1], owned by the stats registry */
     char name[96];               /* "<route>/<index>" for logs */
     /* Compared mirrors (cfg->compare set): */
     struct compare_rules *rules;     /* owned */
@@ -49,6 +49,7 @@ struct mirror_runtime {
     struct runtime_mirror **routes;     /* routes[r][i] for mirror i of route r */
     struct route_counters **route_ctr;  /* route_ctr[r][worker] */
     struct engine_counters *engine_ctr; /* [worker] */
+    int release_slot;                   /* the counters of the thread that frees it: [nworkers] */
     struct target_addr **addrs;         /* every mirror's target, for the resolver */
     size_t n_addrs;
     struct resolver *resolver;

@@ -42,7 +42,7 @@ struct stats_mirror_entry *stats_registry_mirror_entry(struct stats_registry *re
     e->route = xstrdup(route);
     e->url = xstrdup(url);
     e->occurrence = occurrence;
-    e->per_worker = xcalloc((size_t)reg->nworkers, sizeof(*e->per_worker));
+    e->per_worker = xcalloc((size_t)reg->nworkers + 1, sizeof(*e->per_worker));
     atomic_init(&e->resolve_failures, 0);
     *tail = e;
     return e;

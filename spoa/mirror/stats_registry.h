@@ -2,7 +2,9 @@
  * for each route name and each (route, mirror URL), kept across reloads so
  * that counters keep counting when the configuration changes; and, with
  * them, what a compared mirror learned as noise. Only the main thread adds
- * entries or reads the list; workers write their own blocks. */
+ * entries or reads the list; workers write their own blocks. Each mirror has
+ * one block more, [nworkers]: written only by the thread that frees retired
+ * runtimes (mirror_runtime_free counts there the comparisons left waiting). */
 #ifndef SPOA_STATS_REGISTRY_H
 #define SPOA_STATS_REGISTRY_H
 
@@ -23,7 +25,7 @@ struct stats_mirror_entry {
     char *route;
     char *url;
     unsigned occurrence;                /* the same URL twice in one route gets 0, 1, ... */
-    struct mirror_counters *per_worker; /* [nworkers] */
+    struct mirror_counters *per_worker; /* [nworkers + 1]: the last is STATS_RELEASE_SLOT's */
     bool has_host;                      /* an http:// mirror, whose host is resolved */
     /* Failed resolutions of its host. Written by the resolver threads (two
      * runtimes may overlap during a reload: atomic adds), read by any thread. */

@@ -278,6 +278,39 @@ START_TEST(test_sweep_in_batches)
 }
 END_TEST
 
+START_TEST(test_pending_counted_when_runtime_freed)
+{
+    /* A reload (or a stop) frees the runtime with requests still waiting
+     * for their other side: drained first, each compared request gets
+     * exactly one verdict, those still waiting counted as unmatched, in the
+     * counters the registry keeps across reloads. */
+    struct h *h = h_new();
+    request(h, "p1");
+    shadow_answers(h, 200, "{}"); /* the primary never comes */
+    request(h, "p2");             /* neither side comes: the copy is never answered */
+    request(h, "p3");
+    response(h, "p3", 200, "{}"); /* the shadow's answer is still awaited */
+    struct mirror_counters *c = &h->rt->routes[0][0].ctr[0];
+    mirror_engine_free(h->e); /* copies in flight end as failed shadow sides */
+    h->e = NULL;
+    uint64_t before = 0, after = 0;
+    for (int r = 0; r < COMPARE_RESULT_COUNT; r++)
+        before += counter_get(&c->compared[r]);
+    ck_assert_uint_lt(before, 3);
+    ck_assert_uint_eq(counter_get(&c->unmatched[COMPARE_UNMATCHED_PRIMARY_MISSING]), 0);
+    ck_assert_uint_gt(mirror_compare_drain(h->rt), 0);
+    mirror_runtime_free(h->rt);
+    h->rt = NULL;
+    /* Counted in the release slot, [nworkers], which /metrics adds in. */
+    const struct mirror_counters *rel = &c[1];
+    for (int r = 0; r < COMPARE_RESULT_COUNT; r++)
+        after += counter_get(&c->compared[r]) + counter_get(&rel->compared[r]);
+    ck_assert_uint_eq(after, 3);
+    ck_assert_uint_ge(counter_get(&rel->unmatched[COMPARE_UNMATCHED_PRIMARY_MISSING]), 1); /* p1 at least */
+    h_free(h);
+}
+END_TEST
+
 Suite *mirror_compare_suite(void);
 Suite *mirror_compare_suite(void)
 {
@@ -285,6 +318,7 @@ Suite *mirror_compare_suite(void)
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, test_verdicts_through_the_engine);
     tcase_add_test(tc, test_sweep_in_batches);
+    tcase_add_test(tc, test_pending_counted_when_runtime_freed);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;

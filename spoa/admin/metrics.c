@@ -42,6 +42,8 @@ struct reason_family {
     int count;
     const char *(*reason)(int r);
     const char *label; /* the label's name; NULL: "reason" */
+    /* Optional: whether a mirror has series in this family (NULL: all do). */
+    bool (*applies)(const struct stats_mirror_entry *m);
 };
 
 static const char *cut_reason(int r)
@@ -74,6 +76,12 @@ static const char *diff_drop_reason(int r)
     return diff_log_drop_str((enum diff_log_drop)r);
 }
 
+/* Only mirrors that may speak HTTP/2 get grpc-status series. */
+static bool speaks_http2(const struct stats_mirror_entry *m)
+{
+    return m->http2;
+}
+
 /* The grpc-status codes 0..16 by number, then "other". */
 static const char *grpc_code(int r)
 {
@@ -85,22 +93,22 @@ static const char *grpc_code(int r)
 static const struct reason_family mirror_reason_families[] = {
     {P "mirror_responses_cut_total",
      "Responses whose body was not read to its end (its connection closed), by reason.",
-     offsetof(struct mirror_counters, responses_cut), MIRROR_CUT_ENTRIES, cut_reason, NULL},
+     offsetof(struct mirror_counters, responses_cut), MIRROR_CUT_ENTRIES, cut_reason, NULL, NULL},
     {P "mirror_dropped_total", "Sampled copies not delivered, by reason.",
-     offsetof(struct mirror_counters, dropped), MIRROR_DROP_ENTRIES, drop_reason, NULL},
+     offsetof(struct mirror_counters, dropped), MIRROR_DROP_ENTRIES, drop_reason, NULL, NULL},
     {P "mirror_skipped_total",
      "Sampled copies that were never sent because of the request itself, by reason.",
-     offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason, NULL},
+     offsetof(struct mirror_counters, skipped), MIRROR_SKIP_ENTRIES, skip_reason, NULL, NULL},
     {P "mirror_grpc_status_total",
      "Responses of HTTP/2 mirrors that carried a grpc-status (trailers, or a trailers-only response), by its "
      "code: 0..16, other for any other value.",
-     offsetof(struct mirror_counters, grpc_status), MIRROR_GRPC_SLOTS, grpc_code, "code"},
+     offsetof(struct mirror_counters, grpc_status), MIRROR_GRPC_SLOTS, grpc_code, "code", speaks_http2},
     {P "compare_total", "Compared requests, by verdict on the mirror's answer against the primary's.",
-     offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result"},
+     offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result", NULL},
     {P "compare_unmatched_total", "Compared requests without a verdict (result unmatched), by reason.",
-     offsetof(struct mirror_counters, unmatched), COMPARE_UNMATCHED_ENTRIES, unmatched_reason, NULL},
+     offsetof(struct mirror_counters, unmatched), COMPARE_UNMATCHED_ENTRIES, unmatched_reason, NULL, NULL},
     {P "compare_diff_log_dropped_total", "Diff-log records not written, by reason.",
-     offsetof(struct mirror_counters, diff_dropped), DIFF_LOG_DROP_ENTRIES, diff_drop_reason, NULL},
+     offsetof(struct mirror_counters, diff_dropped), DIFF_LOG_DROP_ENTRIES, diff_drop_reason, NULL, NULL},
 };
 
 static uint64_t family_value(const struct counter_family *f, const void *stats)
@@ -357,6 +365,8 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
         const struct reason_family *f = &mirror_reason_families[i];
         prom_family(out, f->name, "counter", f->help);
         for (k = 0; k < n; k++) {
+            if (f->applies && !f->applies(entries[k]))
+                continue;
             mirror_labels(lbl, sizeof(lbl), entries[k]);
             const counter_t *slots = (const counter_t *)((const char *)&sums[k] + f->off);
             for (int r = 0; r < f->count; r++) {

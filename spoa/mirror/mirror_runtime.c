@@ -78,6 +78,8 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
                 tls_client_offer_alpn(m->tls, m->cfg->protocol);
             }
             entry->has_host = true;
+            if (m->cfg->protocol != CONFIG_PROTO_HTTP1)
+                entry->http2 = true; /* its answers may carry a grpc-status */
             target_addr_init(&m->addr, m->cfg->host, m->cfg->port);
             m->addr.failures = &entry->resolve_failures;
             target_addr_resolve_numeric(&m->addr); /* an IP literal needs no resolver */

@@ -225,14 +225,20 @@ END_TEST
 #define GRPC_FAMILY "spoa_shadow_mirror_grpc_status_total"
 #define GRPC_LABELS "{route=\"s\",mirror=\"http://10.0.0.1:81\",code="
 
-/* grpc-status codes by number, summed over the workers, the others as one. */
+/* grpc-status codes by number, summed over the workers, the others as one;
+ * only for mirrors that speak HTTP/2. */
 START_TEST(test_grpc_status_by_code)
 {
     static const char yaml[] = "routes:\n"
                                "  - name: s\n"
-                               "    mirrors: [{url: \"http://10.0.0.1:81\", protocol: h2c}]\n";
+                               "    mirrors: [{url: \"http://10.0.0.1:81\", protocol: h2c},\n"
+                               "              {url: \"http://10.0.0.2:82\"}]\n";
     struct stats_registry *reg = stats_registry_new(2);
     struct mirror_runtime *rt = runtime_of(yaml, reg, 1);
+    /* An HTTP/1.1 mirror's answers carry no grpc-status: no series of its own. */
+    ck_assert(!rendered(reg, rt, GRPC_FAMILY "{route=\"s\",mirror=\"http://10.0.0.2:82\""));
+    ck_assert(
+        rendered(reg, rt, "spoa_shadow_mirror_dropped_total{route=\"s\",mirror=\"http://10.0.0.2:82\""));
     counter_add(&rt->routes[0][0].ctr[0].grpc_status[0], 2);
     counter_add(&rt->routes[0][0].ctr[1].grpc_status[0], 3);
     counter_add(&rt->routes[0][0].ctr[1].grpc_status[14], 1);

@@ -29,6 +29,7 @@ struct ev_transport {
     ev_prepare before_wait;
     ev_timer kick;
     bool in_sweep; /* the before_wait sweep is running */
+    bool in_pass;  /* lazy_pass is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -417,7 +418,9 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
 static void tr_defer(void *ctx)
 {
     struct ev_transport *t = ctx;
-    if (!t->in_sweep) {
+    /* From a sweep, or from the lazy pass (a prepare watcher too: one
+     * started now would run only after the next wait), the next iteration. */
+    if (!t->in_sweep && !t->in_pass) {
         if (!ev_is_active(&t->before_wait))
             ev_prepare_start(t->loop, &t->before_wait);
     } else if (!ev_is_active(&t->kick)) {
@@ -504,6 +507,7 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     /* Read connections move to the back with this iteration's stamp, as do
      * those parked meanwhile: the front is the next one to read. */
     struct list_node *n;
+    t->in_pass = true;
     while ((n = list_first(&t->parked)) != NULL) {
         struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
         if (e->lazy_iter == iter)
@@ -518,6 +522,7 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
             more = true;
     }
     t->pass_current = NULL;
+    t->in_pass = false;
     if (list_empty(&t->parked)) {
         ev_prepare_stop(loop, w);
         ev_timer_stop(loop, &t->lazy_idle);

@@ -76,7 +76,7 @@ struct ev_conn {
     struct list_node lazy_node; /* in t->parked while LAZY_PARKED */
     unsigned lazy_iter;         /* the loop iteration that last read it (or parked it) */
     bool read_more;             /* parked: its last read filled the buffer, more may wait */
-    bool timeout_grace;         /* its timer fired while parked: read first, time out next */
+    bool timeout_grace;         /* its timer fired while lazy: read first, time out next */
 };
 
 static struct ev_conn *ev_conn_of(struct mirror_conn *conn)
@@ -236,9 +236,11 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct ev_conn *e = CONTAINER_OF(w, struct ev_conn, timer);
     (void)revents;
-    if (e->lazy == LAZY_PARKED && !e->timeout_grace) {
-        /* An answer may be waiting unread: read it first, and time out at
-         * the next iteration only if the client did not re-arm the timer. */
+    if (e->lazy != LAZY_OFF && !e->timeout_grace) {
+        /* An answer may be waiting unread, parked or back in epoll but not
+         * yet reported (libev may run this before the readiness of the same
+         * iteration): read it first, and time out at the next iteration only
+         * if the client did not re-arm the timer. */
         e->timeout_grace = true;
         ev_timer_set(&e->timer, 0., 0.);
         ev_timer_start(loop, &e->timer);

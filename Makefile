@@ -170,7 +170,7 @@ $(HAPROXY3):
 haproxy3: $(HAPROXY3)
 
 # Integration test programs: built with the sanitizers, linked to the library.
-$(BUILD)/itest/%: tests/integration/%.c $(LIB_HDRS) $(BUILD)/libspoa-asan.a
+$(BUILD)/itest/%: tests/integration/%.c $(wildcard tests/integration/*.h) $(LIB_HDRS) $(BUILD)/libspoa-asan.a
 	@mkdir -p $(BUILD)/itest
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(BUILD)/libspoa-asan.a $(LDLIBS)

@@ -28,7 +28,8 @@ struct ev_transport {
      * timer), so that deferred work never waits for new events. */
     ev_prepare before_wait;
     ev_timer kick;
-    bool in_sweep; /* the before_wait sweep, or the lazy pass, is running */
+    bool in_sweep; /* the before_wait sweep is running */
+    bool in_pass;  /* lazy_pass is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -75,7 +76,7 @@ struct ev_conn {
     struct list_node lazy_node; /* in t->parked while LAZY_PARKED */
     unsigned lazy_iter;         /* the loop iteration that last read it (or parked it) */
     bool read_more;             /* parked: its last read filled the buffer, more may wait */
-    bool timeout_grace;         /* its timer fired while parked: read first, time out next */
+    bool timeout_grace;         /* its timer fired while lazy: read first, time out next */
 };
 
 static struct ev_conn *ev_conn_of(struct mirror_conn *conn)
@@ -235,9 +236,11 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct ev_conn *e = CONTAINER_OF(w, struct ev_conn, timer);
     (void)revents;
-    if (e->lazy == LAZY_PARKED && !e->timeout_grace) {
-        /* An answer may be waiting unread: read it first, and time out at
-         * the next iteration only if the client did not re-arm the timer. */
+    if (e->lazy != LAZY_OFF && !e->timeout_grace) {
+        /* An answer may be waiting unread, parked or back in epoll but not
+         * yet reported (libev may run this before the readiness of the same
+         * iteration): read it first, and time out at the next iteration only
+         * if the client did not re-arm the timer. */
         e->timeout_grace = true;
         ev_timer_set(&e->timer, 0., 0.);
         ev_timer_start(loop, &e->timer);
@@ -427,7 +430,9 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
 static void tr_defer(void *ctx)
 {
     struct ev_transport *t = ctx;
-    if (!t->in_sweep) {
+    /* From a sweep, or from the lazy pass (a prepare watcher too: one
+     * started now would run only after the next wait), the next iteration. */
+    if (!t->in_sweep && !t->in_pass) {
         if (!ev_is_active(&t->before_wait))
             ev_prepare_start(t->loop, &t->before_wait);
     } else if (!ev_is_active(&t->kick)) {
@@ -514,6 +519,7 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     /* Read connections move to the back with this iteration's stamp, as do
      * those parked meanwhile: the front is the next one to read. */
     struct list_node *n;
+    t->in_pass = true;
     while ((n = list_first(&t->parked)) != NULL) {
         struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
         if (e->lazy_iter == iter)
@@ -523,13 +529,12 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
         list_push_back(&t->parked, n);
         e->read_more = false;
         t->pass_current = e;
-        t->in_sweep = true; /* work it defers must not wait for the next wake-up */
         mirror_client_on_readable(e->conn);
-        t->in_sweep = false;
         if (t->pass_current == e && e->lazy == LAZY_PARKED && e->read_more)
             more = true;
     }
     t->pass_current = NULL;
+    t->in_pass = false;
     if (list_empty(&t->parked)) {
         ev_prepare_stop(loop, w);
         ev_timer_stop(loop, &t->lazy_idle);

@@ -297,6 +297,39 @@ note() {
     echo "# $*"
 }
 
+# run_scenario NAME CMD...: runs CMD, a test program running its scenario
+# NAME (killed after 30 s), with its output in WORK/NAME.out and .err; shows
+# its "#" lines and reports its "ok - NAME: ..." line. It fails unless CMD
+# exited 0 having printed that line (a sanitizer or leak report after an ok
+# line fails it too), and then shows the last 30 lines of its stderr but
+# those matching RUN_SCENARIO_QUIET (a grep -E pattern), when set.
+run_scenario() {
+    local s=$1 rc line why desc
+    shift
+    timeout 30 "$@" >"$WORK/$s.out" 2>"$WORK/$s.err"
+    rc=$?
+    grep '^#' "$WORK/$s.out"
+    line=$(grep -E "^(not )?ok - $s:" "$WORK/$s.out" | tail -n 1)
+    case "$rc:$line" in
+    0:"ok - "*)
+        ok "${line#ok - }"
+        return 0
+        ;;
+    esac
+    why="exit status $rc"
+    [ "$rc" -eq 124 ] && why="killed after 30 s"
+    [ -n "$line" ] && [ "$rc" -ne 0 ] && [ "${line#ok - }" != "$line" ] && why="$why: sanitizer or leak report"
+    desc=${line#not ok - }
+    desc=${desc#ok - }
+    not_ok "${desc:-$s} ($why)"
+    if [ -n "${RUN_SCENARIO_QUIET:-}" ]; then
+        grep -Ev "$RUN_SCENARIO_QUIET" "$WORK/$s.err"
+    else
+        cat "$WORK/$s.err"
+    fi | tail -n 30 | sed 's/^/#   /'
+    return 1
+}
+
 # check DESCRIPTION CMD...: ok when CMD succeeds, not_ok otherwise.
 check() {
     local desc=$1

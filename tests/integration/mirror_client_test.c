@@ -25,6 +25,7 @@
 #include "mirror/mirror_stats.h"
 #include "mirror/target_addr.h"
 #include "core/xalloc.h"
+#include "itest.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_ASAN 1
@@ -45,17 +46,6 @@ static char run_id[32]; /* added to every request as r=<run_id>: records of earl
 static int failures;    /* failed expectations in the current scenario */
 
 /* ------------------------------------------------------------ expectations */
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("# ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
 
 static void expect_true(int line, const char *what, bool cond)
 {
@@ -92,13 +82,6 @@ static void expect_outcome(int line, const struct harness *h, const struct outco
         struct outcome o_ = {__VA_ARGS__};                                                                   \
         expect_outcome(__LINE__, (h), &o_);                                                                  \
     } while (0)
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ------------------------------------------------------------ harness */
 
@@ -334,23 +317,6 @@ struct recs {
     struct rec r[MAX_RECS];
 };
 
-static int connect_loopback(uint16_t port, int timeout_s)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd == -1)
-        return -1;
-    struct timeval tv = {.tv_sec = timeout_s};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void parse_rec(char *line, struct rec *r)
 {
     char *save = NULL;
@@ -428,25 +394,6 @@ static int distinct_ports(const struct recs *rs)
 }
 
 /* ------------------------------------------------------------ raw sockets */
-
-/* A loopback TCP socket bound to a free port but not listening: connecting
- * to it is refused until listen() is called on it. */
-static int bound_socket(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd == -1)
-        return -1;
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof(sa);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
-        close(fd);
-        return -1;
-    }
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
 
 /* A minimal responder on the test's own loop: answers every request it reads
  * on accepted connections with a 200 and "Connection: close". */
@@ -1266,11 +1213,7 @@ static void sc_idle(void)
     h_destroy(&h);
 }
 
-static const struct scenario {
-    const char *name;
-    const char *desc;
-    void (*fn)(void);
-} scenarios[] = {
+static const struct scenario scenarios[] = {
     {"keepalive", "50 sequential GETs reuse one connection", sc_keepalive},
     {"concurrency", "200 requests at once over max_inflight=8 connections", sc_concurrency},
     {"chunked", "chunked responses read whole, connection reused", sc_chunked},
@@ -1293,48 +1236,15 @@ static const struct scenario {
     {"idle", "idle connection closed after idle_timeout_ms", sc_idle},
 };
 
-#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
-
-static bool selected(const char *name, int argc, char **argv)
-{
-    if (argc <= 2)
-        return true;
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
-}
-
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-        for (size_t i = 0; i < NSCENARIOS; i++)
-            printf("%s\n", scenarios[i].name);
+    if (scenarios_listed(scenarios, SCENARIOS_COUNT(scenarios), argc, argv))
         return 0;
-    }
-    long port = argc >= 2 ? strtol(argv[1], NULL, 10) : 0;
-    if (port <= 0 || port > 65535) {
+    server_port = scenarios_port(argc, argv);
+    if (server_port == 0) {
         fprintf(stderr, "usage: %s PORT [SCENARIO...] | --list\n", argv[0]);
         return 2;
     }
-    server_port = (uint16_t)port;
     snprintf(run_id, sizeof(run_id), "%ld-%" PRIu64, (long)getpid(), now_ms());
-    int run = 0, failed = 0;
-    for (size_t i = 0; i < NSCENARIOS; i++) {
-        if (!selected(scenarios[i].name, argc, argv))
-            continue;
-        failures = 0;
-        uint64_t t0 = now_ms();
-        scenarios[i].fn();
-        run++;
-        printf("%s - %s: %s (%" PRIu64 " ms)\n", failures ? "not ok" : "ok", scenarios[i].name,
-               scenarios[i].desc, now_ms() - t0);
-        failed += failures != 0;
-    }
-    if (run == 0) {
-        fprintf(stderr, "no such scenario\n");
-        return 2;
-    }
-    return failed ? 1 : 0;
+    return scenarios_run(scenarios, SCENARIOS_COUNT(scenarios), argv + 2, argc - 2, &failures);
 }

@@ -35,8 +35,6 @@
 #include "core/version.h"
 
 #define EXIT_CONFIG 2
-/* Mirror host names are resolved again this often (Kubernetes Service IPs can change). */
-#define RESOLVE_PERIOD_MS 30000
 /* How long the first configuration waits, at start, for its first name
  * resolution. A reload does not wait: it keeps the addresses the previous
  * configuration resolved, and new host names are resolved in the background. */
@@ -193,7 +191,7 @@ static struct mirror_runtime *new_runtime(struct app *app, struct config *cfg, s
     mirror_runtime_inherit_addrs(rt, old);
     log_tls(app, rt);
     unsigned wait_ms = old ? 0 : RESOLVE_FIRST_WAIT_MS;
-    if (!mirror_runtime_start_resolver(rt, RESOLVE_PERIOD_MS, wait_ms, &app->log))
+    if (!mirror_runtime_start_resolver(rt, rt->cfg.resolve_interval_ms, wait_ms, &app->log))
         log_event(&app->log, LOG_LVL_WARN, "resolve_slow", "generation=%llu waited_ms=%u",
                   (unsigned long long)rt->generation, wait_ms);
     size_t pending = mirror_runtime_unresolved(rt);

@@ -21,6 +21,7 @@ void config_defaults(struct config *c)
     c->admin_listen = xstrdup("127.0.0.1:9901");
     c->log_level = LOG_LVL_INFO;
     c->drain_timeout_ms = 5000;
+    c->resolve_interval_ms = 30000;
     c->body_parts = (struct config_body_parts){
         .max_entries = BODY_PARTS_DEFAULT_MAX_ENTRIES,
         .max_bytes = BODY_PARTS_DEFAULT_MAX_BYTES,

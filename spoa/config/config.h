@@ -212,6 +212,9 @@ struct config {
     enum log_level log_level; /* default info */
     /* drain_timeout_ms, default 5000: how long shutdown waits for in-flight mirrors */
     uint32_t drain_timeout_ms;
+    /* resolve_interval_ms, default 30000 (1000..3600000): how often mirror
+     * host names are resolved again (Kubernetes Service IPs can change) */
+    uint32_t resolve_interval_ms;
     struct config_body_parts body_parts;
     struct config_route *routes;
     size_t n_routes;

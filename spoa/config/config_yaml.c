@@ -653,6 +653,7 @@ static const struct cw_field root_fields[] = {
     {.key = "admin", .kind = CW_FN, .fn = fn_admin},
     {.key = "log", .kind = CW_FN, .fn = fn_log},
     C_U32("drain_timeout_ms", drain_timeout_ms, 0, MS_MAX),
+    C_U32("resolve_interval_ms", resolve_interval_ms, 1000, 3600000),
     {.key = "body_parts", .kind = CW_FN, .fn = fn_body_parts},
     {.key = "routes", .kind = CW_FN, .fn = fn_routes},
 };

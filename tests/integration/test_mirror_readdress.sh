@@ -12,9 +12,8 @@
 #   http://gained.readdress.test:P/gain, max_connection_age_ms 500: its name
 #     gains 127.0.0.3 next to 127.0.0.2.
 # A client sends keep-alive requests at 200/s throughout. The agent
-# re-resolves every 30 s (RESOLVE_PERIOD_MS in spoa/app/main.c; no
-# configuration key changes it), so the bound for a change is that plus a
-# margin.
+# re-resolves every 2 s (resolve_interval_ms: 2000; 30 s by default), so the
+# bound for a change is that plus a margin.
 #
 # Checks, each printed as "ok - ..." / "not ok - ...", then "N passed, M
 # failed"; exit status non-zero on any failure:
@@ -22,7 +21,7 @@
 #      reach 127.0.0.3, and no connection was closed for its address yet;
 #   b. /etc/hosts is rewritten (127.0.0.3 for the moved name, both addresses
 #      for the gained one; getent in the agent's namespace agrees) while the
-#      load goes on: within 30 s + margin the moved mirror's copies reach
+#      load goes on: within 2 s + margin the moved mirror's copies reach
 #      127.0.0.3; after that point 127.0.0.2 gets at most a few more (those
 #      in flight) while 127.0.0.3 gets hundreds; its
 #      mirror_connections_address_gone_total is > 0 and expired_total 0 (the
@@ -35,7 +34,7 @@
 #      (max_connection_age_ms alone spread them: no address left its set).
 #
 # Needs root (unshare --mount, mount --bind). Run from anywhere: `make && bash
-# tests/integration/test_mirror_readdress.sh` (about 40 s). Environment:
+# tests/integration/test_mirror_readdress.sh` (about 15 s). Environment:
 # HAPROXY (default haproxy), AGENT_BIN (default build/spoa-shadow),
 # KEEP_WORK=1 keeps the temp dir even on success.
 set -u
@@ -57,7 +56,7 @@ OLD=127.0.0.2
 NEW=127.0.0.3
 MOVED=mirror.readdress.test
 GAINED=gained.readdress.test
-RESOLVE_PERIOD_S=30 # RESOLVE_PERIOD_MS in spoa/app/main.c
+RESOLVE_PERIOD_S=2 # the agent's resolve_interval_ms, below
 MARGIN_S=10
 RATE=200
 note "ports: haproxy=$HTTP_PORT httpbin=$APP_PORT agent=$AGENT_PORT admin=$ADMIN_PORT copies=$COPY_PORT"
@@ -124,6 +123,7 @@ ns_setup "$WORK/hosts" /etc/hosts "$WORK/host.conf" /etc/host.conf
 catch_all_cfg "$WORK/agent.yaml" \
     "{url: \"http://$MOVED:$COPY_PORT/move\", timeout_ms: 2000, max_connection_age_ms: 0}" \
     "{url: \"http://$GAINED:$COPY_PORT/gain\", timeout_ms: 2000, max_connection_age_ms: 500}"
+echo "resolve_interval_ms: $((RESOLVE_PERIOD_S * 1000))" >>"$WORK/agent.yaml"
 render_haproxy_config "$LC/haproxy.cfg.in" || { not_ok "HAProxy configuration rendered"; exit 1; }
 
 start_counter "$OLD"

@@ -78,8 +78,8 @@ static const struct bad_case bad_cases[] = {
     {"- a\n- b\n", "t.yaml:1: (root): the file must be a mapping (key: value), got a list"},
     {"hello\n", "t.yaml:1: (root): the file must be a mapping (key: value), got \"hello\""},
     /* unknown and repeated keys, at every level */
-    {"sppo: {}\n",
-     "t.yaml:1: sppo: unknown key (expected one of: spop, admin, log, drain_timeout_ms, body_parts, routes)"},
+    {"sppo: {}\n", "t.yaml:1: sppo: unknown key (expected one of: spop, admin, log, drain_timeout_ms, "
+                   "resolve_interval_ms, body_parts, routes)"},
     {"body_parts: {max_entry: 1}\n", "t.yaml:1: body_parts.max_entry: unknown key"},
     {"spop:\n  thread: 2\n", "t.yaml:2: spop.thread: unknown key"},
     {"admin: {port: 1}\n", "t.yaml:1: admin.port: unknown key (expected one of: listen)"},
@@ -354,6 +354,8 @@ static const struct bad_case bad_cases[] = {
     /* other integers: negative, too large, not decimal */
     {"drain_timeout_ms: -1\n",
      "t.yaml:1: drain_timeout_ms: must be an integer from 0 to 2147483647, got \"-1\""},
+    {"resolve_interval_ms: 999\n",
+     "t.yaml:1: resolve_interval_ms: must be an integer from 1000 to 3600000, got \"999\""},
     {"spop: {idle_timeout_ms: 99999999999999999999}\n",
      "t.yaml:1: spop.idle_timeout_ms: must be an integer from 0 to 2147483647"},
     {R0 "        max_rps: 1000000001\n",
@@ -438,6 +440,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.idle_timeout_ms, 600000);
     ck_assert_str_eq(c.admin_listen, "127.0.0.1:9901");
     ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
+    ck_assert_uint_eq(c.resolve_interval_ms, 30000);
     ck_assert_uint_eq(c.drain_timeout_ms, 5000);
     ck_assert_uint_eq(c.body_parts.max_entries, 1024);
     ck_assert_uint_eq(c.body_parts.max_bytes, 64u << 20);
@@ -511,6 +514,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(c.admin_listen, "[::1]:9902");
     ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
     ck_assert_uint_eq(c.drain_timeout_ms, 2500);
+    ck_assert_uint_eq(c.resolve_interval_ms, 5000);
     ck_assert_uint_eq(c.body_parts.max_entries, 64);
     ck_assert_uint_eq(c.body_parts.max_bytes, 16777216);
     ck_assert_uint_eq(c.body_parts.max_body_bytes, 262144);
@@ -519,7 +523,7 @@ START_TEST(full_round_trip)
 
     const struct config_route *r = &c.routes[0];
     ck_assert_str_eq(r->name, "httpbin");
-    ck_assert_int_eq(r->line, 19);
+    ck_assert_int_eq(r->line, 20);
     ck_assert_uint_eq(r->n_hosts, 3);
     ck_assert_str_eq(r->hosts[0], "httpbin");
     ck_assert_str_eq(r->hosts[1], "httpbin:8000");
@@ -531,7 +535,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(r->n_mirrors, 2);
 
     const struct config_mirror *m = &r->mirrors[0];
-    ck_assert_int_eq(m->line, 25);
+    ck_assert_int_eq(m->line, 26);
     ck_assert_str_eq(m->url, "http://httpbin-v1-mirroring.default.svc.cluster.local:8000/shadow/");
     ck_assert_str_eq(m->scheme, "http");
     ck_assert_str_eq(m->host, "httpbin-v1-mirroring.default.svc.cluster.local");
@@ -560,7 +564,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 40);
+    ck_assert_int_eq(m->line, 41);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");

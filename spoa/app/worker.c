@@ -34,6 +34,7 @@ struct worker_conn {
     ev_io io;
     struct worker *worker;
     struct list_node link;   /* in worker.conns */
+    struct list_node due;    /* in worker.due while its ACKed batch awaits dispatch */
     ev_tstamp last_activity; /* last I/O event: bytes read or written */
     bool timed_out;          /* the idle timeout was counted */
     uint64_t id;
@@ -56,6 +57,13 @@ struct worker {
     ev_timer accept_backoff_w;
     ev_timer sweep_w;
     ev_timer compare_more_w; /* a zero timer: the comparisons' sweep goes on next iteration */
+    /* After the loop has served every ready connection (the lowest
+     * priority check watcher), their ACKed batches go to the mirrors: an
+     * ACK never waits for another connection's mirroring. Always active:
+     * libev queues check watchers before it runs the iteration's callbacks,
+     * so one started from a callback would wait for the next wake-up. */
+    ev_check dispatch_w;
+    struct list_node due; /* struct worker_conn.due */
     ev_async stop_w;
     ev_async reload_w;
     ev_async drain_w;
@@ -75,6 +83,8 @@ struct worker {
 static void conn_close(struct worker *w, struct worker_conn *wc)
 {
     struct spop_conn *c = &wc->conn;
+    spop_conn_dispatch(c); /* what was ACKed is mirrored */
+    list_remove(&wc->due);
     ev_io_stop(w->loop, &wc->io);
     enum log_level lvl = c->end == SPOP_CONN_END_IO ? LOG_LVL_WARN : LOG_LVL_DEBUG;
     if (c->session.error > 0)
@@ -120,7 +130,27 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         want = spop_conn_on_writable(&wc->conn);
     if ((revents & EV_READ) && !(want & SPOP_CONN_CLOSE))
         want = spop_conn_on_readable(&wc->conn);
+    if (wc->conn.dispatch_due && list_empty(&wc->due))
+        list_push_back(&w->due, &wc->due);
     conn_apply_interest(w, wc, want);
+}
+
+/* Hands every ACKed batch to the engine that decided it. */
+static void dispatch_due(struct worker *w)
+{
+    struct list_node *n;
+    while ((n = list_first(&w->due)) != NULL) {
+        struct worker_conn *wc = list_entry(n, struct worker_conn, due);
+        list_remove(n);
+        conn_apply_interest(w, wc, spop_conn_dispatch(&wc->conn));
+    }
+}
+
+static void dispatch_cb(struct ev_loop *loop, ev_check *c, int revents)
+{
+    (void)loop;
+    (void)revents;
+    dispatch_due(CONTAINER_OF(c, struct worker, dispatch_w));
 }
 
 /* The sessions' seam goes through the worker's engine pointer, so that a
@@ -150,6 +180,8 @@ static void conn_open(struct worker *w, int fd)
     wc->last_activity = ev_now(w->loop);
     net_peer_name(fd, wc->peer, sizeof(wc->peer));
     spop_conn_init(&wc->conn, fd, w->shared->max_frame, worker_seam(w), &w->stats);
+    wc->conn.defer_dispatch = true;
+    list_init(&wc->due);
     list_push_front(&w->conns, &wc->link);
     counter_inc(&w->stats.conn_accepted);
     counter_inc(&w->stats.conn_current);
@@ -296,6 +328,9 @@ static void reload_cb(struct ev_loop *loop, ev_async *a, int revents)
     pthread_mutex_unlock(&w->mailbox_lock);
     if (!rt)
         return;
+    /* A batch is decided by the engine that ACKed it and submitted to the
+     * same one: those ACKed in this iteration go before the switch. */
+    dispatch_due(w);
     struct retired_engine *r = xcalloc(1, sizeof(*r));
     r->engine = w->engine;
     list_push_front(&w->retired, &r->link);
@@ -333,6 +368,7 @@ static void stop_cb(struct ev_loop *loop, ev_async *a, int revents)
     ev_timer_stop(loop, &w->accept_backoff_w);
     ev_timer_stop(loop, &w->sweep_w);
     ev_timer_stop(loop, &w->compare_more_w);
+    ev_check_stop(loop, &w->dispatch_w);
     ev_async_stop(loop, &w->reload_w);
     ev_async_stop(loop, &w->drain_w);
     while (!list_empty(&w->conns)) {
@@ -351,6 +387,7 @@ struct worker *worker_new(int id, struct worker_shared *shared)
     w->shared = shared;
     list_init(&w->conns);
     list_init(&w->retired);
+    list_init(&w->due);
     w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!w->loop) {
         log_event(shared->log, LOG_LVL_ERROR, "fatal", "reason=\"cannot create an event loop\"");
@@ -366,6 +403,9 @@ struct worker *worker_new(int id, struct worker_shared *shared)
     ev_timer_init(&w->accept_backoff_w, accept_backoff_cb, ACCEPT_BACKOFF_S, 0.);
     ev_timer_init(&w->sweep_w, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_init(&w->compare_more_w, compare_more_cb, 0., 0.);
+    ev_check_init(&w->dispatch_w, dispatch_cb);
+    ev_set_priority(&w->dispatch_w, EV_MINPRI);
+    ev_check_start(w->loop, &w->dispatch_w);
     ev_async_init(&w->stop_w, stop_cb);
     ev_async_init(&w->reload_w, reload_cb);
     ev_async_init(&w->drain_w, drain_cb);

@@ -121,16 +121,23 @@ const double ack_latency_bounds[HISTOGRAM_BUCKETS] = {0.000025, 0.00005, 0.0001,
 /* Decodes and answers every whole frame in the input: replies are written
  * first, then the batch goes to the notify handler, then its bytes are dropped.
  * <read_ns> is when the bytes were read, for the ACK latency. */
-static void process_input(struct spop_conn *c, uint64_t read_ns)
+static void process_input(struct spop_conn *c, uint64_t read_ns, bool defer)
 {
     struct agent_stats *st = c->session.stats;
     for (;;) {
+        if (c->dispatch_due)
+            return; /* its bytes must stay where they are until it is dispatched */
         uint64_t acks = counter_get(&st->ack);
         size_t used = spop_session_feed(&c->session, buf_peek(&c->in), c->in.len, &c->out);
         flush_out(c);
         uint64_t answered = counter_get(&st->ack) - acks;
         if (answered)
             histogram_observe(&st->ack_latency, ack_latency_bounds, mono_ns() - read_ns, answered);
+        if (defer && used > 0) {
+            c->dispatch_due = true;
+            c->due_used = used;
+            return;
+        }
         spop_session_dispatch(&c->session);
         buf_consume(&c->in, used);
         if (used == 0 || spop_session_closing(&c->session) || c->end != SPOP_CONN_END_NONE ||
@@ -156,7 +163,7 @@ static size_t read_want(const struct spop_conn *c)
 int spop_conn_on_readable(struct spop_conn *c)
 {
     for (int i = 0; i < READS_PER_EVENT; i++) {
-        if (!(spop_conn_interest(c) & SPOP_CONN_WANT_READ))
+        if (c->dispatch_due || !(spop_conn_interest(c) & SPOP_CONN_WANT_READ))
             break;
         uint8_t *dst = buf_reserve(&c->in, read_want(c));
         if (!dst) {
@@ -179,7 +186,7 @@ int spop_conn_on_readable(struct spop_conn *c)
         }
         counter_add(&c->session.stats->bytes_in, (uint64_t)n);
         buf_commit(&c->in, (size_t)n);
-        process_input(c, mono_ns());
+        process_input(c, mono_ns(), c->defer_dispatch);
         if ((size_t)n < READ_CHUNK / 2)
             break; /* a short read: the socket is most likely drained */
     }
@@ -194,6 +201,23 @@ int spop_conn_on_writable(struct spop_conn *c)
     flush_out(c);
     /* Frames left unread while the output was full can be answered now. */
     if (was_blocked && c->out.len < OUT_HIGH_WATER && c->in.len > 0 && c->end == SPOP_CONN_END_NONE)
-        process_input(c, mono_ns());
+        process_input(c, mono_ns(), false);
+    return spop_conn_interest(c);
+}
+
+int spop_conn_dispatch(struct spop_conn *c)
+{
+    if (c->dispatch_due) {
+        c->dispatch_due = false;
+        spop_session_dispatch(&c->session);
+        buf_consume(&c->in, c->due_used);
+        c->due_used = 0;
+        /* Frames read with the batch: answered and dispatched now. */
+        if (c->in.len > 0 && c->end == SPOP_CONN_END_NONE && !spop_session_closing(&c->session) &&
+            c->out.len < OUT_HIGH_WATER)
+            process_input(c, mono_ns(), false);
+    }
+    if (c->in.len == 0)
+        buf_shrink(&c->in, KEEP_IDLE_BUFFER);
     return spop_conn_interest(c);
 }

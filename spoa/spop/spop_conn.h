@@ -1,8 +1,9 @@
 /* Socket I/O of one SPOP connection, independent of the event loop: the
  * caller says when the socket is readable or writable and watches what the
  * returned interest asks for. Reads are batched, frames are decoded in place,
- * ACKs are written before the NOTIFYs go to their handler, and the output
- * is bounded: when HAProxy stops reading our ACKs, we stop reading its frames. */
+ * ACKs are written before the NOTIFYs go to their handler (at once, or when
+ * the owner calls spop_conn_dispatch()), and the output is bounded: when
+ * HAProxy stops reading our ACKs, we stop reading its frames. */
 #ifndef SPOA_SPOP_CONN_H
 #define SPOA_SPOP_CONN_H
 
@@ -35,6 +36,12 @@ struct spop_conn {
     struct buf in;
     struct buf out;
     struct spop_session session;
+    /* Set by the owner: the NOTIFYs of a read go to their handler only at
+     * spop_conn_dispatch(), so that the owner can write the ACKs of every
+     * connection ready at once before any handler work. */
+    bool defer_dispatch;
+    bool dispatch_due; /* a batch, ACKed, waits for spop_conn_dispatch() */
+    size_t due_used;   /* its input bytes, dropped once it is dispatched */
 };
 
 /* spop_conn_init: takes ownership of the non-blocking socket <fd> (closed by
@@ -46,8 +53,15 @@ void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct spop
 
 /* spop_conn_on_readable: reads what the socket has (a bounded amount per call,
  * for fairness), answers it and tries to write the answers at once. Returns
- * the interest flags: READ and/or WRITE, or CLOSE (see c->end). */
+ * the interest flags: READ and/or WRITE, or CLOSE (see c->end). With
+ * defer_dispatch, it stops after the first read that left a batch due
+ * (dispatch_due): nothing more is read until spop_conn_dispatch(). */
 int spop_conn_on_readable(struct spop_conn *c);
+
+/* spop_conn_dispatch: hands the due batch to the handler, then answers (and
+ * dispatches) the rest of the input already read. Returns the interest flags.
+ * Nothing to do when no batch is due. */
+int spop_conn_dispatch(struct spop_conn *c);
 
 /* spop_conn_on_writable: writes pending output. Returns the interest flags. */
 int spop_conn_on_writable(struct spop_conn *c);

@@ -408,6 +408,58 @@ START_TEST(test_pipelining)
 }
 END_TEST
 
+/* With defer_dispatch, a read is ACKed at once and its NOTIFYs reach the
+ * handler only at spop_conn_dispatch(); meanwhile nothing more is read, and
+ * frames read with the batch are answered and dispatched by that call. */
+START_TEST(test_deferred_dispatch)
+{
+    struct harness *h = h_new(HAPROXY_FRAME_SIZE);
+    handshake(h);
+    h->c.defer_dispatch = true;
+    struct buf cap, in;
+    buf_init(&cap, BIG_LIMIT);
+    buf_init(&in, BIG_LIMIT);
+    put_fixture(&cap, "haproxy-3.4/004-notify.hex");
+    struct spop_frame nf;
+    ck_assert_int_gt(spop_frame_decode(buf_peek(&cap), cap.len, HAPROXY_FRAME_SIZE, &nf), 0);
+    put_frame(&in, SPOP_FRM_T_HAPROXY_NOTIFY, SPOP_FRM_FL_FIN, 1, 1, nf.payload, nf.payload_len);
+    put_frame(&in, SPOP_FRM_T_HAPROXY_NOTIFY, SPOP_FRM_FL_FIN, 3, 1, nf.payload, nf.payload_len);
+    peer_send(h, buf_peek(&in), in.len);
+    ck_assert_int_eq(spop_conn_on_readable(&h->c), SPOP_CONN_WANT_READ);
+    ck_assert(h->c.dispatch_due);
+    ck_assert_uint_eq(h->seam.nsubmit, 0);
+    peer_recv(h, SIZE_MAX);
+    struct spop_frame f[6];
+    ck_assert_uint_eq(rx_frames(h, f, 6, NULL), 3); /* HELLO, then both ACKs already */
+    assert_ack(&f[1], 1, 1);
+    assert_ack(&f[2], 3, 1);
+    /* A third NOTIFY is not read while the batch is due. */
+    buf_consume(&in, in.len);
+    put_frame(&in, SPOP_FRM_T_HAPROXY_NOTIFY, SPOP_FRM_FL_FIN, 5, 1, nf.payload, nf.payload_len);
+    peer_send(h, buf_peek(&in), in.len);
+    ck_assert_int_eq(spop_conn_on_readable(&h->c), SPOP_CONN_WANT_READ);
+    ck_assert_uint_eq(counter_get(&h->stats.ack), 2);
+    ck_assert_int_eq(spop_conn_dispatch(&h->c), SPOP_CONN_WANT_READ);
+    ck_assert(!h->c.dispatch_due);
+    ck_assert_uint_eq(h->seam.nsubmit, 2);
+    ck_assert_uint_eq(h->seam.submit_sid[0], 1);
+    ck_assert_uint_eq(h->seam.submit_sid[1], 3);
+    /* Nothing due: a no-op. */
+    ck_assert_int_eq(spop_conn_dispatch(&h->c), SPOP_CONN_WANT_READ);
+    ck_assert_uint_eq(h->seam.nsubmit, 2);
+    ck_assert_int_eq(spop_conn_on_readable(&h->c), SPOP_CONN_WANT_READ);
+    ck_assert_uint_eq(counter_get(&h->stats.ack), 3);
+    ck_assert_uint_eq(h->seam.nsubmit, 2);
+    spop_conn_dispatch(&h->c);
+    ck_assert_uint_eq(h->seam.nsubmit, 3);
+    ck_assert_uint_eq(h->seam.submit_sid[2], 5);
+    ck_assert_uint_eq(h->c.in.len, 0);
+    buf_free(&cap);
+    buf_free(&in);
+    h_free(h);
+}
+END_TEST
+
 /* HELLO and NOTIFYs (one of 15 KB) arrive one byte at a time: each reply
  * appears only once the last byte of its frame has arrived. */
 START_TEST(test_partial_reads)
@@ -831,6 +883,7 @@ Suite *conn_suite(void)
     tcase_add_test(tc, test_handshake_and_notify);
     tcase_add_test(tc, test_healthcheck);
     tcase_add_test(tc, test_pipelining);
+    tcase_add_test(tc, test_deferred_dispatch);
     tcase_add_test(tc, test_partial_reads);
     tcase_add_test(tc, test_backpressure);
     tcase_add_test(tc, test_haproxy_disconnect);

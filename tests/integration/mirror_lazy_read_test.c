@@ -393,14 +393,16 @@ static void sc_piggyback(void)
         double ms = MS(lh.latency_ns[i]);
         sum += ms;
         max = ms > max ? ms : max;
-        if (lh.status[i] < 200 || lh.status[i] >= 300 || ms >= 40.0) {
+        /* Well under the 100 ms fallback, with room for a busy machine. */
+        if (lh.status[i] < 200 || lh.status[i] >= 300 || ms >= 80.0) {
             failures++;
-            note("  copy %u: status %d, latency %.1f ms (want 2xx, < 40 ms)", i, lh.status[i], ms);
+            note("  copy %u: status %d, latency %.1f ms (want 2xx, < 80 ms)", i, lh.status[i], ms);
         }
     }
     note("  %u copies: latency mean %.1f ms, max %.1f ms; %d wake-ups of the 5 ms timer", lh.done,
          lh.done ? sum / lh.done : 0.0, max, lh.wakes);
     CHECK(lh.done == N);
+    CHECK(lh.done == 0 || sum / lh.done < 40.0); /* the 5 ms wake-ups read them, not the fallback */
     /* Not read at once either: each answer waited for a wake-up. */
     CHECK(lh.done == 0 || sum / lh.done >= 1.0);
     CHECK(CTR(&lh, responses[2]) == N);

@@ -43,6 +43,7 @@ LABELS = {
     "s9": "9. 100% to a resetting mirror",
     "s3j": "3j. 1 KB JSON, 100% mirrored",
     "s3jc": "3jc. 1 KB JSON, 100% mirrored and compared",
+    "s3jb": "3jb. 1 KB JSON, 100% compared as bytes",
     "ngx": "nginx alone (peer)",
     "ngx_mirror": "nginx + mirror module (peer)",
 }
@@ -565,6 +566,18 @@ def evaluate(s, connections):
         worst = max((c for c in extra if c is not None), default=None)
         t.append(target("s3jc_cpu", "agent CPU added per compared request ≤ 5 µs (s3jc − s3j, worse load mode)",
                         worst, 5, le(worst, 5),
+                        f"sat +{extra[0]} µs, half +{extra[1]} µs (the response NOTIFY included)"))
+    if "s3jb" in s:
+        # The same with body: bytes, compare's default: digests, no JSON.
+        v = get("s3jb", "half", "p99_ratio")
+        t.append(target("s3jb_p99", "s3jb p99 / s3j p99 (half load, body: bytes), reported", v, None, None))
+        extra = []
+        for m in ("sat", "half"):
+            a, b = get("s3jb", m, "agent", "cpu_us_per_mirrored"), get("s3j", m, "agent", "cpu_us_per_mirrored")
+            extra.append(round(a - b, 2) if a is not None and b is not None else None)
+        worst = max((c for c in extra if c is not None), default=None)
+        t.append(target("s3jb_cpu", "agent CPU added per compared request (s3jb − s3j, body: bytes, worse load "
+                        "mode), reported", worst, None, None,
                         f"sat +{extra[0]} µs, half +{extra[1]} µs (the response NOTIFY included)"))
     return t
 

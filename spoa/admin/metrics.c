@@ -82,6 +82,12 @@ static bool speaks_http2(const struct stats_mirror_entry *m)
     return m->http2;
 }
 
+/* Only mirrors whose answers are compared get compare_* series. */
+static bool compares(const struct stats_mirror_entry *m)
+{
+    return m->compared;
+}
+
 /* The grpc-status codes 0..16 by number, then "other". */
 static const char *grpc_code(int r)
 {
@@ -104,11 +110,12 @@ static const struct reason_family mirror_reason_families[] = {
      "code: 0..16, other for any other value.",
      offsetof(struct mirror_counters, grpc_status), MIRROR_GRPC_SLOTS, grpc_code, "code", speaks_http2},
     {P "compare_total", "Compared requests, by verdict on the mirror's answer against the primary's.",
-     offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result", NULL},
+     offsetof(struct mirror_counters, compared), COMPARE_RESULT_COUNT, result_name, "result", compares},
     {P "compare_unmatched_total", "Compared requests without a verdict (result unmatched), by reason.",
-     offsetof(struct mirror_counters, unmatched), COMPARE_UNMATCHED_ENTRIES, unmatched_reason, NULL, NULL},
+     offsetof(struct mirror_counters, unmatched), COMPARE_UNMATCHED_ENTRIES, unmatched_reason, NULL,
+     compares},
     {P "compare_diff_log_dropped_total", "Diff-log records not written, by reason.",
-     offsetof(struct mirror_counters, diff_dropped), DIFF_LOG_DROP_ENTRIES, diff_drop_reason, NULL, NULL},
+     offsetof(struct mirror_counters, diff_dropped), DIFF_LOG_DROP_ENTRIES, diff_drop_reason, NULL, compares},
 };
 
 static uint64_t family_value(const struct counter_family *f, const void *stats)
@@ -174,6 +181,10 @@ static const struct counter_family mirror_families[] = {
      MIRROR_FIELD(tls_resumed)},
     {P "mirror_inflight", "gauge", "Requests in flight to the mirror.", MIRROR_FIELD(inflight)},
     {P "mirror_queued", "gauge", "Requests waiting for a connection to the mirror.", MIRROR_FIELD(queued)},
+};
+
+/* One sample per mirror whose answers are compared (compares()). */
+static const struct counter_family compare_families[] = {
     {P "compare_noise_total", "counter", "Differences left out of verdicts as learned noise.",
      MIRROR_FIELD(compare_noise)},
     {P "compare_diff_log_records_total", "counter", "Diff-log records queued for writing.",
@@ -349,6 +360,16 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
             prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
         }
     }
+    for (size_t i = 0; i < N_OF(compare_families); i++) {
+        const struct counter_family *f = &compare_families[i];
+        prom_family(out, f->name, f->type, f->help);
+        for (k = 0; k < n; k++) {
+            if (!compares(entries[k]))
+                continue;
+            mirror_labels(lbl, sizeof(lbl), entries[k]);
+            prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
+        }
+    }
 
     static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
     prom_family(out, P "mirror_responses_total", "counter",
@@ -385,6 +406,8 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
                 "Shadow minus primary latency of compared requests, as a magnitude: sign=\"slower\" when "
                 "the mirror answered later, sign=\"faster\" when sooner.");
     for (k = 0; k < n; k++) {
+        if (!compares(entries[k]))
+            continue;
         mirror_labels(lbl, sizeof(lbl), entries[k]);
         snprintf(l2, sizeof(l2), "%s,sign=\"slower\"", lbl);
         prom_histogram(out, P "compare_latency_diff_seconds", l2, &sums[k].compare_slower,

@@ -71,6 +71,8 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
                 if (m->cfg->compare->noise_index >= 0)
                     m->noise = stats_registry_mirror_noise(entry);
             }
+            if (m->cfg->compare)
+                entry->compared = true; /* it gets the compare_* series */
             if (m->cfg->capture)
                 continue;
             if (m->cfg->tls) {

@@ -28,6 +28,7 @@ struct stats_mirror_entry {
     struct mirror_counters *per_worker; /* [nworkers + 1]: the last is STATS_RELEASE_SLOT's */
     bool has_host;                      /* an http:// mirror, whose host is resolved */
     bool http2;                         /* configured to speak HTTP/2 (h2, h2c, auto) at least once */
+    bool compared;                      /* configured with a compare block at least once */
     /* Failed resolutions of its host. Written by the resolver threads (two
      * runtimes may overlap during a reload: atomic adds), read by any thread. */
     counter_t resolve_failures;

@@ -146,6 +146,7 @@ routes:
   - name: scrape
     mirrors:
       - url: "http://127.0.0.1:9"
+        compare: {body: bytes} # the dashboard's comparison panels need its series
 YAML
     "$AGENT_BIN" -c "$WORK/scrape.yaml" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
         >"$WORK/agent.log" 2>&1 &

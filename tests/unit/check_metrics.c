@@ -255,6 +255,45 @@ START_TEST(test_grpc_status_by_code)
 }
 END_TEST
 
+/* compare_* series only for mirrors whose answers are compared, and for
+ * them every family, summed over the workers. */
+START_TEST(test_compare_series_only_when_compared)
+{
+    static const char yaml[] = "routes:\n"
+                               "  - name: s\n"
+                               "    mirrors:\n"
+                               "      - {url: \"http://10.0.0.1:81\", compare: {body: bytes}}\n"
+                               "      - {url: \"http://10.0.0.2:82\"}\n";
+    struct stats_registry *reg = stats_registry_new(2);
+    struct mirror_runtime *rt = runtime_of(yaml, reg, 1);
+    counter_add(&rt->routes[0][0].ctr[0].compared[COMPARE_MATCH], 2);
+    counter_add(&rt->routes[0][0].ctr[1].compared[COMPARE_MATCH], 3);
+    const char *cmp = "{route=\"s\",mirror=\"http://10.0.0.1:81\"";
+    const char *plain = "{route=\"s\",mirror=\"http://10.0.0.2:82\"";
+    static const char *const families[] = {"spoa_shadow_compare_total",
+                                           "spoa_shadow_compare_unmatched_total",
+                                           "spoa_shadow_compare_diff_log_dropped_total",
+                                           "spoa_shadow_compare_noise_total",
+                                           "spoa_shadow_compare_diff_log_records_total",
+                                           "spoa_shadow_compare_latency_diff_seconds_bucket"};
+    char want[256];
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+        snprintf(want, sizeof(want), "%s%s", families[f], cmp);
+        ck_assert_msg(rendered(reg, rt, want), "%s", want);
+        snprintf(want, sizeof(want), "%s%s", families[f], plain);
+        ck_assert_msg(!rendered(reg, rt, want), "%s", want);
+    }
+    ck_assert(rendered(reg, rt,
+                       "spoa_shadow_compare_total{route=\"s\",mirror=\"http://10.0.0.1:81\","
+                       "result=\"match\"} 5\n"));
+    /* The uncompared mirror keeps its other series. */
+    snprintf(want, sizeof(want), "spoa_shadow_mirror_sent_total%s", plain);
+    ck_assert(rendered(reg, rt, want));
+    mirror_runtime_free(rt);
+    stats_registry_free(reg);
+}
+END_TEST
+
 Suite *metrics_suite(void);
 
 /* metrics_suite: the Check suite for admin/metrics.h. */
@@ -267,6 +306,7 @@ Suite *metrics_suite(void)
     tcase_add_test(tc, test_resolve_failures_by_mirror);
     tcase_add_test(tc, test_address_gone_by_mirror);
     tcase_add_test(tc, test_grpc_status_by_code);
+    tcase_add_test(tc, test_compare_series_only_when_compared);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -28,8 +28,7 @@ struct ev_transport {
      * timer), so that deferred work never waits for new events. */
     ev_prepare before_wait;
     ev_timer kick;
-    bool in_sweep; /* the before_wait sweep is running */
-    bool in_pass;  /* lazy_pass is running */
+    bool in_prepare; /* before_wait or lazy_pass is running */
     struct mirror_client *client;
     const struct tls_client *tls; /* https: borrowed; NULL for plain HTTP */
     struct tls_resume resume;     /* the session the next TLS connection offers */
@@ -45,9 +44,7 @@ struct ev_transport {
     double read_delay_s; /* 0: no lazy reads */
     ev_prepare lazy_pass;
     ev_timer lazy_idle;
-    ev_timer lazy_soon;           /* a zero timer: a parked connection has more to read */
-    struct list_node parked;      /* ev_conn.lazy_node */
-    struct ev_conn *pass_current; /* the connection the pass is reading; NULL once it closed */
+    struct list_node parked; /* ev_conn.lazy_node */
 };
 
 /* A connection's lazy-read state. */
@@ -75,7 +72,6 @@ struct ev_conn {
     enum lazy_state lazy;
     struct list_node lazy_node; /* in t->parked while LAZY_PARKED */
     unsigned lazy_iter;         /* the loop iteration that last read it (or parked it) */
-    bool read_more;             /* parked: its last read filled the buffer, more may wait */
     bool timeout_grace;         /* its timer fired while lazy: read first, time out next */
 };
 
@@ -111,7 +107,6 @@ static void lazy_park(struct ev_transport *t, struct ev_conn *e)
         list_push_back(&t->parked, &e->lazy_node);
     e->lazy = LAZY_PARKED;
     e->lazy_iter = ev_iteration(t->loop);
-    e->read_more = false;
     io_set(t, e, 0);
     if (!ev_is_active(&t->lazy_pass))
         ev_prepare_start(t->loop, &t->lazy_pass);
@@ -329,11 +324,14 @@ static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n, 
     }
 }
 
-/* A read of <e> brought bytes; <full>: as many as asked, more may wait. */
-static void lazy_got(struct ev_conn *e, bool full)
+static void kick_next_iteration(struct ev_transport *t);
+
+/* A read of the parked <e> filled the buffer: more may wait, and the next
+ * pass must not wait for a wake-up. */
+static void lazy_read_full(struct ev_transport *t, struct ev_conn *e)
 {
     if (e->lazy == LAZY_PARKED)
-        e->read_more = full;
+        kick_next_iteration(t);
 }
 
 static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, size_t len)
@@ -376,13 +374,14 @@ static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t
         }
         if (tls_conn_pending(e->tls))
             kick_conn(ctx, e); /* in case the client's read budget ends here */
-        lazy_got(e, got == cap);
+        if (got == cap)
+            lazy_read_full(ctx, e);
         return (ssize_t)got;
     }
     for (;;) {
         ssize_t n = recv(ev_conn_of(conn)->fd, buf, cap, 0);
-        if (n > 0)
-            lazy_got(e, (size_t)n == cap);
+        if (n > 0 && (size_t)n == cap)
+            lazy_read_full(ctx, e);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -418,8 +417,6 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
     struct ev_transport *t = ctx;
     struct ev_conn *e = ev_conn_of(conn);
     lazy_leave(e);
-    if (t->pass_current == e)
-        t->pass_current = NULL;
     ev_io_stop(t->loop, &e->io);
     ev_timer_stop(t->loop, &e->timer);
     ev_timer_stop(t->loop, &e->tls_kick);
@@ -427,18 +424,24 @@ static void tr_close(void *ctx, struct mirror_conn *conn)
     close(e->fd);
 }
 
-static void tr_defer(void *ctx)
+/* A sweep at the next iteration, which will not wait for events. */
+static void kick_next_iteration(struct ev_transport *t)
 {
-    struct ev_transport *t = ctx;
-    /* From a sweep, or from the lazy pass (a prepare watcher too: one
-     * started now would run only after the next wait), the next iteration. */
-    if (!t->in_sweep && !t->in_pass) {
-        if (!ev_is_active(&t->before_wait))
-            ev_prepare_start(t->loop, &t->before_wait);
-    } else if (!ev_is_active(&t->kick)) {
+    if (!ev_is_active(&t->kick)) {
         ev_timer_set(&t->kick, 0., 0.);
         ev_timer_start(t->loop, &t->kick);
     }
+}
+
+static void tr_defer(void *ctx)
+{
+    struct ev_transport *t = ctx;
+    /* From a prepare watcher, one started now would run only after the next
+     * wait: the next iteration instead. */
+    if (t->in_prepare)
+        kick_next_iteration(t);
+    else if (!ev_is_active(&t->before_wait))
+        ev_prepare_start(t->loop, &t->before_wait);
 }
 
 static uint64_t tr_now_ns(void *ctx)
@@ -462,7 +465,6 @@ static void tr_release(void *ctx)
     ev_prepare_stop(t->loop, &t->before_wait);
     ev_prepare_stop(t->loop, &t->lazy_pass);
     ev_timer_stop(t->loop, &t->lazy_idle);
-    ev_timer_stop(t->loop, &t->lazy_soon);
     tls_resume_clear(&t->resume);
     free(t);
 }
@@ -494,9 +496,9 @@ static void before_wait_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, before_wait);
     (void)revents;
     ev_prepare_stop(loop, w);
-    t->in_sweep = true;
+    t->in_prepare = true;
     mirror_client_sweep(t->client);
-    t->in_sweep = false;
+    t->in_prepare = false;
 }
 
 static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -515,11 +517,10 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, lazy_pass);
     (void)revents;
     unsigned iter = ev_iteration(loop);
-    bool more = false;
     /* Read connections move to the back with this iteration's stamp, as do
      * those parked meanwhile: the front is the next one to read. */
     struct list_node *n;
-    t->in_pass = true;
+    t->in_prepare = true;
     while ((n = list_first(&t->parked)) != NULL) {
         struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
         if (e->lazy_iter == iter)
@@ -527,24 +528,15 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
         e->lazy_iter = iter;
         list_remove(n);
         list_push_back(&t->parked, n);
-        e->read_more = false;
-        t->pass_current = e;
         mirror_client_on_readable(e->conn);
-        if (t->pass_current == e && e->lazy == LAZY_PARKED && e->read_more)
-            more = true;
     }
-    t->pass_current = NULL;
-    t->in_pass = false;
+    t->in_prepare = false;
     if (list_empty(&t->parked)) {
         ev_prepare_stop(loop, w);
         ev_timer_stop(loop, &t->lazy_idle);
         return;
     }
     ev_timer_again(loop, &t->lazy_idle); /* the thread is awake: the next pass is near */
-    if (more && !ev_is_active(&t->lazy_soon)) {
-        ev_timer_set(&t->lazy_soon, 0., 0.); /* no wait before the next pass */
-        ev_timer_start(loop, &t->lazy_soon);
-    }
 }
 
 /* The loop waited read_delay with connections parked: they go back to
@@ -561,13 +553,6 @@ static void lazy_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
         e->lazy = LAZY_WATCHED;
         io_set(t, e, EV_READ);
     }
-}
-
-static void lazy_soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)w;
-    (void)revents; /* the wake-up is the point: the pass runs before the next wait */
 }
 
 struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,
@@ -587,7 +572,6 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
     ev_prepare_init(&t->lazy_pass, lazy_pass_cb);
     ev_set_priority(&t->lazy_pass, EV_MINPRI);
     ev_timer_init(&t->lazy_idle, lazy_idle_cb, 0., t->read_delay_s);
-    ev_timer_init(&t->lazy_soon, lazy_soon_cb, 0., 0.);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

@@ -130,7 +130,7 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         want = spop_conn_on_writable(&wc->conn);
     if ((revents & EV_READ) && !(want & SPOP_CONN_CLOSE))
         want = spop_conn_on_readable(&wc->conn);
-    if (wc->conn.dispatch_due && list_empty(&wc->due))
+    if (spop_conn_dispatch_due(&wc->conn) && list_empty(&wc->due))
         list_push_back(&w->due, &wc->due);
     conn_apply_interest(w, wc, want);
 }

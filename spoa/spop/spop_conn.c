@@ -125,7 +125,7 @@ static void process_input(struct spop_conn *c, uint64_t read_ns, bool defer)
 {
     struct agent_stats *st = c->session.stats;
     for (;;) {
-        if (c->dispatch_due)
+        if (spop_conn_dispatch_due(c))
             return; /* its bytes must stay where they are until it is dispatched */
         uint64_t acks = counter_get(&st->ack);
         size_t used = spop_session_feed(&c->session, buf_peek(&c->in), c->in.len, &c->out);
@@ -134,7 +134,6 @@ static void process_input(struct spop_conn *c, uint64_t read_ns, bool defer)
         if (answered)
             histogram_observe(&st->ack_latency, ack_latency_bounds, mono_ns() - read_ns, answered);
         if (defer && used > 0) {
-            c->dispatch_due = true;
             c->due_used = used;
             return;
         }
@@ -163,7 +162,7 @@ static size_t read_want(const struct spop_conn *c)
 int spop_conn_on_readable(struct spop_conn *c)
 {
     for (int i = 0; i < READS_PER_EVENT; i++) {
-        if (c->dispatch_due || !(spop_conn_interest(c) & SPOP_CONN_WANT_READ))
+        if (spop_conn_dispatch_due(c) || !(spop_conn_interest(c) & SPOP_CONN_WANT_READ))
             break;
         uint8_t *dst = buf_reserve(&c->in, read_want(c));
         if (!dst) {
@@ -207,8 +206,7 @@ int spop_conn_on_writable(struct spop_conn *c)
 
 int spop_conn_dispatch(struct spop_conn *c)
 {
-    if (c->dispatch_due) {
-        c->dispatch_due = false;
+    if (spop_conn_dispatch_due(c)) {
         spop_session_dispatch(&c->session);
         buf_consume(&c->in, c->due_used);
         c->due_used = 0;

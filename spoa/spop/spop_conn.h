@@ -40,9 +40,14 @@ struct spop_conn {
      * spop_conn_dispatch(), so that the owner can write the ACKs of every
      * connection ready at once before any handler work. */
     bool defer_dispatch;
-    bool dispatch_due; /* a batch, ACKed, waits for spop_conn_dispatch() */
-    size_t due_used;   /* its input bytes, dropped once it is dispatched */
+    size_t due_used; /* > 0: the input bytes of an ACKed batch that waits for spop_conn_dispatch() */
 };
+
+/* spop_conn_dispatch_due: an ACKed batch waits for spop_conn_dispatch(). */
+static inline bool spop_conn_dispatch_due(const struct spop_conn *c)
+{
+    return c->due_used > 0;
+}
 
 /* spop_conn_init: takes ownership of the non-blocking socket <fd> (closed by
  * spop_conn_deinit). <max_frame> is the largest frame accepted; <handler>
@@ -55,7 +60,7 @@ void spop_conn_init(struct spop_conn *c, int fd, uint32_t max_frame, struct spop
  * for fairness), answers it and tries to write the answers at once. Returns
  * the interest flags: READ and/or WRITE, or CLOSE (see c->end). With
  * defer_dispatch, it stops after the first read that left a batch due
- * (dispatch_due): nothing more is read until spop_conn_dispatch(). */
+ * (spop_conn_dispatch_due()): nothing more is read until spop_conn_dispatch(). */
 int spop_conn_on_readable(struct spop_conn *c);
 
 /* spop_conn_dispatch: hands the due batch to the handler, then answers (and

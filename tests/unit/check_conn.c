@@ -426,7 +426,7 @@ START_TEST(test_deferred_dispatch)
     put_frame(&in, SPOP_FRM_T_HAPROXY_NOTIFY, SPOP_FRM_FL_FIN, 3, 1, nf.payload, nf.payload_len);
     peer_send(h, buf_peek(&in), in.len);
     ck_assert_int_eq(spop_conn_on_readable(&h->c), SPOP_CONN_WANT_READ);
-    ck_assert(h->c.dispatch_due);
+    ck_assert(spop_conn_dispatch_due(&h->c));
     ck_assert_uint_eq(h->seam.nsubmit, 0);
     peer_recv(h, SIZE_MAX);
     struct spop_frame f[6];
@@ -440,7 +440,7 @@ START_TEST(test_deferred_dispatch)
     ck_assert_int_eq(spop_conn_on_readable(&h->c), SPOP_CONN_WANT_READ);
     ck_assert_uint_eq(counter_get(&h->stats.ack), 2);
     ck_assert_int_eq(spop_conn_dispatch(&h->c), SPOP_CONN_WANT_READ);
-    ck_assert(!h->c.dispatch_due);
+    ck_assert(!spop_conn_dispatch_due(&h->c));
     ck_assert_uint_eq(h->seam.nsubmit, 2);
     ck_assert_uint_eq(h->seam.submit_sid[0], 1);
     ck_assert_uint_eq(h->seam.submit_sid[1], 3);

@@ -29,6 +29,7 @@ struct h2_stream {
     const uint8_t *body; /* into req->data */
     size_t body_len, body_off;
     uint64_t body_read; /* response body bytes received */
+    uint64_t announced; /* the final response's content-length; UINT64_MAX when absent */
     int status;         /* of the final response, once delivered */
     bool delivered;     /* the final response's headers are in: counted, on_done told */
     bool ended;         /* nothing more to account: waiting for nghttp2 to close it */
@@ -50,6 +51,7 @@ struct h2_conn {
     bool settings_in;    /* the server's SETTINGS arrived: its stream limit is known */
     bool goaway;         /* the server sent GOAWAY: no new stream */
     bool got_bytes;      /* the server sent something */
+    bool broke;          /* a GOAWAY with an error went out: the server broke the protocol */
     bool closing;        /* being freed: callbacks do nothing */
     bool flush_due;      /* streams opened since the last write wait for the sweep */
     uint64_t timer_at;   /* when the armed timer fires (ns); 0 when none is armed */
@@ -111,6 +113,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *frame, void
     if (!st)
         return 0;
     st->grpc_slot = -1;
+    st->announced = UINT64_MAX;
     if (!st->delivered && !st->ended && st->obs.sink)
         st->obs.sink->begin(st->obs.ctx);
     return 0;
@@ -146,7 +149,13 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
         for (size_t i = 0; i < valuelen && i < 3; i++)
             status = status * 10 + (value[i] - '0'); /* nghttp2 checked: three digits */
         st->status = status;
-    } else if (st->obs.sink && namelen > 0 && name[0] != ':') {
+    } else if (namelen == 14 && memcmp(name, "content-length", 14) == 0) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < valuelen && n <= UINT64_MAX / 10 - 10; i++)
+            n = n * 10 + (uint64_t)(value[i] - '0'); /* nghttp2 checked: digits */
+        st->announced = n;
+    }
+    if (st->obs.sink && namelen > 0 && name[0] != ':') {
         st->obs.sink->field(st->obs.ctx, (const char *)name, namelen);
         st->obs.sink->value(st->obs.ctx, (const char *)value, valuelen);
     }
@@ -183,8 +192,17 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
         break;
     case NGHTTP2_HEADERS: {
         struct h2_stream *st = stream_of(h, frame->hd.stream_id);
-        if (st && !st->delivered && !st->ended && st->status >= 200)
+        if (st && !st->delivered && !st->ended && st->status >= 200) {
             stream_deliver(h, st);
+            /* As over HTTP/1.1: a body announced longer than what is read of
+             * it is not waited for, unless its answer is compared (which reads
+             * the part that fits). */
+            if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !st->obs.sink &&
+                st->announced != UINT64_MAX && st->announced > h->c->set.max_response_bytes) {
+                stream_cut(h, st, MIRROR_CUT_TOO_LARGE);
+                nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+            }
+        }
         /* A grpc-status counts once per answer: in the final response's
          * headers (trailers-only) or in its trailers, not in a 1xx. */
         if (st && st->delivered && st->grpc_slot >= 0 && !st->grpc_counted) {
@@ -243,6 +261,11 @@ static void stream_unanswered(struct h2_conn *h, struct h2_stream *st, uint32_t 
         counter_inc(&c->ctr->retries_refused);
     log_event(c->log, LOG_LVL_DEBUG, "h2_stream_closed", "mirror=%s stream=%d error=%u", c->set.name,
               (int)st->id, (unsigned)code);
+    /* A stream the server reset without an answer is a failing mirror, as an
+     * HTTP/1.1 exchange reset before any response byte; one it refused (a
+     * GOAWAY below it, load shedding) is not. */
+    if (code != NGHTTP2_REFUSED_STREAM)
+        mc_count_failure(c);
     if (code == NGHTTP2_NO_ERROR)
         stream_drop(h, st, MIRROR_DROP_BAD_RESPONSE);
     else if (code == NGHTTP2_REFUSED_STREAM)
@@ -275,6 +298,10 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *u
 {
     (void)s;
     struct h2_conn *h = ud;
+    /* nghttp2 ends the session this way on a connection error of the
+     * server's (no SETTINGS first, a malformed frame, flow control broken). */
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR)
+        h->broke = true;
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
@@ -407,7 +434,11 @@ static bool settle(struct mirror_client *c, struct mirror_conn *m)
     struct h2_conn *h = m->h2;
     h->flush_due = false;
     if (!flush(c, m)) {
-        conn_lost(c, m, false);
+        conn_lost(c, m, h->broke);
+        return false;
+    }
+    if (h->broke) {
+        conn_lost(c, m, true);
         return false;
     }
     if (h->nstreams == 0) {

@@ -80,6 +80,7 @@ struct h2t {
     size_t resp_body_len;
     const char *alpn; /* what the transport reports for new connections (NULL: not TLS) */
     bool refuse_connect;
+    bool garbage;                /* the server answers bytes that are not HTTP/2 instead of its preface */
     size_t trickle;              /* > 0: send() takes this many bytes per writable event */
     size_t defers;               /* defer() calls not yet answered by a sweep */
     struct mirror_transport ops; /* t_start_deferring's */
@@ -475,8 +476,17 @@ static void run(struct h2t *t)
                 if (t->refuse_connect) {
                     mirror_client_on_connected(p->conn, ECONNREFUSED);
                 } else {
-                    if (t->set.protocol == MIRROR_PROTO_H2 || (p->alpn && strcmp(p->alpn, "h2") == 0))
+                    if (t->garbage) {
+                        static const char junk[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+                        p->in = malloc(sizeof(junk));
+                        ck_assert_ptr_nonnull(p->in);
+                        memcpy(p->in, junk, sizeof(junk) - 1);
+                        p->in_len = p->in_cap = sizeof(junk) - 1;
+                        p->eof = true;
+                    } else if (t->set.protocol == MIRROR_PROTO_H2 ||
+                               (p->alpn && strcmp(p->alpn, "h2") == 0)) {
                         srv_start(p);
+                    }
                     mirror_client_on_connected(p->conn, 0);
                 }
                 moved = true;
@@ -684,6 +694,104 @@ START_TEST(body_cut)
 }
 END_TEST
 
+/* The server's headers announce more than max_response_bytes: the stream
+ * is cut and cancelled at once, before any of its body; a compared copy
+ * (with an observer) reads the part that fits instead. */
+static void answer_announced(struct peer *p, int32_t id)
+{
+    nghttp2_nv nv[] = {NV(":status", "200"), NV("content-length", "1000")};
+    ck_assert_int_eq(nghttp2_submit_headers(p->srv, NGHTTP2_FLAG_NONE, id, NULL, nv, 2, NULL), 0);
+    srv_flush(p);
+}
+
+START_TEST(announced_too_large)
+{
+    struct h2t *t = t_new(0, 8);
+    t->set.max_response_bytes = 100;
+    t_start(t);
+    submit(t, later_get);
+    run(t);
+    struct peer *p = &t->peers[0];
+    ck_assert_uint_eq(p->n_pending, 1);
+    answer_announced(p, p->pending[0]);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    ck_assert_uint_eq(counter_get(&t->ctr.responses_cut[MIRROR_CUT_TOO_LARGE]), 1);
+    ck_assert_uint_eq(p->open, 0); /* cancelled on the server: no body was sent */
+    ck_assert(!p->closed);
+    /* The answer to a HEAD ends with its headers: it is not cut. */
+    submit(t, "HEAD /l HTTP/1.1\r\nHost: m\r\n\r\n");
+    run(t);
+    ck_assert_uint_eq(p->n_pending, 2);
+    nghttp2_nv nv[] = {NV(":status", "200"), NV("content-length", "1000")};
+    ck_assert_int_eq(
+        nghttp2_submit_headers(p->srv, NGHTTP2_FLAG_END_STREAM, p->pending[1], NULL, nv, 2, NULL), 0);
+    srv_flush(p);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 2);
+    ck_assert_uint_eq(counter_get(&t->ctr.responses_cut[MIRROR_CUT_TOO_LARGE]), 1);
+    t_free(t);
+}
+END_TEST
+
+START_TEST(resets_open_breaker)
+{
+    struct h2t *t = t_new(0, 8);
+    t_start(t);
+    /* Refused POSTs are not failures: the server did not process them. */
+    for (int i = 0; i < 3; i++)
+        submit(t, later_post);
+    run(t);
+    struct peer *p = &t->peers[0];
+    ck_assert_uint_eq(p->n_pending, 3);
+    for (size_t i = 0; i < 3; i++)
+        nghttp2_submit_rst_stream(p->srv, NGHTTP2_FLAG_NONE, p->pending[i], NGHTTP2_REFUSED_STREAM);
+    srv_flush(p);
+    run(t);
+    ck_assert_uint_eq(counter_get(&t->ctr.retries_refused), 3);
+    ck_assert_int_eq(submit(t, later_get), MIRROR_DROP_NONE);
+    submit(t, later_get);
+    submit(t, later_get);
+    run(t);
+    ck_assert_uint_eq(p->n_pending, 6);
+    /* Three streams reset without an answer: circuit_failures in a row. */
+    for (size_t i = 3; i < 6; i++)
+        nghttp2_submit_rst_stream(p->srv, NGHTTP2_FLAG_NONE, p->pending[i], NGHTTP2_INTERNAL_ERROR);
+    srv_flush(p);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_STREAM_RESET), 3);
+    ck_assert_int_eq(submit(t, later_get), MIRROR_DROP_CIRCUIT_OPEN);
+    advance(t, 2001);
+    ck_assert_int_eq(submit(t, get_req), MIRROR_DROP_NONE);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    t_free(t);
+}
+END_TEST
+
+/* Three copies, one connection each (max_inflight 1), all failing for
+ * <why>: circuit_failures in a row, so the next copy finds the circuit open. */
+static void fail_three_connections(struct h2t *t, enum mirror_drop why)
+{
+    for (int i = 0; i < 3; i++) {
+        submit(t, get_req);
+        run(t);
+    }
+    ck_assert_uint_eq(count_done(t, 0, why), 3);
+    ck_assert_uint_eq(counter_get(&t->ctr.dropped[why]), 3);
+    ck_assert_int_eq(submit(t, get_req), MIRROR_DROP_CIRCUIT_OPEN);
+}
+
+START_TEST(not_http2)
+{
+    struct h2t *t = t_new(0, 1);
+    t->garbage = true;
+    t_start(t);
+    fail_three_connections(t, MIRROR_DROP_BAD_RESPONSE);
+    t_free(t);
+}
+END_TEST
+
 START_TEST(stream_timeout)
 {
     struct h2t *t = t_new(0, 8);
@@ -709,12 +817,7 @@ START_TEST(breaker)
     struct h2t *t = t_new(0, 1);
     t->refuse_connect = true;
     t_start(t);
-    for (int i = 0; i < 3; i++) {
-        submit(t, get_req);
-        run(t);
-    }
-    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_CONNECT_ERROR), 3);
-    ck_assert_int_eq(submit(t, get_req), MIRROR_DROP_CIRCUIT_OPEN);
+    fail_three_connections(t, MIRROR_DROP_CONNECT_ERROR);
     advance(t, 2001);
     t->refuse_connect = false;
     ck_assert_int_eq(submit(t, get_req), MIRROR_DROP_NONE);
@@ -989,6 +1092,9 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, rst_stream);
     tcase_add_test(tc, body_cut);
     tcase_add_test(tc, stream_timeout);
+    tcase_add_test(tc, announced_too_large);
+    tcase_add_test(tc, resets_open_breaker);
+    tcase_add_test(tc, not_http2);
     tcase_add_test(tc, breaker);
     tcase_add_test(tc, grpc_status);
     tcase_add_test(tc, alpn_choices);

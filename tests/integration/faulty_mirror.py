@@ -127,7 +127,9 @@ def listen(fault, port):
     return s
 
 
-def accept_loop(s, fault):
+def accept_loop(s, fault, handler=None):
+    """Serves each connection of listening socket <s> on its own thread with
+    handler(conn, fault) (handle: the HTTP/1.1 faults), until DEADLINE."""
     while time.monotonic() < DEADLINE[0]:
         try:
             conn, _ = s.accept()
@@ -136,7 +138,7 @@ def accept_loop(s, fault):
         except OSError:
             return
         count(fault, "connections")
-        threading.Thread(target=handle, args=(conn, fault), daemon=True).start()
+        threading.Thread(target=handler or handle, args=(conn, fault), daemon=True).start()
 
 
 def report(*_):

@@ -12,6 +12,15 @@
 #   flood1xx  "100 Continue" without end       -> dropped: bad_response, then circuit_open
 #   garbage   bytes that are not HTTP          -> dropped: bad_response, then circuit_open
 #   noread    never reads a large POST         -> dropped: timeout
+# and from HTTP/2 mirrors (h2c; h2/faulty_h2_mirror.py), where one connection
+# carries many copies:
+#   h2huge    a 4 GiB content-length           -> response counted, then the stream
+#                                               cut: too_large
+#   h2endless DATA without end                 -> response counted, then the stream
+#                                               cut: too_large
+#   h2reset   RST_STREAM for every request     -> dropped: stream_reset, then circuit_open
+#   h2stall   window 0, never answers          -> dropped: timeout
+#   h2garbage no HTTP/2 preface                -> dropped: bad_response, then circuit_open
 # For each: every client request answers 200 from the primary, none has an
 # SPOE error, every request was ACKed (X-Mirrored: 1), and the agent counted
 # the fault under the right reason. Then the agent exits 0 on SIGTERM.
@@ -28,9 +37,9 @@ AGENT_BIN=${AGENT_BIN:-$ROOT/build/spoa-shadow}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-faults.XXXXXX")
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-report_start agent.log haproxy.log faults.out '*.client.err'
+report_start agent.log haproxy.log faults.out faults-h2.out '*.client.err'
 
-FAULTS="huge trickle reset midclose flood1xx garbage noread"
+FAULTS="huge trickle reset midclose flood1xx garbage noread h2huge h2endless h2reset h2stall h2garbage"
 # Requests per fault, 8 at a time; half are POSTs of 12 KB (one HAProxy
 # buffer holds them whole), so that the noread mirror's socket buffers fill.
 COUNT=${FAULT_REQUESTS:-300}
@@ -40,7 +49,8 @@ note "$("$HAPROXY" -v | head -n 1)"
 
 # shellcheck disable=SC2034  # read by render_template
 read -r HTTP_PORT V1_PORT AGENT_PORT ADMIN_PORT HUGE_PORT TRICKLE_PORT RESET_PORT MIDCLOSE_PORT \
-    FLOOD1XX_PORT GARBAGE_PORT NOREAD_PORT < <(free_ports 11)
+    FLOOD1XX_PORT GARBAGE_PORT NOREAD_PORT H2HUGE_PORT H2ENDLESS_PORT H2RESET_PORT H2STALL_PORT \
+    H2GARBAGE_PORT < <(free_ports 16)
 if ! render_haproxy_config "$HERE/mirroring/haproxy.cfg.in" ||
     ! render_template "$HERE/faults/agent.yaml.in" "$WORK/agent.yaml"; then
     not_ok "configuration rendered from the templates"
@@ -57,11 +67,16 @@ fi
     noread="$NOREAD_PORT" >"$WORK/faults.out" 2>&1 &
 FAULTY_PID=$!
 track "$FAULTY_PID"
+"$PY" "$HERE/h2/faulty_h2_mirror.py" --max-seconds 600 huge="$H2HUGE_PORT" endless="$H2ENDLESS_PORT" \
+    reset="$H2RESET_PORT" stall="$H2STALL_PORT" garbage="$H2GARBAGE_PORT" >"$WORK/faults-h2.out" 2>&1 &
+FAULTY_H2_PID=$!
+track "$FAULTY_H2_PID"
 start_httpbin "$V1_PORT" "$WORK/httpbin"
 start_agent "$AGENT_PORT" "$WORK/agent.log" -c "$WORK/agent.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT" ||
     { not_ok "agent started"; exit 1; }
 start_haproxy "$WORK/haproxy.cfg" "$WORK/haproxy.log"
-if ! wait_until 5 grep -q ready "$WORK/faults.out" || ! wait_until 15 port_open "$V1_PORT" ||
+if ! wait_until 5 grep -q ready "$WORK/faults.out" || ! wait_until 5 grep -q ready "$WORK/faults-h2.out" ||
+    ! wait_until 15 port_open "$V1_PORT" ||
     ! wait_until 5 port_open "$HTTP_PORT" || ! wait_until 5 grep -q 'event=start ' "$WORK/agent.log"; then
     not_ok "faulty mirrors, httpbin, the agent and HAProxy started"
     exit 1
@@ -132,13 +147,34 @@ for fault in $FAULTS; do
                 spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
             ;;
         noread) expect_counted noread "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
+        h2huge | h2endless)
+            expect_counted "$fault" "the copy counts as delivered once its headers arrived" \
+                spoa_shadow_mirror_responses_total 'class="2xx"'
+            expect_counted "$fault" "the stream is cut beyond max_response_bytes" \
+                spoa_shadow_mirror_responses_cut_total 'reason="too_large"'
+            ;;
+        h2reset)
+            expect_counted h2reset "dropped as a reset stream" spoa_shadow_mirror_dropped_total \
+                'reason="stream_reset"'
+            expect_counted h2reset "the resets open the circuit breaker" spoa_shadow_mirror_dropped_total \
+                'reason="circuit_open"'
+            ;;
+        h2stall) expect_counted h2stall "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
+        h2garbage)
+            expect_counted h2garbage "dropped as a bad response" spoa_shadow_mirror_dropped_total \
+                'reason="bad_response"'
+            expect_counted h2garbage "the bad responses open the circuit breaker" \
+                spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
+            ;;
     esac
 done
 
 # A POST written whole is never sent twice: the reset mirror reads each
 # request before resetting, so it counts every copy it was sent.
 stop_pid "$FAULTY_PID" 5
+stop_pid "$FAULTY_H2_PID" 5
 note "faulty mirrors: $(tr '\n' ';' <"$WORK/faults.out")"
+note "faulty HTTP/2 mirrors: $(tr '\n' ';' <"$WORK/faults-h2.out")"
 seen=$(sed -n 's/^reset connections=[0-9]* requests=\([0-9]*\).*/\1/p' "$WORK/faults.out")
 check "reset: at most one copy per client request reached the mirror ($seen for $COUNT)" \
     [ "${seen:-0}" -le "$COUNT" ]

@@ -23,6 +23,10 @@
 #        body at loopback speed (tests/integration/faulty_mirror.py "huge")
 #   s9   100% mirrored to a mirror that resets every connection once it has
 #        read the request (faulty_mirror.py "reset")
+#   s8c, s9c  the same faults from an HTTP/2 mirror (h2c): every stream
+#        answered with a 4 GiB content-length and DATA at full speed, or
+#        reset (RST_STREAM) once its request is in
+#        (tests/integration/h2/faulty_h2_mirror.py); judged against s3c
 #   s3j  GET /json (answers of about 1 KB of JSON whose "ts" differs between
 #        the primary and the mirror), 100% mirrored to the healthy mirror
 #   s3jc  s3j with the comparison on: the mirror's compare block (percent
@@ -62,7 +66,8 @@
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
 # SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1, s1p and s3j
 # must come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their
-# rates; s8 and s9 are judged against s3, s3jc against s3j).
+# rates; s8 and s9 are judged against s3, s8c and s9c against s3c, s3jc
+# against s3j).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -99,8 +104,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc s3jb ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s3j s3jc s3jb}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -179,8 +184,8 @@ done
 # ---------------------------------------------------------------- backends
 
 read -r HTTP_PORT PRIMARY_PORT MIRROR_PORT DELAY_PORT AGENT_PORT ADMIN_PORT PEER_PORT HUGE_PORT RESET_PORT \
-    H2_STATUS_PORT H2C_PORT H2S_PORT H1S_PORT <<<"$(free_ports 13)"
-[ -n "$H1S_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
+    H2_STATUS_PORT H2C_PORT H2S_PORT H1S_PORT H2HUGE_PORT H2RESET_PORT <<<"$(free_ports 15)"
+[ -n "$H2RESET_PORT" ] || { echo "e2e: no free ports" >&2; exit 1; }
 # The closed port: below 1024, out of the range other tests pick from.
 CLOSED_PORT=9
 port_open "$CLOSED_PORT" && { echo "e2e: 127.0.0.1:$CLOSED_PORT is open" >&2; exit 1; }
@@ -213,15 +218,15 @@ render "$E2E/nginx-h2.conf.in" "$WORK/mirror-h2.conf" WORK="$WORK" NAME=mirror-h
 start_nginx mirror-h2 "$WORK/mirror-h2.conf" "$PIN_LOAD"
 H2_MIRROR_PID=$NGINX_PID
 start_delay_server "$DELAY_PORT" "$MIRROR_DELAY_MS"
-# The misbehaving mirrors of s8 and s9, one process for the whole run. Its
+# The misbehaving mirrors of s8, s9, s8c and s9c, one process each for the whole run. Their
 # lifetime is bounded by more than the rounds and the profile can take
 # (every run at most about RUN_SECONDS + WARMUP_SECONDS + 30 s, the repeats
-# within RETRY_UNTIL_S), so that it cannot outlive an interrupted benchmark
-# by long; it is stopped by PID after the rounds.
+# within RETRY_UNTIL_S), so that they cannot outlive an interrupted benchmark
+# by long; they are stopped by PID after the rounds.
 n_runs=$(echo "$SCENARIOS_SAT $SCENARIOS_HALF" | wc -w)
 FAULTY_MAX_SECONDS=$((RETRY_UNTIL_S + ROUNDS * n_runs * (RUN_SECONDS + WARMUP_SECONDS + 30) + 300))
-start_faulty_mirror "$FAULTY_MAX_SECONDS" "$HUGE_PORT" "$RESET_PORT" ||
-    { echo "e2e: the faulty mirror did not start (see $WORK/faulty.log)" >&2; exit 1; }
+start_faulty_mirrors "$FAULTY_MAX_SECONDS" "$HUGE_PORT" "$RESET_PORT" "$H2HUGE_PORT" "$H2RESET_PORT" ||
+    { echo "e2e: the faulty mirrors did not start (see $WORK/faulty.log, $WORK/faulty-h2.log)" >&2; exit 1; }
 for p in "$PRIMARY_PORT" "$MIRROR_PORT" "$DELAY_PORT" "$H2_STATUS_PORT" "$H2C_PORT" "$H2S_PORT" "$H1S_PORT"; do
     wait_until 5 port_open "$p" || { echo "e2e: a backend did not start (see $WORK)" >&2; exit 1; }
 done
@@ -265,7 +270,7 @@ sed 's/^#MIRROR //' "$WORK/peer.tpl" >"$WORK/peer-mirror.conf"
 # ---------------------------------------------------------------- scenarios
 
 # scenario_spec ID: sets S_PROXY (haproxy|nginx), S_SPOE (0|1), S_PERCENT,
-# S_MIRROR (nginx|delay|closed|huge|reset|none), S_KILL (0|1), S_WORKLOAD
+# S_MIRROR (nginx|delay|closed|huge|reset|h2c|h2tls|h1tls|h2huge|h2reset|none), S_KILL (0|1), S_WORKLOAD
 # (get|post|json), S_REF (the reference scenario of its ratios), S_HCFG
 # (HAProxy configuration: ref, spoe, spoe-guarded or spoe-compare),
 # S_COMPARE (the mirror's compare block, or nothing), S_PEER_CONF.
@@ -287,6 +292,8 @@ scenario_spec() {
     s7) S_WORKLOAD=post S_REF=s1p ;;
     s8) S_MIRROR=huge ;;
     s9) S_MIRROR=reset ;;
+    s8c) S_MIRROR=h2huge ;;
+    s9c) S_MIRROR=h2reset ;;
     s3j) S_WORKLOAD=json S_REF=s3j ;;
     s3jc) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
         S_COMPARE=$(printf 'compare:\n  percent: 100\n  body: json\n  ignore_json_paths: ["$.ts"]') ;;
@@ -311,6 +318,8 @@ run_scenario() {
     closed) RUN_MIRROR_PORT=$CLOSED_PORT ;;
     huge) RUN_MIRROR_PORT=$HUGE_PORT ;;
     reset) RUN_MIRROR_PORT=$RESET_PORT ;;
+    h2huge) RUN_MIRROR_PORT=$H2HUGE_PORT ;;
+    h2reset) RUN_MIRROR_PORT=$H2RESET_PORT ;;
     h2c | h2tls | h1tls) RUN_MIRROR_PORT=$H2_STATUS_PORT ;; # where its requests are counted
     esac
     mirror_url="http://127.0.0.1:$RUN_MIRROR_PORT"
@@ -318,6 +327,7 @@ run_scenario() {
     h2c)
         mirror_url="http://127.0.0.1:$H2C_PORT" mirror_keys="protocol: h2c"
         ;;
+    h2huge | h2reset) mirror_keys="protocol: h2c" ;;
     h2tls)
         mirror_url="https://localhost:$H2S_PORT"
         mirror_keys=$(printf 'protocol: h2\ntls: { ca_file: "%s" }' "$WORK/pki/ca.pem")
@@ -373,7 +383,7 @@ EOF
     elif [ "$S_MIRROR" != none ]; then
         sleep 0.3 # the nginx peer's last mirror subrequests land before "before"
     fi
-    if [ -n "$RUN_AGENT_PID" ] && { [ "$S_MIRROR" = huge ] || [ "$S_MIRROR" = reset ]; }; then
+    if [ -n "$RUN_AGENT_PID" ] && case $S_MIRROR in huge | reset | h2huge | h2reset) true ;; *) false ;; esac; then
         # When the warm-up against a misbehaving mirror opened the agent's
         # circuit breaker, the run would measure only its rest (copies
         # dropped at once) and not the mirror: start it when the rest is over.
@@ -489,10 +499,16 @@ done
 T_END=$(date +%s)
 # Its totals ("<fault> connections=N requests=N bytes_out=N") go to its log.
 stop_pid "$FAULTY_PID"
+stop_pid "$FAULTY_H2_PID"
 faulty_json=$(awk '$2 ~ /^connections=/ {
         split($2, c, "="); split($3, r, "="); split($4, b, "=")
         printf "%s\"%s\": {\"connections\": %d, \"requests\": %d, \"bytes_out\": %.0f}", sep, $1, c[2], r[2], b[2]
         sep = ", " }' "$WORK/faulty.log")
+# "<fault> connections=N streams=N resets_received=N bytes_out=N"
+faulty_h2_json=$(awk '$2 ~ /^connections=/ {
+        split($2, c, "="); split($3, r, "="); split($4, x, "="); split($5, b, "=")
+        printf "%s\"%s\": {\"connections\": %d, \"streams\": %d, \"resets_received\": %d, \"bytes_out\": %.0f}", sep, $1, c[2], r[2], x[2], b[2]
+        sep = ", " }' "$WORK/faulty-h2.log")
 
 # ---------------------------------------------------------------- report
 
@@ -511,7 +527,7 @@ cat >"$WORK/env.json" <<EOF
  "mirror_delay_ms": $MIRROR_DELAY_MS, "body_bytes": $BODY_BYTES, "tune_bufsize": $BUFSIZE,
  "agent_max_frame_size": $MAX_FRAME, "check_inter": "$CHECK_INTER", "closed_port": $CLOSED_PORT,
  "agent_mirror_keys": "$AGENT_MIRROR_KEYS", "faulty_max_seconds": $FAULTY_MAX_SECONDS,
- "faulty_mirror": {$faulty_json}}
+ "faulty_mirror": {$faulty_json}, "faulty_h2_mirror": {$faulty_h2_json}}
 EOF
 python3 "$E2E/summarize.py" "$WORK/env.json" "$WORK/runs" "$WORK/discarded" >"$OUT_JSON" || exit 1
 

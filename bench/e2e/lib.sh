@@ -80,18 +80,28 @@ start_delay_server() {
     track "$DELAY_PID"
 }
 
-# start_faulty_mirror MAX_SECONDS HUGE_PORT RESET_PORT: the misbehaving
-# mirrors (tests/integration/faulty_mirror.py): a 4 GiB answer at full speed
-# on HUGE_PORT, a reset after each request on RESET_PORT; it exits by itself
-# after MAX_SECONDS. Sets FAULTY_PID; its totals go to $WORK/faulty.log when
-# it is stopped.
-start_faulty_mirror() {
-    # shellcheck disable=SC2086
-    ${PIN_FAULTY:-$PIN_LOAD} "$PY" "$IT_DIR/faulty_mirror.py" --max-seconds "$1" \
-        "huge=$2" "reset=$3" >"$WORK/faulty.log" 2>&1 &
-    FAULTY_PID=$!
-    track "$FAULTY_PID"
-    wait_until 10 grep -q '^ready$' "$WORK/faulty.log"
+# start_faulty_mirrors MAX_SECONDS HUGE_PORT RESET_PORT H2_HUGE_PORT
+# H2_RESET_PORT: the misbehaving mirrors, each exiting by itself after
+# MAX_SECONDS: tests/integration/faulty_mirror.py, a 4 GiB answer at full
+# speed on HUGE_PORT and a reset after each request on RESET_PORT (sets
+# FAULTY_PID; its totals go to $WORK/faulty.log when it is stopped), and
+# tests/integration/h2/faulty_h2_mirror.py, the same faults over h2c for
+# each stream (FAULTY_H2_PID, $WORK/faulty-h2.log).
+start_faulty_mirrors() {
+    local max=$1 script log pids=() i=0
+    shift
+    for script in faulty_mirror.py h2/faulty_h2_mirror.py; do
+        log=$WORK/faulty$([ $i = 1 ] && echo -h2).log
+        # shellcheck disable=SC2086
+        ${PIN_FAULTY:-$PIN_LOAD} "$PY" "$IT_DIR/$script" --max-seconds "$max" \
+            "huge=$1" "reset=$2" >"$log" 2>&1 &
+        pids+=("$!")
+        track "$!"
+        shift 2
+        i=$((i + 1))
+    done
+    FAULTY_PID=${pids[0]} FAULTY_H2_PID=${pids[1]}
+    wait_until 10 grep -q '^ready$' "$WORK/faulty.log" && wait_until 10 grep -q '^ready$' "$WORK/faulty-h2.log"
 }
 
 # agent_mirror_yaml URL PERCENT EXTRA_KEYS: prints the "routes" of an agent
@@ -224,7 +234,7 @@ snapshot() {
         # and wrk, what the CPUs did for the benchmark; the rest of their
         # busy time is other load on the machine.
         local faulty
-        faulty=$(proc_ticks "${FAULTY_PID:-}")
+        faulty=$(($(proc_ticks "${FAULTY_PID:-}") + $(proc_ticks "${FAULTY_H2_PID:-}")))
         echo "${t}_backends_ticks=$(($(proc_ticks "$MIRROR_PID") + $(proc_ticks "$DELAY_PID") + \
             $(proc_ticks "${H2_MIRROR_PID:-}") + faulty))"
         echo "${t}_faulty_ticks=$faulty"

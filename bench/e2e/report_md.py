@@ -78,17 +78,21 @@ def bytes_text(n):
 def print_faults(p, sc, env):
     """The misbehaving mirrors (s8, s9) against s3, and what the faulty
     mirror itself saw over the whole benchmark."""
-    rows = [(sid, m, sc[sid][m]) for sid in ("s8", "s9") if sid in sc for m in ("sat", "half") if m in sc[sid]]
+    rows = [(sid, m, sc[sid][m]) for sid in ("s8", "s9", "s8c", "s9c") if sid in sc
+            for m in ("sat", "half") if m in sc[sid]]
     if not rows:
         return
     keys = env.get("agent_mirror_keys")
-    p("## Misbehaving mirrors (s8: a 4 GiB answer at loopback speed; s9: a reset after each request)")
+    p("## Misbehaving mirrors (s8: a 4 GiB answer at loopback speed; s9: a reset after each request; "
+      "s8c, s9c: the same over h2c, each stream answered with a 4 GiB content-length or reset)")
     p()
     p("tests/integration/faulty_mirror.py, one process for the whole benchmark. The agent's mirror was "
       + (f"configured with `{keys}`." if keys else
          "configured without `max_response_bytes` (this agent does not accept the key): it reads every "
          "answer whole.")
-      + " Ratios against s3 (the healthy mirror) of the same round and load mode; answered = responses "
+      + " The HTTP/2 faults: tests/integration/h2/faulty_h2_mirror.py, likewise. Ratios against s3 (s3c "
+      "for s8c and s9c: the healthy mirror over the same protocol) of the same round and load mode; "
+      "answered = responses "
       "read to their end; unaccounted = sampled − answered − dropped − skipped, after the drain; "
       "circuit wait: how long a run waited, after the warm-up, for the rest of the agent's circuit breaker "
       "to end (the warm-up had opened it), per run; faulty mirror CPU: its share of one CPU (the load CPU, "
@@ -110,6 +114,14 @@ def print_faults(p, sc, env):
         p("The faulty mirror over the whole benchmark: "
           + "; ".join(f"{f}: {v['connections']} connections, {v['requests']} requests read, "
                       f"{bytes_text(v['bytes_out'])} sent" for f, v in sorted(faulty.items()))
+          + ".")
+        p()
+    faulty_h2 = env.get("faulty_h2_mirror") or {}
+    if faulty_h2:
+        p("The faulty HTTP/2 mirror over the whole benchmark: "
+          + "; ".join(f"{f}: {v['connections']} connections, {v['streams']} streams, "
+                      f"{v['resets_received']} reset by the agent, {bytes_text(v['bytes_out'])} sent"
+                      for f, v in sorted(faulty_h2.items()))
           + ".")
         p()
 

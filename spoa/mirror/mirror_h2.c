@@ -34,6 +34,7 @@ struct h2_stream {
     bool delivered;     /* the final response's headers are in: counted, on_done told */
     bool ended;         /* nothing more to account: waiting for nghttp2 to close it */
     bool grpc_counted;
+    bool compared;              /* its answer is compared: read as soon as it comes, for its latency */
     int grpc_slot;              /* of the header block being read: its grpc-status slot, -1 when none */
     struct mirror_observer obs; /* of the request, until the stream ends */
 };
@@ -44,6 +45,7 @@ struct h2_conn {
     struct mirror_conn *m;
     struct list_node streams;
     uint32_t nstreams;
+    uint32_t ncompared;  /* of them, streams whose answer is compared */
     const uint8_t *pend; /* what mem_send gave and is not in <out> yet (valid until the next call) */
     size_t pend_len;
     uint8_t out[OUT_CAP]; /* frames gathered for the transport: [out_off, out_len) not written yet */
@@ -67,6 +69,8 @@ static void stream_free(struct h2_conn *h, struct h2_stream *st)
 {
     list_remove(&st->node);
     h->nstreams--;
+    if (st->compared)
+        h->ncompared--;
     if (st->req)
         mc_req_free(st->req);
     free(st);
@@ -387,8 +391,10 @@ static bool flush(struct mirror_client *c, struct mirror_conn *m)
             h->out_off = h->out_len = 0;
     }
     /* Answers awaited on open streams can wait for the thread's next wake-up;
-     * an idle connection is watched at once (the server closing it). */
-    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | (h->nstreams ? MIRROR_WATCH_LAZY : 0));
+     * an idle connection is watched at once (the server closing it), and so
+     * is one awaiting a compared answer, whose latency is reported. */
+    bool lazy = h->nstreams > 0 && h->ncompared == 0;
+    c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | (lazy ? MIRROR_WATCH_LAZY : 0));
     return true;
 }
 
@@ -535,6 +541,10 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
     st->id = id;
     list_push_back(&h->streams, &st->node);
     h->nstreams++;
+    if (st->obs.sink) {
+        st->compared = true;
+        h->ncompared++;
+    }
     counter_inc(&c->ctr->inflight);
     if (r->retried || h->m->reused)
         counter_inc(&c->ctr->reused);

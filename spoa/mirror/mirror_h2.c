@@ -35,6 +35,7 @@ struct h2_stream {
     bool ended;         /* nothing more to account: waiting for nghttp2 to close it */
     bool grpc_counted;
     bool compared;              /* its answer is compared: read as soon as it comes, for its latency */
+    unsigned interim;           /* 1xx responses before the final one */
     int grpc_slot;              /* of the header block being read: its grpc-status slot, -1 when none */
     struct mirror_observer obs; /* of the request, until the stream ends */
 };
@@ -196,7 +197,14 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
         break;
     case NGHTTP2_HEADERS: {
         struct h2_stream *st = stream_of(h, frame->hd.stream_id);
-        if (st && !st->delivered && !st->ended && st->status >= 200) {
+        if (st && !st->delivered && !st->ended && st->status < 200 &&
+            ++st->interim > HTTP_EXCHANGE_MAX_INTERIM) {
+            /* As over HTTP/1.1: a flood of interim responses is a bad answer
+             * of a failing mirror; the stream is reset, the connection stays. */
+            mc_count_failure(h->c);
+            stream_drop(h, st, MIRROR_DROP_BAD_RESPONSE);
+            nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
+        } else if (st && !st->delivered && !st->ended && st->status >= 200) {
             stream_deliver(h, st);
             /* As over HTTP/1.1: a body announced longer than what is read of
              * it is not waited for, unless its answer is compared (which reads

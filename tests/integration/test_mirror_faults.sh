@@ -19,6 +19,7 @@
 #   h2endless DATA without end                 -> response counted, then the stream
 #                                               cut: too_large
 #   h2reset   RST_STREAM for every request     -> dropped: stream_reset, then circuit_open
+#   h2flood1xx 100 interim responses, no final -> dropped: bad_response, then circuit_open
 #   h2stall   window 0, never answers          -> dropped: timeout
 #   h2garbage no HTTP/2 preface                -> dropped: bad_response, then circuit_open
 # For each: every client request answers 200 from the primary, none has an
@@ -39,7 +40,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoa-faults.XXXXXX")
 . "$HERE/lib.sh"
 report_start agent.log haproxy.log faults.out faults-h2.out '*.client.err'
 
-FAULTS="huge trickle reset midclose flood1xx garbage noread h2huge h2endless h2reset h2stall h2garbage"
+FAULTS="huge trickle reset midclose flood1xx garbage noread h2huge h2endless h2reset h2flood1xx h2stall h2garbage"
 # Requests per fault, 8 at a time; half are POSTs of 12 KB (one HAProxy
 # buffer holds them whole), so that the noread mirror's socket buffers fill.
 COUNT=${FAULT_REQUESTS:-300}
@@ -49,8 +50,8 @@ note "$("$HAPROXY" -v | head -n 1)"
 
 # shellcheck disable=SC2034  # read by render_template
 read -r HTTP_PORT V1_PORT AGENT_PORT ADMIN_PORT HUGE_PORT TRICKLE_PORT RESET_PORT MIDCLOSE_PORT \
-    FLOOD1XX_PORT GARBAGE_PORT NOREAD_PORT H2HUGE_PORT H2ENDLESS_PORT H2RESET_PORT H2STALL_PORT \
-    H2GARBAGE_PORT < <(free_ports 16)
+    FLOOD1XX_PORT GARBAGE_PORT NOREAD_PORT H2HUGE_PORT H2ENDLESS_PORT H2RESET_PORT H2FLOOD1XX_PORT \
+    H2STALL_PORT H2GARBAGE_PORT < <(free_ports 17)
 if ! render_haproxy_config "$HERE/mirroring/haproxy.cfg.in" ||
     ! render_template "$HERE/faults/agent.yaml.in" "$WORK/agent.yaml"; then
     not_ok "configuration rendered from the templates"
@@ -68,7 +69,8 @@ fi
 FAULTY_PID=$!
 track "$FAULTY_PID"
 "$PY" "$HERE/h2/faulty_h2_mirror.py" --max-seconds 600 huge="$H2HUGE_PORT" endless="$H2ENDLESS_PORT" \
-    reset="$H2RESET_PORT" stall="$H2STALL_PORT" garbage="$H2GARBAGE_PORT" >"$WORK/faults-h2.out" 2>&1 &
+    reset="$H2RESET_PORT" flood1xx="$H2FLOOD1XX_PORT" stall="$H2STALL_PORT" garbage="$H2GARBAGE_PORT" \
+    >"$WORK/faults-h2.out" 2>&1 &
 FAULTY_H2_PID=$!
 track "$FAULTY_H2_PID"
 start_httpbin "$V1_PORT" "$WORK/httpbin"
@@ -160,6 +162,12 @@ for fault in $FAULTS; do
                 'reason="circuit_open"'
             ;;
         h2stall) expect_counted h2stall "dropped at timeout_ms" spoa_shadow_mirror_dropped_total 'reason="timeout"' ;;
+        h2flood1xx)
+            expect_counted h2flood1xx "dropped as a bad response" spoa_shadow_mirror_dropped_total \
+                'reason="bad_response"'
+            expect_counted h2flood1xx "the bad responses open the circuit breaker" \
+                spoa_shadow_mirror_dropped_total 'reason="circuit_open"'
+            ;;
         h2garbage)
             expect_counted h2garbage "dropped as a bad response" spoa_shadow_mirror_dropped_total \
                 'reason="bad_response"'

@@ -649,15 +649,22 @@ START_TEST(goaway_mid_run)
 }
 END_TEST
 
-START_TEST(rst_stream)
+/* Two GETs the server holds on the first connection, which it returns. */
+static struct peer *two_pending(struct h2t *t)
 {
-    struct h2t *t = t_new(0, 8);
-    t_start(t);
     submit(t, later_get);
     submit(t, later_get);
     run(t);
     struct peer *p = &t->peers[0];
     ck_assert_uint_eq(p->n_pending, 2);
+    return p;
+}
+
+START_TEST(rst_stream)
+{
+    struct h2t *t = t_new(0, 8);
+    t_start(t);
+    struct peer *p = two_pending(t);
     nghttp2_submit_rst_stream(p->srv, NGHTTP2_FLAG_NONE, p->pending[0], NGHTTP2_REFUSED_STREAM);
     nghttp2_submit_rst_stream(p->srv, NGHTTP2_FLAG_NONE, p->pending[1], NGHTTP2_INTERNAL_ERROR);
     srv_flush(p);
@@ -730,6 +737,36 @@ START_TEST(announced_too_large)
     run(t);
     ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 2);
     ck_assert_uint_eq(counter_get(&t->ctr.responses_cut[MIRROR_CUT_TOO_LARGE]), 1);
+    t_free(t);
+}
+END_TEST
+
+/* The server sends <n> interim (103) responses on stream <id>. */
+static void send_interim(struct peer *p, int32_t id, int n)
+{
+    nghttp2_nv nv[] = {NV(":status", "103"), NV("link", "</a.css>; rel=preload")};
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(nghttp2_submit_headers(p->srv, NGHTTP2_FLAG_NONE, id, NULL, nv, 2, NULL), 0);
+    srv_flush(p);
+}
+
+/* As over HTTP/1.1: up to 16 interim responses are skipped; one more makes
+ * the answer bad (the stream is reset, the connection carries on). */
+START_TEST(interim_flood)
+{
+    struct h2t *t = t_new(0, 8);
+    t_start(t);
+    struct peer *p = two_pending(t);
+    send_interim(p, p->pending[0], 16);
+    run(t);
+    answer(t, p, p->pending[0]);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    send_interim(p, p->pending[1], 17);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_BAD_RESPONSE), 1);
+    ck_assert_uint_eq(counter_get(&t->ctr.dropped[MIRROR_DROP_BAD_RESPONSE]), 1);
+    ck_assert_uint_eq(p->open, 0); /* reset on the server too */
+    ck_assert(!p->closed);
     t_free(t);
 }
 END_TEST
@@ -1094,6 +1131,7 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, stream_timeout);
     tcase_add_test(tc, announced_too_large);
     tcase_add_test(tc, resets_open_breaker);
+    tcase_add_test(tc, interim_flood);
     tcase_add_test(tc, not_http2);
     tcase_add_test(tc, breaker);
     tcase_add_test(tc, grpc_status);

@@ -9,6 +9,7 @@ fault scenarios of bench/run_e2e.sh. Each fault listens on its own
             connection goes
   endless   200 without content-length, then DATA without end, likewise
   reset     RST_STREAM (INTERNAL_ERROR) once the request is in
+  flood1xx  100 interim responses (103 Early Hints) and never a final one
   stall     a stream window of 0 (request bodies cannot be sent) and no
             answer at all
   garbage   bytes that are not HTTP/2 instead of its preface, then closes
@@ -39,7 +40,7 @@ import faulty_mirror as base  # noqa: E402  (its listener, accept loop and count
 
 HUGE_BYTES = 4 << 30
 CHUNK = 16384
-FAULTS = ("huge", "endless", "reset", "stall", "garbage")
+FAULTS = ("huge", "endless", "reset", "flood1xx", "stall", "garbage")
 count = base.count
 
 
@@ -113,6 +114,9 @@ def serve(sock, fault):
                     count(fault, "streams")
                     if fault == "reset":
                         conn.reset_stream(ev.stream_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
+                    elif fault == "flood1xx":
+                        for _ in range(100):
+                            conn.send_headers(ev.stream_id, [(":status", "103"), ("link", "</a.css>; rel=preload")])
                     elif fault in ("huge", "endless"):
                         streamer.start(conn, ev.stream_id)
                 elif isinstance(ev, h2.events.DataReceived):

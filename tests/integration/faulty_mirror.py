@@ -127,9 +127,9 @@ def listen(fault, port):
     return s
 
 
-def accept_loop(s, fault, handler=None):
+def accept_loop(s, fault, handler):
     """Serves each connection of listening socket <s> on its own thread with
-    handler(conn, fault) (handle: the HTTP/1.1 faults), until DEADLINE."""
+    handler(conn, fault), until DEADLINE."""
     while time.monotonic() < DEADLINE[0]:
         try:
             conn, _ = s.accept()
@@ -138,32 +138,34 @@ def accept_loop(s, fault, handler=None):
         except OSError:
             return
         count(fault, "connections")
-        threading.Thread(target=handler or handle, args=(conn, fault), daemon=True).start()
+        threading.Thread(target=handler, args=(conn, fault), daemon=True).start()
 
 
 def report(*_):
+    """Prints "<fault> key=N ..." for every fault, its counters in order, and exits."""
     with LOCK:
         for fault in sorted(STATS):
-            st = STATS[fault]
-            print("%s connections=%d requests=%d bytes_out=%d" % (fault, st["connections"], st["requests"],
-                                                                   st["bytes_out"]), flush=True)
+            print(fault + "".join(" %s=%d" % kv for kv in STATS[fault].items()), flush=True)
     sys.exit(0)
 
 
-def main(argv):
+def run(argv, usage, known, keys, handler):
+    """The command line of a faulty server ("--max-seconds S FAULT=PORT
+    ..."): each FAULT in <known> listens on its PORT, each connection served
+    by handler(conn, fault), counters <keys> per fault; prints "ready",
+    and report() on SIGTERM or when S elapsed."""
     if len(argv) < 4 or argv[1] != "--max-seconds":
-        sys.exit(__doc__)
+        sys.exit(usage)
     DEADLINE[0] = time.monotonic() + float(argv[2])
     faults = [a.split("=", 1) for a in argv[3:]]
-    known = ("huge", "trickle", "reset", "midclose", "flood1xx", "garbage", "noread", "ok")
     for fault, _ in faults:
         if fault not in known:
             sys.exit("unknown fault %r (known: %s)" % (fault, ", ".join(known)))
-        STATS[fault] = {"connections": 0, "requests": 0, "bytes_out": 0}
+        STATS[fault] = dict.fromkeys(keys, 0)
     signal.signal(signal.SIGTERM, report)
     threads = []
     for fault, port in faults:
-        t = threading.Thread(target=accept_loop, args=(listen(fault, int(port)), fault), daemon=True)
+        t = threading.Thread(target=accept_loop, args=(listen(fault, int(port)), fault, handler), daemon=True)
         t.start()
         threads.append(t)
     print("ready", flush=True)
@@ -173,4 +175,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    run(sys.argv, __doc__, ("huge", "trickle", "reset", "midclose", "flood1xx", "garbage", "noread", "ok"),
+        ("connections", "requests", "bytes_out"), handle)

@@ -552,6 +552,13 @@ static size_t count_done(const struct h2t *t, int status, enum mirror_drop why)
     return n;
 }
 
+/* <n> copies ended dropped for <why>, as the observer and the counter say. */
+static void expect_dropped(const struct h2t *t, enum mirror_drop why, size_t n)
+{
+    ck_assert_uint_eq(count_done(t, 0, why), n);
+    ck_assert_uint_eq(counter_get(&t->ctr.dropped[why]), n);
+}
+
 static const char get_req[] = "GET /a HTTP/1.1\r\nHost: shadow:8000\r\nAccept: */*\r\n\r\n";
 static const char later_get[] = "GET /l HTTP/1.1\r\nHost: m\r\n\r\n";
 static const char later_post[] = "POST /l HTTP/1.1\r\nHost: m\r\nContent-Length: 2\r\n\r\nhi";
@@ -669,8 +676,7 @@ START_TEST(rst_stream)
     nghttp2_submit_rst_stream(p->srv, NGHTTP2_FLAG_NONE, p->pending[1], NGHTTP2_INTERNAL_ERROR);
     srv_flush(p);
     run(t);
-    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_STREAM_RESET), 1);
-    ck_assert_uint_eq(counter_get(&t->ctr.dropped[MIRROR_DROP_STREAM_RESET]), 1);
+    expect_dropped(t, MIRROR_DROP_STREAM_RESET, 1);
     /* The refused GET went again, on the same connection. */
     ck_assert(!p->closed);
     ck_assert_uint_eq(p->n_pending, 3);
@@ -763,8 +769,7 @@ START_TEST(interim_flood)
     ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
     send_interim(p, p->pending[1], 17);
     run(t);
-    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_BAD_RESPONSE), 1);
-    ck_assert_uint_eq(counter_get(&t->ctr.dropped[MIRROR_DROP_BAD_RESPONSE]), 1);
+    expect_dropped(t, MIRROR_DROP_BAD_RESPONSE, 1);
     ck_assert_uint_eq(p->open, 0); /* reset on the server too */
     ck_assert(!p->closed);
     t_free(t);
@@ -814,8 +819,7 @@ static void fail_three_connections(struct h2t *t, enum mirror_drop why)
         submit(t, get_req);
         run(t);
     }
-    ck_assert_uint_eq(count_done(t, 0, why), 3);
-    ck_assert_uint_eq(counter_get(&t->ctr.dropped[why]), 3);
+    expect_dropped(t, why, 3);
     ck_assert_int_eq(submit(t, get_req), MIRROR_DROP_CIRCUIT_OPEN);
 }
 
@@ -842,8 +846,7 @@ START_TEST(stream_timeout)
     ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_TIMEOUT), 1);
     ck_assert(!t->peers[0].closed);
     advance(t, 500);
-    ck_assert_uint_eq(count_done(t, 0, MIRROR_DROP_TIMEOUT), 2);
-    ck_assert_uint_eq(counter_get(&t->ctr.dropped[MIRROR_DROP_TIMEOUT]), 2);
+    expect_dropped(t, MIRROR_DROP_TIMEOUT, 2);
     ck_assert_uint_eq(t->peers[0].open, 0); /* both cancelled on the server too */
     t_free(t);
 }

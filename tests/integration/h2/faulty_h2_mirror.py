@@ -23,9 +23,7 @@ streams=N resets_received=N bytes_out=N".
 
 import os
 import select
-import signal
 import sys
-import threading
 import time
 
 import h2.config
@@ -36,7 +34,7 @@ import h2.exceptions
 import h2.settings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import faulty_mirror as base  # noqa: E402  (its listener, accept loop and counters)
+import faulty_mirror as base  # noqa: E402  (its command line, listener, accept loop and counters)
 
 HUGE_BYTES = 4 << 30
 CHUNK = 16384
@@ -142,35 +140,5 @@ def handle(sock, fault):
         sock.close()
 
 
-def report(*_):
-    with base.LOCK:
-        for fault in sorted(base.STATS):
-            st = base.STATS[fault]
-            print("%s connections=%d streams=%d resets_received=%d bytes_out=%d"
-                  % (fault, st["connections"], st["streams"], st["resets_received"], st["bytes_out"]), flush=True)
-    sys.exit(0)
-
-
-def main(argv):
-    if len(argv) < 4 or argv[1] != "--max-seconds":
-        sys.exit(__doc__)
-    base.DEADLINE[0] = time.monotonic() + float(argv[2])
-    faults = [a.split("=", 1) for a in argv[3:]]
-    for fault, _ in faults:
-        if fault not in FAULTS:
-            sys.exit("unknown fault %r (known: %s)" % (fault, ", ".join(FAULTS)))
-        base.STATS[fault] = {"connections": 0, "streams": 0, "resets_received": 0, "bytes_out": 0}
-    signal.signal(signal.SIGTERM, report)
-    threads = []
-    for fault, port in faults:
-        t = threading.Thread(target=base.accept_loop, args=(base.listen(fault, int(port)), fault, handle), daemon=True)
-        t.start()
-        threads.append(t)
-    print("ready", flush=True)
-    for t in threads:
-        t.join()
-    report()
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    base.run(sys.argv, __doc__, FAULTS, ("connections", "streams", "resets_received", "bytes_out"), handle)

@@ -325,6 +325,26 @@ static void mirror_labels(char *lbl, size_t cap, const struct stats_mirror_entry
     }
 }
 
+/* One sample of each of the <nf> <families> per mirror (<entries>, their
+ * counters summed in <sums>, <n> of each) that <has> accepts (NULL: all). */
+static void render_mirror_families(struct buf *out, const struct counter_family *families, size_t nf,
+                                   const struct stats_mirror_entry *const *entries,
+                                   const struct mirror_counters *sums, size_t n,
+                                   bool (*has)(const struct stats_mirror_entry *m))
+{
+    char lbl[1024];
+    for (size_t i = 0; i < nf; i++) {
+        const struct counter_family *f = &families[i];
+        prom_family(out, f->name, f->type, f->help);
+        for (size_t k = 0; k < n; k++) {
+            if (has && !has(entries[k]))
+                continue;
+            mirror_labels(lbl, sizeof(lbl), entries[k]);
+            prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
+        }
+    }
+}
+
 static void render_mirrors(struct buf *out, const struct stats_registry *reg)
 {
     size_t n = 0;
@@ -352,24 +372,8 @@ static void render_mirrors(struct buf *out, const struct stats_registry *reg)
         }
     }
     char lbl[1024], l2[1100];
-    for (size_t i = 0; i < N_OF(mirror_families); i++) {
-        const struct counter_family *f = &mirror_families[i];
-        prom_family(out, f->name, f->type, f->help);
-        for (k = 0; k < n; k++) {
-            mirror_labels(lbl, sizeof(lbl), entries[k]);
-            prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
-        }
-    }
-    for (size_t i = 0; i < N_OF(compare_families); i++) {
-        const struct counter_family *f = &compare_families[i];
-        prom_family(out, f->name, f->type, f->help);
-        for (k = 0; k < n; k++) {
-            if (!compares(entries[k]))
-                continue;
-            mirror_labels(lbl, sizeof(lbl), entries[k]);
-            prom_u64(out, f->name, lbl, family_value(f, &sums[k]));
-        }
-    }
+    render_mirror_families(out, mirror_families, N_OF(mirror_families), entries, sums, n, NULL);
+    render_mirror_families(out, compare_families, N_OF(compare_families), entries, sums, n, compares);
 
     static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
     prom_family(out, P "mirror_responses_total", "counter",

@@ -447,12 +447,8 @@ static bool settle(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
     h->flush_due = false;
-    if (!flush(c, m)) {
+    if (!flush(c, m) || h->broke) {
         conn_lost(c, m, h->broke);
-        return false;
-    }
-    if (h->broke) {
-        conn_lost(c, m, true);
         return false;
     }
     if (h->nstreams == 0) {

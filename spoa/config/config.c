@@ -45,6 +45,7 @@ void config_mirror_defaults(struct config_mirror *m)
     m->max_response_bytes = CONFIG_DEFAULT_MAX_RESPONSE_BYTES;
     m->max_connection_age_ms = 60000;
     m->response_read_delay_ms = 1;
+    m->request_write_delay_ms = 2;
 }
 
 const char *config_protocol_str(enum config_protocol p)

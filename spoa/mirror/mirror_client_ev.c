@@ -45,6 +45,12 @@ struct ev_transport {
     ev_prepare lazy_pass;
     ev_timer lazy_idle;
     struct list_node parked; /* ev_conn.lazy_node */
+    /* defer_until(): the sweep runs before the first wait of the loop past
+     * held_until (held_pass), or from held_late when nothing wakes the
+     * thread until then and as long again. */
+    uint64_t held_until; /* 0: none asked */
+    ev_prepare held_pass;
+    ev_timer held_late;
 };
 
 /* A connection's lazy-read state. */
@@ -444,6 +450,32 @@ static void tr_defer(void *ctx)
         ev_prepare_start(t->loop, &t->before_wait);
 }
 
+static void tr_defer_until(void *ctx, uint64_t at_ns)
+{
+    struct ev_transport *t = ctx;
+    if (t->held_until != 0 && t->held_until <= at_ns)
+        return;
+    t->held_until = at_ns;
+    uint64_t now = mono_ns();
+    double ahead_s = at_ns > now ? (double)(at_ns - now) / 1e9 : 0.;
+    if (!ev_is_active(&t->held_pass))
+        ev_prepare_start(t->loop, &t->held_pass);
+    ev_timer_stop(t->loop, &t->held_late);
+    ev_timer_set(&t->held_late, 2 * ahead_s, 0.);
+    ev_timer_start(t->loop, &t->held_late);
+}
+
+/* The sweep defer_until() asked for; <in_prepare> when run from held_pass. */
+static void held_sweep(struct ev_transport *t, bool in_prepare)
+{
+    ev_prepare_stop(t->loop, &t->held_pass);
+    ev_timer_stop(t->loop, &t->held_late);
+    t->held_until = 0;
+    t->in_prepare = in_prepare;
+    mirror_client_sweep(t->client);
+    t->in_prepare = false;
+}
+
 static uint64_t tr_now_ns(void *ctx)
 {
     (void)ctx;
@@ -465,6 +497,8 @@ static void tr_release(void *ctx)
     ev_prepare_stop(t->loop, &t->before_wait);
     ev_prepare_stop(t->loop, &t->lazy_pass);
     ev_timer_stop(t->loop, &t->lazy_idle);
+    ev_prepare_stop(t->loop, &t->held_pass);
+    ev_timer_stop(t->loop, &t->held_late);
     tls_resume_clear(&t->resume);
     free(t);
 }
@@ -478,6 +512,7 @@ static const struct mirror_transport ev_transport_ops = {
     .arm_timer = tr_arm_timer,
     .close = tr_close,
     .defer = tr_defer,
+    .defer_until = tr_defer_until,
     .now_ns = tr_now_ns,
     .release = tr_release,
     .alpn = tr_alpn,
@@ -507,6 +542,25 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     mirror_client_sweep(t->client);
+}
+
+/* Before every wait while a sweep is asked for a time: runs it once due. */
+static void held_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, held_pass);
+    (void)loop;
+    (void)revents;
+    if (mono_ns() >= t->held_until)
+        held_sweep(t, true);
+}
+
+/* Nothing woke the thread past the time asked: the sweep runs now. */
+static void held_late_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, held_late);
+    (void)loop;
+    (void)revents;
+    held_sweep(t, false);
 }
 
 /* Before every wait: reads each parked connection once (those parked in
@@ -572,6 +626,8 @@ struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirro
     ev_prepare_init(&t->lazy_pass, lazy_pass_cb);
     ev_set_priority(&t->lazy_pass, EV_MINPRI);
     ev_timer_init(&t->lazy_idle, lazy_idle_cb, 0., t->read_delay_s);
+    ev_prepare_init(&t->held_pass, held_pass_cb);
+    ev_timer_init(&t->held_late, held_late_cb, 0., 0.);
     t->client = mirror_client_create(set, addr, ctr, log, &ev_transport_ops, t);
     ev_timer_init(&t->sweep, sweep_cb, SWEEP_PERIOD_S, SWEEP_PERIOD_S);
     ev_timer_start(loop, &t->sweep);

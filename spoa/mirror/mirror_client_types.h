@@ -55,6 +55,14 @@ struct mirror_client_settings {
      * that many answers cost one wake-up; 0 reads each at once. The latency
      * the client counts is then late by at most this much. */
     uint32_t read_delay_ms;
+    /* HTTP/2, with a transport that has defer_until(): streams opened on a
+     * connection wait this long for more, so that one write (one wake-up of
+     * the server) carries the copies of several events; a copy waits at
+     * most about twice as long when nothing else wakes the thread, and not
+     * at all once WRITE_HOLD_MAX_STREAMS wait or a write is under way. Its
+     * latency counts from its write. 0: each event's streams are written at
+     * the sweep that follows it. */
+    uint32_t write_delay_ms;
     /* A kept-alive connection this old (from its connect) is closed when it
      * becomes idle, or while idle, instead of being reused (counted in
      * ctr->expired); 0 = no limit. Whatever its age, one whose address left
@@ -148,6 +156,12 @@ struct mirror_transport {
      * The client calls it when a call left queued work undone for fairness;
      * without it, that work waits for the periodic sweep. */
     void (*defer)(void *ctx);
+    /* defer_until: optional; asks for one mirror_client_sweep() call at the
+     * monotonic time <at_ns> or soon after: when the thread is awake anyway
+     * past it, or, when nothing wakes it, at the latest as long after
+     * <at_ns> as <at_ns> was ahead of the call. A later call for an earlier
+     * time replaces it. */
+    void (*defer_until)(void *ctx, uint64_t at_ns);
     /* now_ns: a monotonic clock in nanoseconds. */
     uint64_t (*now_ns)(void *ctx);
     /* release: optional; called last by mirror_client_free(), when the client

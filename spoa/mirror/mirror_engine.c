@@ -78,6 +78,7 @@ struct mirror_engine *mirror_engine_new(struct ev_loop *loop, struct mirror_runt
                 .idle_timeout_ms = MIRROR_IDLE_TIMEOUT_MS,
                 .max_connection_age_ms = m->cfg->max_connection_age_ms,
                 .read_delay_ms = m->cfg->response_read_delay_ms,
+                .write_delay_ms = m->cfg->request_write_delay_ms,
                 .circuit_failures = CIRCUIT_FAILURES,
                 .circuit_open_ms = CIRCUIT_OPEN_MS,
                 .name = m->name,

@@ -18,13 +18,16 @@
  * nghttp2_session_mem_send() call, a stream's HEADERS often in a dozen
  * bytes; they go out together, one send for many copies. */
 #define OUT_CAP 16384
+/* Streams that wait for a write (mirror_client_settings.write_delay_ms) at
+ * most: once this many do, they go out at once. */
+#define WRITE_HOLD_MAX_STREAMS 32
 
 /* One copy on an HTTP/2 connection. */
 struct h2_stream {
     struct list_node node; /* in h2_conn.streams */
     struct mreq *req;      /* owned until the stream closes; NULL once dropped or handed back */
     int32_t id;
-    uint64_t start_ns;
+    uint64_t start_ns;   /* when its HEADERS were written (before: when it was opened) */
     uint64_t latency_ns; /* once delivered */
     const uint8_t *body; /* into req->data */
     size_t body_len, body_off;
@@ -57,6 +60,8 @@ struct h2_conn {
     bool broke;          /* a GOAWAY with an error went out: the server broke the protocol */
     bool closing;        /* being freed: callbacks do nothing */
     bool flush_due;      /* streams opened since the last write wait for the sweep */
+    uint32_t held;       /* how many: they wait for a write */
+    uint64_t due_since;  /* when the first of them was opened (ns) */
     uint64_t timer_at;   /* when the armed timer fires (ns); 0 when none is armed */
     uint64_t idle_since; /* when the last stream ended (ns) */
 };
@@ -314,6 +319,12 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *u
      * server's (no SETTINGS first, a malformed frame, flow control broken). */
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR)
         h->broke = true;
+    /* A request's latency counts from its write, not from the wait for it. */
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        struct h2_stream *st = stream_of(h, frame->hd.stream_id);
+        if (st)
+            st->start_ns = mc_now_ns(h->c);
+    }
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
@@ -440,16 +451,39 @@ static void arm(struct mirror_client *c, struct mirror_conn *m, uint64_t at)
     c->tr->arm_timer(c->tr_ctx, m, at > now ? (uint32_t)((at - now + 999999u) / 1000000u) : 0);
 }
 
+/* When the streams opened on <h> since its last write may go out (ns,
+ * monotonic); 0: now. They wait only for more streams on a healthy
+ * connection with nothing else unwritten, and with a transport that can
+ * sweep at a given time. */
+static uint64_t write_at(const struct mirror_client *c, const struct h2_conn *h)
+{
+    if (!h->flush_due || c->set.write_delay_ms == 0 || !c->tr->defer_until ||
+        h->held >= WRITE_HOLD_MAX_STREAMS || h->out_off != h->out_len || h->pend_len > 0 || h->goaway ||
+        !nghttp2_session_want_read(h->s))
+        return 0;
+    return h->due_since + (uint64_t)c->set.write_delay_ms * 1000000u;
+}
+
+/* True when the streams opened on <h> still wait for their write. */
+static bool write_held(const struct mirror_client *c, const struct h2_conn *h)
+{
+    uint64_t at = write_at(c, h);
+    return at != 0 && mc_now_ns(c) < at;
+}
+
 /* After any work on <m>: writes what is due, closes the connection when
  * nothing more will happen on it, else arms its timer (the first stream
  * deadline, or the idle timeout). Returns false when <m> is gone. */
 static bool settle(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
-    h->flush_due = false;
-    if (!flush(c, m) || h->broke) {
-        conn_lost(c, m, h->broke);
-        return false;
+    if (!write_held(c, h)) {
+        h->flush_due = false;
+        h->held = 0;
+        if (!flush(c, m) || h->broke) {
+            conn_lost(c, m, h->broke);
+            return false;
+        }
     }
     if (h->nstreams == 0) {
         if (h->goaway || (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s))) {
@@ -558,18 +592,27 @@ static bool stream_open(struct mirror_client *c, struct h2_conn *h, struct mreq 
 
 void h2_conn_submit(struct mirror_client *c, struct mirror_conn *m, struct mreq *r)
 {
-    stream_open(c, m->h2, r);
+    struct h2_conn *h = m->h2;
+    stream_open(c, h, r);
     if (!c->tr->defer) {
         settle(c, m);
         return;
     }
-    m->h2->flush_due = true;
+    if (!h->flush_due)
+        h->due_since = mc_now_ns(c);
+    h->flush_due = true;
+    h->held++;
     mc_defer(c);
 }
 
 bool h2_conn_flush_due(const struct mirror_conn *m)
 {
     return m->h2->flush_due;
+}
+
+uint64_t h2_conn_write_at(const struct mirror_client *c, const struct mirror_conn *m)
+{
+    return write_at(c, m->h2);
 }
 
 bool h2_conn_start(struct mirror_client *c, struct mirror_conn *m)

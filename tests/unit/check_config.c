@@ -192,6 +192,8 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: not used by capture (file://) mirrors"},
     {RF "        response_read_delay_ms: 1\n",
      "t.yaml:5: routes[0].mirrors[0].response_read_delay_ms: not used by capture (file://) mirrors"},
+    {RF "        request_write_delay_ms: 1\n",
+     "t.yaml:5: routes[0].mirrors[0].request_write_delay_ms: not used by capture (file://) mirrors"},
     {RF "        max_queue: 1\n", "t.yaml:5: routes[0].mirrors[0].max_queue: not used by capture (file://) "
                                   "mirrors (use capture.max_queue)"},
     {RF "        headers: {remove: [x-a]}\n",
@@ -367,6 +369,8 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: routes[0].mirrors[0].max_response_bytes: must be an integer from 0 to 1073741824"},
     {R0 "        response_read_delay_ms: 101\n",
      "t.yaml:5: routes[0].mirrors[0].response_read_delay_ms: must be an integer from 0 to 100, got \"101\""},
+    {R0 "        request_write_delay_ms: 101\n",
+     "t.yaml:5: routes[0].mirrors[0].request_write_delay_ms: must be an integer from 0 to 100, got \"101\""},
     {R0 "        max_connection_age_ms: 2147483648\n",
      "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must be an integer from 0 to 2147483647"},
     {R0 "        max_connection_age_ms: 1m\n", "t.yaml:5: routes[0].mirrors[0].max_connection_age_ms: must "
@@ -490,6 +494,7 @@ START_TEST(minimal_file_defaults)
     ck_assert_uint_eq(m->max_response_bytes, 65536);
     ck_assert_uint_eq(m->max_connection_age_ms, 60000);
     ck_assert_uint_eq(m->response_read_delay_ms, 1);
+    ck_assert_uint_eq(m->request_write_delay_ms, 2);
     ck_assert_uint_eq(m->n_headers_set, 0);
     ck_assert_uint_eq(m->n_headers_remove, 0);
     config_free(&c);
@@ -554,6 +559,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->max_response_bytes, 4096);
     ck_assert_uint_eq(m->max_connection_age_ms, 0);
     ck_assert_uint_eq(m->response_read_delay_ms, 0);
+    ck_assert_uint_eq(m->request_write_delay_ms, 5);
     ck_assert_uint_eq(m->n_headers_set, 2);
     ck_assert_str_eq(m->headers_set[0].name, "x-shadow");
     ck_assert_str_eq(m->headers_set[0].value, "1");
@@ -564,7 +570,7 @@ START_TEST(full_round_trip)
     ck_assert_str_eq(m->headers_remove[1], "cookie");
 
     m = &r->mirrors[1];
-    ck_assert_int_eq(m->line, 41);
+    ck_assert_int_eq(m->line, 42);
     ck_assert_str_eq(m->host, "fd00::12");
     ck_assert_uint_eq(m->port, 8080);
     ck_assert_str_eq(m->base_path, "");

@@ -70,6 +70,7 @@ struct peer {
 struct done {
     int status;
     enum mirror_drop why;
+    uint64_t latency_ns;
 };
 
 struct h2t {
@@ -83,6 +84,7 @@ struct h2t {
     bool garbage;                /* the server answers bytes that are not HTTP/2 instead of its preface */
     size_t trickle;              /* > 0: send() takes this many bytes per writable event */
     size_t defers;               /* defer() calls not yet answered by a sweep */
+    uint64_t until;              /* the earliest time defer_until() asked for, not yet swept; 0: none */
     struct mirror_transport ops; /* t_start_deferring's */
     struct done done[MAX_DONE];
     size_t n_done, submitted;
@@ -373,6 +375,13 @@ static void t_defer(void *ctx)
     ((struct h2t *)ctx)->defers++;
 }
 
+static void t_defer_until(void *ctx, uint64_t at_ns)
+{
+    struct h2t *t = ctx;
+    if (t->until == 0 || at_ns < t->until)
+        t->until = at_ns;
+}
+
 static const struct mirror_transport ops = {
     .conn_size = sizeof(size_t),
     .connect = t_connect,
@@ -389,10 +398,9 @@ static const struct mirror_transport ops = {
 
 static void on_done(void *ctx, int status, uint64_t latency_ns, enum mirror_drop why)
 {
-    (void)latency_ns;
     struct h2t *t = ctx;
     ck_assert_uint_lt(t->n_done, MAX_DONE);
-    t->done[t->n_done++] = (struct done){status, why};
+    t->done[t->n_done++] = (struct done){status, why, latency_ns};
 }
 
 static struct h2t *t_new(uint32_t mcs, uint32_t max_inflight)
@@ -431,6 +439,15 @@ static void t_start_deferring(struct h2t *t)
 {
     t->ops = ops;
     t->ops.defer = t_defer;
+    t->c = mirror_client_create(&t->set, &t->addr, &t->ctr, &t->log, &t->ops, t);
+}
+
+/* t_start_deferring with defer_until() too: streams may wait for a write. */
+static void t_start_deferring_until(struct h2t *t)
+{
+    t->ops = ops;
+    t->ops.defer = t_defer;
+    t->ops.defer_until = t_defer_until;
     t->c = mirror_client_create(&t->set, &t->addr, &t->ctr, &t->log, &t->ops, t);
 }
 
@@ -511,7 +528,8 @@ static void run(struct h2t *t)
     ck_abort_msg("the connections never settled");
 }
 
-/* Moves the clock by <ms> and fires the timers due. */
+/* Moves the clock by <ms>, fires the timers due and the sweep asked for
+ * a time now past. */
 static void advance(struct h2t *t, uint32_t ms)
 {
     t->now += ms * MS;
@@ -521,6 +539,10 @@ static void advance(struct h2t *t, uint32_t ms)
             p->timer_armed = false;
             mirror_client_on_timeout(p->conn);
         }
+    }
+    if (t->until != 0 && t->until <= t->now) {
+        t->until = 0;
+        mirror_client_sweep(t->c);
     }
     run(t);
 }
@@ -1026,16 +1048,23 @@ START_TEST(observed)
 }
 END_TEST
 
+/* Opens the first connection with a copy the server answers at once;
+ * returns its peer. */
+static struct peer *first_answered(struct h2t *t)
+{
+    submit(t, get_req);
+    run(t);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    return &t->peers[0];
+}
+
 /* With a transport that defers, the streams opened by one event go out in
  * one write at the sweep. */
 START_TEST(batched_writes)
 {
     struct h2t *t = t_new(0, 16);
     t_start_deferring(t);
-    submit(t, get_req);
-    run(t);
-    struct peer *p = &t->peers[0];
-    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 1);
+    struct peer *p = first_answered(t);
     size_t calls = p->send_calls;
     for (int i = 0; i < 10; i++)
         ck_assert_int_eq(submit(t, later_get), MIRROR_DROP_NONE);
@@ -1047,6 +1076,88 @@ START_TEST(batched_writes)
     ck_assert_uint_eq(p->n_pending, 10);
     answer_all(t, p);
     ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 11);
+    t_free(t);
+}
+END_TEST
+
+/* A client with <write_delay_ms> whose first connection is up: its first
+ * copy went out with the preface and was answered. */
+static struct h2t *delaying(uint32_t write_delay_ms)
+{
+    struct h2t *t = t_new(0, 64);
+    t->set.write_delay_ms = write_delay_ms;
+    t_start_deferring_until(t);
+    first_answered(t);
+    return t;
+}
+
+/* With write_delay_ms, streams opened by several events wait for one
+ * write, write_delay_ms after the first of them; their latency counts from
+ * that write. */
+START_TEST(write_delay)
+{
+    struct h2t *t = delaying(2);
+    struct peer *p = &t->peers[0];
+    size_t calls = p->send_calls;
+    uint64_t first = t->now;
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(submit(t, later_get), MIRROR_DROP_NONE);
+    run(t);
+    ck_assert_uint_eq(p->send_calls, calls);
+    ck_assert_uint_eq(t->until, first + 2 * MS);
+    advance(t, 1);
+    submit(t, later_post);
+    run(t);
+    ck_assert_uint_eq(p->send_calls, calls); /* still waiting, for the first's time */
+    ck_assert_uint_eq(t->until, first + 2 * MS);
+    ck_assert_uint_eq(p->n_pending, 0);
+    advance(t, 1);
+    ck_assert_uint_eq(p->send_calls, calls + 1);
+    ck_assert_uint_eq(p->n_pending, 4);
+    answer_all(t, p);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 5);
+    for (size_t i = 1; i < 5; i++)
+        ck_assert_uint_eq(t->done[i].latency_ns, 0); /* not the 1-2 ms they waited */
+    t_free(t);
+}
+END_TEST
+
+/* Streams wait for a write only until WRITE_HOLD_MAX_STREAMS (32) do, and
+ * not at all while earlier bytes are still being written. */
+START_TEST(write_delay_bounded)
+{
+    struct h2t *t = delaying(50);
+    struct peer *p = &t->peers[0];
+    size_t calls = p->send_calls;
+    for (int i = 0; i < 31; i++)
+        submit(t, later_get);
+    run(t);
+    ck_assert_uint_eq(p->send_calls, calls);
+    submit(t, later_get);
+    run(t);
+    ck_assert_uint_eq(p->send_calls, calls + 1);
+    ck_assert_uint_eq(p->n_pending, 32);
+    answer_all(t, p);
+    /* The socket takes nothing: the next write, once due, stays under way. */
+    p->send_budget = 0;
+    submit(t, later_post);
+    run(t);
+    ck_assert_uint_ne(t->until, 0);
+    t->now = t->until;
+    t->until = 0;
+    mirror_client_sweep(t->c);
+    ck_assert(p->watch & MIRROR_WATCH_WRITE);
+    /* A stream opened meanwhile does not wait: it goes with those bytes. */
+    submit(t, later_post);
+    ck_assert_uint_eq(t->defers, 1);
+    t->defers = 0;
+    mirror_client_sweep(t->c);
+    ck_assert_uint_eq(t->until, 0);
+    p->send_budget = SIZE_MAX;
+    run(t);
+    ck_assert_uint_eq(p->n_pending, 2);
+    answer_all(t, p);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 35);
     t_free(t);
 }
 END_TEST
@@ -1140,6 +1251,8 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, grpc_status);
     tcase_add_test(tc, alpn_choices);
     tcase_add_test(tc, batched_writes);
+    tcase_add_test(tc, write_delay);
+    tcase_add_test(tc, write_delay_bounded);
     tcase_add_test(tc, observed);
     tcase_add_test(tc, partial_writes);
     tcase_add_test(tc, request_fields);

@@ -8,6 +8,8 @@
 #   s2   filter on, agent running, 0% sampled (the SPOP round trip alone)
 #   s3   100% mirrored to a healthy mirror (nginx)
 #   s3c  as s3 over cleartext HTTP/2 (protocol h2c) to nginx's http2 listener
+#   s3c0 s3c with request_write_delay_ms: 0 (each wake-up's streams written
+#        at once, the behaviour before that key): what the delay saves
 #   s3t  as s3 over HTTP/2 and TLS (protocol h2, ALPN) to nginx, with a
 #        certificate the benchmark makes (tests/integration/tls/pki.sh)
 #   s3s  as s3 over HTTP/1.1 and TLS (https://, kept-alive connections,
@@ -104,8 +106,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -273,15 +275,17 @@ sed 's/^#MIRROR //' "$WORK/peer.tpl" >"$WORK/peer-mirror.conf"
 # S_MIRROR (nginx|delay|closed|huge|reset|h2c|h2tls|h1tls|h2huge|h2reset|none), S_KILL (0|1), S_WORKLOAD
 # (get|post|json), S_REF (the reference scenario of its ratios), S_HCFG
 # (HAProxy configuration: ref, spoe, spoe-guarded or spoe-compare),
-# S_COMPARE (the mirror's compare block, or nothing), S_PEER_CONF.
+# S_COMPARE (the mirror's compare block, or nothing), S_MIRROR_MORE (more
+# mirror keys, or nothing), S_PEER_CONF.
 scenario_spec() {
     S_PROXY=haproxy S_SPOE=1 S_PERCENT=100 S_MIRROR=nginx S_KILL=0 S_WORKLOAD=get S_REF=s1 S_PEER_CONF=""
-    S_HCFG=spoe S_COMPARE=""
+    S_HCFG=spoe S_COMPARE="" S_MIRROR_MORE=""
     case $1 in
     s1) S_SPOE=0 S_MIRROR=none S_HCFG=ref ;;
     s2) S_PERCENT=0 ;;
     s3) ;;
     s3c) S_MIRROR=h2c ;;
+    s3c0) S_MIRROR=h2c S_MIRROR_MORE="request_write_delay_ms: 0" ;;
     s3t) S_MIRROR=h2tls ;;
     s3s) S_MIRROR=h1tls ;;
     s4) S_MIRROR=delay ;;
@@ -357,7 +361,7 @@ EOF
     log_lines=$( (wc -l <"$WORK/agent.log") 2>/dev/null || echo 0)
     if [ "$S_PROXY" = haproxy ]; then
         if [ "$S_SPOE" = 1 ]; then
-            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" "$(printf '%s\n%s' "$mirror_keys" "$S_COMPARE")" || {
+            start_bench_agent "$AGENT_PORT" "$ADMIN_PORT" "$mirror_url" "$S_PERCENT" "$MAX_FRAME" "$(printf '%s\n%s\n%s' "$mirror_keys" "$S_MIRROR_MORE" "$S_COMPARE")" || {
                 echo "e2e: the agent did not start (see $WORK/agent.log)" >&2
                 return 1
             }

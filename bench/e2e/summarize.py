@@ -31,6 +31,7 @@ LABELS = {
     "s2": "2. SPOE on, 0% sampled",
     "s3": "3. 100% to a healthy mirror",
     "s3c": "3c. 100% to a healthy mirror, h2c",
+    "s3c0": "3c0. as 3c, no write delay",
     "s3t": "3t. 100% to a healthy mirror, h2 over TLS",
     "s3s": "3s. 100% to a healthy mirror, HTTP/1.1 over TLS",
     "s4": "4. 100% to a 5 s mirror",
@@ -552,6 +553,15 @@ def evaluate(s, connections):
         v = get(sc, "sat", "rps_ratio")
         t.append(target(f"{sc}_rps", f"{sc} throughput" + (f" ≥ {rps_limit} × s1" if rps_limit else " / s1, reported"),
                         v, rps_limit, ge(v, rps_limit) if rps_limit else None))
+    if "s3c" in s and "s3c0" in s:
+        # What request_write_delay_ms (2 ms by default) saves: s3c against
+        # s3c0, the same h2c mirror with each wake-up's streams written at once.
+        ratio = []
+        for m in ("sat", "half"):
+            a, b = get("s3c", m, "agent", "cpu_us_per_mirrored"), get("s3c0", m, "agent", "cpu_us_per_mirrored")
+            ratio.append(round(a / b, 3) if a and b else None)
+        t.append(target("s3c_write_delay", "agent CPU per copy, s3c / s3c0 (write delay on against off), reported",
+                        ratio[1], None, None, f"sat {ratio[0]} ×, half {ratio[1]} ×"))
     if "s3jc" in s:
         v = get("s3jc", "half", "p99_ratio")
         def counts(field):

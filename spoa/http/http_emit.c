@@ -7,9 +7,12 @@
 #include "core/xalloc.h"
 #include "http/http_syntax.h"
 
+/* A request up to this long is written once, on the stack, then copied. */
+#define EMIT_STACK_BYTES 4096
+
 void http_put(struct http_out *o, const void *p, size_t n)
 {
-    if (o->buf != NULL && n > 0)
+    if (o->buf != NULL && n > 0 && n <= o->cap && o->len <= o->cap - n)
         memcpy(o->buf + o->len, p, n);
     o->len += n;
 }
@@ -75,14 +78,20 @@ void http_emit_body(struct http_out *o, const uint8_t *method, size_t method_len
 
 uint8_t *http_emit_alloc(http_emit_fn emit, const void *ctx, size_t max_len, size_t *out_len)
 {
-    struct http_out count = {.buf = NULL, .len = 0};
-    emit(&count, ctx);
-    if (count.len > max_len)
-        return NULL;
-    struct http_out o = {.buf = xmalloc(count.len), .len = 0};
+    uint8_t first[EMIT_STACK_BYTES];
+    struct http_out o = {.buf = first, .len = 0, .cap = sizeof(first)};
     emit(&o, ctx);
-    if (o.len != count.len)
-        abort(); /* both passes run the same code on the same input */
+    if (o.len > max_len)
+        return NULL;
+    uint8_t *buf = xmalloc(o.len > 0 ? o.len : 1);
+    if (o.len <= o.cap) {
+        memcpy(buf, first, o.len);
+    } else {
+        struct http_out again = {.buf = buf, .len = 0, .cap = o.len};
+        emit(&again, ctx);
+        if (again.len != o.len)
+            abort(); /* both runs run the same code on the same input */
+    }
     *out_len = o.len;
-    return o.buf;
+    return buf;
 }

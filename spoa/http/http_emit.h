@@ -2,20 +2,22 @@
  * Content-Length the body really has, and the body. Callers check the pieces
  * with http_syntax.h first; these functions write bytes as they are given.
  *
- * A request is written in two passes over the same code: one that only
- * counts (struct http_out with buf NULL), then one into an allocation of
- * exactly that size (http_emit_alloc()). */
+ * http_emit_alloc() writes a request into a buffer on the stack while
+ * counting its size; a request too long for it is written again, into an
+ * allocation of exactly that size: the same code runs twice. */
 #ifndef SPOA_HTTP_EMIT_H
 #define SPOA_HTTP_EMIT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where bytes go: appended at buf + len when buf is set (the caller made room
- * for them); only counted in len when buf is NULL. */
+/* Where bytes go: appended at buf + len while they fit in <cap> bytes; only
+ * counted in len when buf is NULL, and from the first piece that does not
+ * fit on (len then exceeds cap). */
 struct http_out {
     uint8_t *buf;
     size_t len;
+    size_t cap;
 };
 
 /* http_put: writes (or counts) the <n> bytes at <p>; <p> may be NULL when <n> is 0. */
@@ -52,11 +54,12 @@ void http_emit_body(struct http_out *o, const uint8_t *method, size_t method_len
  * with the same <ctx>. */
 typedef void (*http_emit_fn)(struct http_out *o, const void *ctx);
 
-/* http_emit_alloc: runs <emit> once to count, then once into a new heap
- * buffer of exactly that size. Returns the buffer (the caller frees it) with
- * its size in *out_len; or NULL, nothing allocated, when the message would
- * be longer than <max_len> (SIZE_MAX for no limit). Aborts when the two
- * passes disagree. */
+/* http_emit_alloc: runs <emit> into a stack buffer, counting, and copies
+ * the message into a new heap buffer of exactly its size; a message longer
+ * than the stack buffer is written by a second run, into the heap buffer.
+ * Returns the buffer (the caller frees it) with its size in *out_len; or
+ * NULL, nothing allocated, when the message would be longer than <max_len>
+ * (SIZE_MAX for no limit). Aborts when two runs disagree. */
 uint8_t *http_emit_alloc(http_emit_fn emit, const void *ctx, size_t max_len, size_t *out_len);
 
 #endif

@@ -4,6 +4,7 @@
  * Content-Length rule. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,41 @@ START_TEST(test_emit_limit)
 }
 END_TEST
 
+/* Messages around the size written at once (4096 bytes) and well beyond it
+ * come out exact: the longer ones are written a second time. */
+START_TEST(test_emit_long)
+{
+    static const size_t totals[] = {4095, 4096, 4097, 10000, 70000};
+    const char *head = "PUT /l" HEAD "Content-Length: ";
+    for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+        /* body length b with strlen(head) + digits(b) + 4 + b == total */
+        size_t b = 0;
+        char want_head[128];
+        for (b = totals[i] - strlen(head) - 4 - 5; b < totals[i]; b++) {
+            int n = snprintf(want_head, sizeof(want_head), "%s%zu\r\n\r\n", head, b);
+            if ((size_t)n + b == totals[i])
+                break;
+        }
+        ck_assert_uint_lt(b, totals[i]);
+        char *body = malloc(b);
+        ck_assert_ptr_nonnull(body);
+        for (size_t k = 0; k < b; k++)
+            body[k] = (char)('a' + k % 26);
+        struct emit_case c = {"PUT", "", "/l", body, b, NULL};
+        size_t len = 0;
+        uint8_t *out = http_emit_alloc(emit_case, &c, SIZE_MAX, &len);
+        ck_assert_ptr_nonnull(out);
+        ck_assert_uint_eq(len, totals[i]);
+        size_t hl = strlen(want_head);
+        ck_assert_mem_eq(out, want_head, hl);
+        ck_assert_mem_eq(out + hl, body, b);
+        ck_assert_ptr_null(http_emit_alloc(emit_case, &c, totals[i] - 1, &len));
+        free(out);
+        free(body);
+    }
+}
+END_TEST
+
 Suite *http_suite(void);
 
 /* http_suite: the Check suite for http/http_syntax.h and http/http_emit.h. */
@@ -210,6 +246,7 @@ Suite *http_suite(void)
     tcase_add_test(tc, test_token_list);
     tcase_add_loop_test(tc, test_emit, 0, (int)(sizeof(emit_cases) / sizeof(emit_cases[0])));
     tcase_add_test(tc, test_emit_limit);
+    tcase_add_test(tc, test_emit_long);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,7 +8,10 @@
  *   after the stream; bit 3: the timers fire after it (timeout_ms passes);
  *   bits 4-7 (n): max_response_bytes is n * 8.
  * - ncuts (mod 16) big-endian offsets (mod the stream length + 1): where the
- *   stream is split into reads.
+ *   stream is split into reads. Bit 4 of the ncuts byte: the transport
+ *   defers work to sweeps (defer, defer_until) and the client waits 2 ms
+ *   for more streams before a write (write_delay_ms); 1 ms passes after
+ *   each read, and the sweeps asked for by then run.
  * - stream: the server's bytes from its connection preface (SETTINGS) on. A
  *   seed is 00 00 followed by such a stream (make_h2_corpus.py).
  *
@@ -48,6 +51,8 @@ struct fz {
     size_t piece_len;
     bool feed_eof;
     uint64_t now;
+    size_t defers;  /* defer() calls not yet swept */
+    uint64_t until; /* the earliest time defer_until() asked for; 0: none */
     size_t done, answered, drops[MIRROR_DROP_ENTRIES];
 };
 
@@ -115,6 +120,30 @@ static uint64_t f_now(void *ctx)
     return ((struct fz *)ctx)->now;
 }
 
+static void f_defer(void *ctx)
+{
+    ((struct fz *)ctx)->defers++;
+}
+
+static void f_defer_until(void *ctx, uint64_t at_ns)
+{
+    struct fz *f = ctx;
+    if (f->until == 0 || at_ns < f->until)
+        f->until = at_ns;
+}
+
+/* Deferring mode: 1 ms passes, then the sweeps asked for run. */
+static void tick(struct fz *f, struct mirror_client *c)
+{
+    f->now += MS;
+    for (int i = 0; i < 8 && (f->defers > 0 || (f->until != 0 && f->until <= f->now)); i++) {
+        f->defers = 0;
+        if (f->until != 0 && f->until <= f->now)
+            f->until = 0;
+        mirror_client_sweep(c);
+    }
+}
+
 static const struct mirror_transport ops = {
     .conn_size = sizeof(size_t),
     .connect = f_connect,
@@ -175,6 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool eof = data[0] & 4u, expire = data[0] & 8u;
     uint32_t max_body = (uint32_t)(data[0] >> 4) * 8;
     size_t ncuts = data[1] % MAX_CUTS;
+    bool deferring = data[1] & 16u;
     if (size < 2 + 2 * ncuts)
         return 0;
     const uint8_t *stream = data + 2 + 2 * ncuts;
@@ -205,8 +235,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .name = "fuzz/0",
         .on_done = on_done,
         .on_done_ctx = &f,
+        .write_delay_ms = deferring ? 2 : 0,
     };
-    struct mirror_client *c = mirror_client_create(&set, &addr, &ctr, &log, &ops, &f);
+    struct mirror_transport deferring_ops = ops;
+    deferring_ops.defer = f_defer;
+    deferring_ops.defer_until = f_defer_until;
+    struct mirror_client *c =
+        mirror_client_create(&set, &addr, &ctr, &log, deferring ? &deferring_ops : &ops, &f);
     for (unsigned i = 0; i < copies; i++)
         submit(c, i % 2 == 0 ? "GET /a HTTP/1.1\r\nHost: m\r\n\r\n"
                              : "POST /b HTTP/1.1\r\nHost: m\r\nContent-Type: application/grpc\r\n"
@@ -228,6 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f.piece_len = 0;
         off = cuts[i];
         connect_all(&f);
+        if (deferring)
+            tick(&f, c);
     }
     if (eof && f.conns[0]) {
         f.feed_eof = true;

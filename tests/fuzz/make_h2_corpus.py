@@ -2,7 +2,9 @@
 """Regenerates the seed corpus of the fuzz_h2_client target with python3-h2:
 what an HTTP/2 server sends to the client's first copies (streams 1, 3, 5,
 7: GET, POST, GET, POST), each seed prefixed with the target's cfg byte
-(how many copies, EOF, timers, body limit: see fuzz_h2_client.c) and one split point, after the server's preface. Run from the repository root:
+(how many copies, EOF, timers, body limit: see fuzz_h2_client.c) and one split point, after the server's preface;
+the "-deferred" seeds set the cuts byte's bit 4 too (the transport defers
+work to sweeps and the client delays its writes). Run from the repository root:
     python3 tests/fuzz/make_h2_corpus.py
 """
 import os
@@ -30,12 +32,12 @@ def server(max_streams=None):
     return srv, srv.data_to_send()
 
 
-def emit(name, cfg, preface, data):
+def emit(name, cfg, preface, data, deferred=False):
     """A seed whose stream is split after the server's preface (SETTINGS and
     its ACK): the client opens its queued streams in between, as it would
     with a real server."""
     with open(os.path.join(OUT, name + ".bin"), "wb") as f:
-        f.write(bytes([cfg, 1]) + len(preface).to_bytes(2, "big") + preface + data)
+        f.write(bytes([cfg, 0x11 if deferred else 1]) + len(preface).to_bytes(2, "big") + preface + data)
 
 
 def main():
@@ -49,7 +51,9 @@ def main():
     for sid in (1, 3, 5, 7):
         s.send_headers(sid, [(":status", "200")])
         s.send_data(sid, b"x" * 40, end_stream=True)
-    emit("four-bodies-cut-at-16", 0x23, pre, s.data_to_send())
+    data = s.data_to_send()
+    emit("four-bodies-cut-at-16", 0x23, pre, data)
+    emit("four-bodies-deferred", 0x23, pre, data, deferred=True)
 
     s, pre = server()
     s.send_headers(1, [(":status", "100")])
@@ -68,7 +72,9 @@ def main():
     s, pre = server()
     s.send_headers(1, [(":status", "200")], end_stream=True)
     s.close_connection(last_stream_id=1)
-    emit("goaway-after-first", 0x03, pre, s.data_to_send())
+    data = s.data_to_send()
+    emit("goaway-after-first", 0x03, pre, data)
+    emit("goaway-after-first-deferred", 0x0b, pre, data, deferred=True)
 
     s, pre = server(max_streams=1)
     s.send_headers(1, [(":status", "503")])

@@ -58,8 +58,9 @@ struct mirror_client_settings {
     /* HTTP/2, with a transport that has defer_until(): streams opened on a
      * connection wait this long for more, so that one write (one wake-up of
      * the server) carries the copies of several events; a copy waits at
-     * most about twice as long when nothing else wakes the thread, and not
-     * at all once WRITE_HOLD_MAX_STREAMS wait or a write is under way. Its
+     * most about twice as long when nothing else wakes the thread, not at
+     * all once WRITE_HOLD_MAX_STREAMS wait or a write is under way, and
+     * never more than timeout_ms / 4. Its
      * latency counts from its write. 0: each event's streams are written at
      * the sweep that follows it. */
     uint32_t write_delay_ms;

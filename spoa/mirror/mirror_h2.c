@@ -454,14 +454,16 @@ static void arm(struct mirror_client *c, struct mirror_conn *m, uint64_t at)
 /* When the streams opened on <h> since its last write may go out (ns,
  * monotonic); 0: now. They wait only for more streams on a healthy
  * connection with nothing else unwritten, and with a transport that can
- * sweep at a given time. */
+ * sweep at a given time; never more than a quarter of their timeout. */
 static uint64_t write_at(const struct mirror_client *c, const struct h2_conn *h)
 {
-    if (!h->flush_due || c->set.write_delay_ms == 0 || !c->tr->defer_until ||
-        h->held >= WRITE_HOLD_MAX_STREAMS || h->out_off != h->out_len || h->pend_len > 0 || h->goaway ||
-        !nghttp2_session_want_read(h->s))
+    uint32_t delay_ms = c->set.write_delay_ms;
+    if (delay_ms > c->set.timeout_ms / 4)
+        delay_ms = c->set.timeout_ms / 4;
+    if (!h->flush_due || delay_ms == 0 || !c->tr->defer_until || h->held >= WRITE_HOLD_MAX_STREAMS ||
+        h->out_off != h->out_len || h->pend_len > 0 || h->goaway || !nghttp2_session_want_read(h->s))
         return 0;
-    return h->due_since + (uint64_t)c->set.write_delay_ms * 1000000u;
+    return h->due_since + (uint64_t)delay_ms * 1000000u;
 }
 
 /* True when the streams opened on <h> still wait for their write. */

@@ -1122,8 +1122,9 @@ START_TEST(write_delay)
 }
 END_TEST
 
-/* Streams wait for a write only until WRITE_HOLD_MAX_STREAMS (32) do, and
- * not at all while earlier bytes are still being written. */
+/* Streams wait for a write only until WRITE_HOLD_MAX_STREAMS (32) do, not
+ * at all while earlier bytes are still being written, and no more than a
+ * quarter of their timeout. */
 START_TEST(write_delay_bounded)
 {
     struct h2t *t = delaying(50);
@@ -1158,6 +1159,21 @@ START_TEST(write_delay_bounded)
     ck_assert_uint_eq(p->n_pending, 2);
     answer_all(t, p);
     ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 35);
+    t_free(t);
+
+    /* A short timeout bounds the wait to a quarter of it: 2 ms of 8. */
+    t = t_new(0, 64);
+    t->set.write_delay_ms = 50;
+    t->set.timeout_ms = 8;
+    t_start_deferring_until(t);
+    first_answered(t);
+    submit(t, later_get);
+    run(t);
+    ck_assert_uint_eq(t->until, t->now + 2 * MS);
+    advance(t, 2);
+    ck_assert_uint_eq(t->peers[0].n_pending, 1);
+    answer_all(t, &t->peers[0]);
+    ck_assert_uint_eq(count_done(t, 200, MIRROR_DROP_NONE), 2);
     t_free(t);
 }
 END_TEST

@@ -143,7 +143,7 @@ static void check_mirror(const struct config_mirror *m)
         for (size_t i = 0; i < cap->n_redact_headers; i++)
             CHECK(is_lower_token(cap->redact_headers[i]));
     } else {
-        CHECK(strcmp(m->scheme, "http") == 0);
+        CHECK(strcmp(m->scheme, "http") == 0 || strcmp(m->scheme, "https") == 0);
         CHECK(m->capture == NULL && m->host != NULL && m->host[0] != '\0' && m->port >= 1);
         check_shapes(m);
     }

@@ -694,19 +694,13 @@ void mirror_client_on_timeout(struct mirror_conn *m)
 void mirror_client_sweep(struct mirror_client *c)
 {
     c->pump_deferred = false;
-    /* HTTP/2 streams opened since the last event go out together, or
-     * later with others when a write delay is set. */
+    /* HTTP/2 streams opened since the last event go out together (or,
+     * with a write delay, later with others: mirror_h2.c decides). */
     for (struct list_node *n = c->h2conns.next, *next; n != &c->h2conns; n = next) {
         next = n->next;
         struct mirror_conn *m = list_entry(n, struct mirror_conn, node);
-        if (!h2_conn_flush_due(m))
-            continue;
-        uint64_t at = h2_conn_write_at(c, m);
-        if (at != 0 && at > mc_now_ns(c)) {
-            c->tr->defer_until(c->tr_ctx, at);
-            continue;
-        }
-        h2_conn_on_writable(c, m);
+        if (h2_conn_flush_due(m))
+            h2_conn_on_writable(c, m);
     }
     pump(c);
 }

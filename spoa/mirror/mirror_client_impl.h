@@ -147,12 +147,8 @@ void h2_conn_on_writable(struct mirror_client *c, struct mirror_conn *m);
 void h2_conn_on_timeout(struct mirror_client *c, struct mirror_conn *m);
 
 /* h2_conn_flush_due: true when streams opened on <m> wait for the sweep to
- * be written. */
+ * be written (or, with a write delay, to be considered for writing). */
 bool h2_conn_flush_due(const struct mirror_conn *m);
-
-/* h2_conn_write_at: when those streams may be written (ns, monotonic):
- * 0 now, else not before (write_delay_ms since the first was opened). */
-uint64_t h2_conn_write_at(const struct mirror_client *c, const struct mirror_conn *m);
 
 /* h2_conn_busy: true while <m> has streams open. */
 bool h2_conn_busy(const struct mirror_conn *m);

@@ -59,10 +59,9 @@ struct mirror_client_settings {
      * connection wait this long for more, so that one write (one wake-up of
      * the server) carries the copies of several events; a copy waits at
      * most about twice as long when nothing else wakes the thread, not at
-     * all once WRITE_HOLD_MAX_STREAMS wait or a write is under way, and
-     * never more than timeout_ms / 4. Its
-     * latency counts from its write. 0: each event's streams are written at
-     * the sweep that follows it. */
+     * all once 32 wait on the connection or a write is under way, and
+     * never more than timeout_ms / 4. Its latency counts from its write.
+     * 0: each event's streams are written at the sweep that follows it. */
     uint32_t write_delay_ms;
     /* A kept-alive connection this old (from its connect) is closed when it
      * becomes idle, or while idle, instead of being reused (counted in

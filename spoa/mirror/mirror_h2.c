@@ -59,8 +59,7 @@ struct h2_conn {
     bool got_bytes;      /* the server sent something */
     bool broke;          /* a GOAWAY with an error went out: the server broke the protocol */
     bool closing;        /* being freed: callbacks do nothing */
-    bool flush_due;      /* streams opened since the last write wait for the sweep */
-    uint32_t held;       /* how many: they wait for a write */
+    uint32_t unwritten;  /* streams opened since the last write: they wait for the sweep */
     uint64_t due_since;  /* when the first of them was opened (ns) */
     uint64_t timer_at;   /* when the armed timer fires (ns); 0 when none is armed */
     uint64_t idle_since; /* when the last stream ended (ns) */
@@ -460,17 +459,10 @@ static uint64_t write_at(const struct mirror_client *c, const struct h2_conn *h)
     uint32_t delay_ms = c->set.write_delay_ms;
     if (delay_ms > c->set.timeout_ms / 4)
         delay_ms = c->set.timeout_ms / 4;
-    if (!h->flush_due || delay_ms == 0 || !c->tr->defer_until || h->held >= WRITE_HOLD_MAX_STREAMS ||
+    if (h->unwritten == 0 || delay_ms == 0 || !c->tr->defer_until || h->unwritten >= WRITE_HOLD_MAX_STREAMS ||
         h->out_off != h->out_len || h->pend_len > 0 || h->goaway || !nghttp2_session_want_read(h->s))
         return 0;
     return h->due_since + (uint64_t)delay_ms * 1000000u;
-}
-
-/* True when the streams opened on <h> still wait for their write. */
-static bool write_held(const struct mirror_client *c, const struct h2_conn *h)
-{
-    uint64_t at = write_at(c, h);
-    return at != 0 && mc_now_ns(c) < at;
 }
 
 /* After any work on <m>: writes what is due, closes the connection when
@@ -479,9 +471,11 @@ static bool write_held(const struct mirror_client *c, const struct h2_conn *h)
 static bool settle(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
-    if (!write_held(c, h)) {
-        h->flush_due = false;
-        h->held = 0;
+    uint64_t at = write_at(c, h);
+    if (at != 0 && mc_now_ns(c) < at) {
+        c->tr->defer_until(c->tr_ctx, at); /* the sweep then writes them */
+    } else {
+        h->unwritten = 0;
         if (!flush(c, m) || h->broke) {
             conn_lost(c, m, h->broke);
             return false;
@@ -600,21 +594,14 @@ void h2_conn_submit(struct mirror_client *c, struct mirror_conn *m, struct mreq 
         settle(c, m);
         return;
     }
-    if (!h->flush_due)
+    if (h->unwritten++ == 0)
         h->due_since = mc_now_ns(c);
-    h->flush_due = true;
-    h->held++;
     mc_defer(c);
 }
 
 bool h2_conn_flush_due(const struct mirror_conn *m)
 {
-    return m->h2->flush_due;
-}
-
-uint64_t h2_conn_write_at(const struct mirror_client *c, const struct mirror_conn *m)
-{
-    return write_at(c, m->h2);
+    return m->h2->unwritten > 0;
 }
 
 bool h2_conn_start(struct mirror_client *c, struct mirror_conn *m)

@@ -11,11 +11,19 @@ void compare_body_init(struct compare_body *b, uint32_t max, bool keep)
     memset(b, 0, sizeof(*b));
     b->max = max;
     b->keep = keep;
-    XXH3_state_t *st = XXH3_createState();
-    if (!st)
-        abort(); /* as xmalloc does when memory runs out */
-    XXH3_64bits_reset(st);
-    b->xxh = st;
+}
+
+/* The streaming hash state of a body that is not kept, made at its first bytes. */
+static XXH3_state_t *hash_state(struct compare_body *b)
+{
+    if (!b->xxh) {
+        XXH3_state_t *st = XXH3_createState();
+        if (!st)
+            abort(); /* as xmalloc does when memory runs out */
+        XXH3_64bits_reset(st);
+        b->xxh = st;
+    }
+    return b->xxh;
 }
 
 void compare_body_feed(struct compare_body *b, const void *p, size_t n)
@@ -27,9 +35,11 @@ void compare_body_feed(struct compare_body *b, const void *p, size_t n)
     b->seen += n;
     if (take == 0)
         return;
-    XXH3_64bits_update(b->xxh, p, take);
-    if (!b->keep)
+    if (!b->keep) {
+        XXH3_64bits_update(hash_state(b), p, take);
         return;
+    }
+    /* A kept body is hashed at once when it ends: no state to make. */
     if (b->len + take > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
         while (cap < b->len + take)
@@ -47,9 +57,13 @@ void compare_body_finish(struct compare_body *b)
 {
     if (b->finished)
         return;
-    b->digest = XXH3_64bits_digest(b->xxh);
-    XXH3_freeState(b->xxh);
-    b->xxh = NULL;
+    if (b->keep) {
+        b->digest = XXH3_64bits(b->data, b->len);
+    } else {
+        b->digest = XXH3_64bits_digest(hash_state(b));
+        XXH3_freeState(b->xxh);
+        b->xxh = NULL;
+    }
     b->finished = true;
 }
 

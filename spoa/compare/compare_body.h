@@ -1,6 +1,6 @@
-/* One side's response body as a comparison sees it: hashed (xxh3-64) while
- * it is read, the first max bytes only, and kept whole (up to the same
- * bound) only when a JSON comparison needs the bytes. */
+/* One side's response body as a comparison sees it: its first max bytes
+ * hashed (xxh3-64), while it is read, or, when a JSON comparison needs
+ * the bytes and they are kept (up to the same bound), at once at its end. */
 #ifndef SPOA_COMPARE_BODY_H
 #define SPOA_COMPARE_BODY_H
 
@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 struct compare_body {
-    void *xxh;       /* XXH3_state_t *, owned */
+    void *xxh;       /* XXH3_state_t *, owned; made at the first bytes of a body not kept */
     uint64_t seen;   /* bytes offered, beyond max included */
     uint32_t max;    /* bytes hashed (and kept) at most */
     bool keep;       /* keep the bytes */

@@ -6,9 +6,11 @@
 void compare_collect_init(struct compare_collect *c, const struct compare_rules *rules,
                           struct compare_side *side)
 {
-    memset(c, 0, sizeof(*c));
+    /* name and value are written before they are read: not cleared. */
     c->rules = rules;
     c->side = side;
+    c->name_len = c->value_len = 0;
+    c->name_cut = c->in_value = c->have_pair = false;
 }
 
 /* Keeps the pair collected, when wanted, and starts afresh. */
@@ -27,13 +29,7 @@ void compare_collect_begin(struct compare_collect *c)
 {
     c->have_pair = false;
     flush(c);
-    struct compare_side *s = c->side;
-    for (size_t i = 0; i < s->n_headers; i++) {
-        free(s->headers[i].name);
-        free(s->headers[i].value);
-    }
-    s->n_headers = 0;
-    s->n_headers_dropped = 0;
+    compare_side_clear_headers(c->side);
 }
 
 void compare_collect_field(struct compare_collect *c, const char *p, size_t n)

@@ -13,6 +13,12 @@ const char *compare_json_kind_str(enum compare_json_kind k)
     return "changed";
 }
 
+void compare_json_result_reset(struct compare_json_result *out)
+{
+    out->primary_json = out->shadow_json = false;
+    out->n_diffs = out->n_noise = out->n_reported = 0;
+}
+
 void compare_json_diff(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                        const struct compare_rules *r, compare_noise_fn noise, void *ctx,
                        struct compare_json_result *out)

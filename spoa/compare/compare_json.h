@@ -46,6 +46,11 @@ struct compare_json_result {
     struct compare_json_diff diffs[COMPARE_JSON_MAX_REPORTED];
 };
 
+/* compare_json_result_reset: *out as before any comparison: neither body
+ * parsed, nothing counted. Only the first n_reported diffs are ever read,
+ * so the array is left as it is. */
+void compare_json_result_reset(struct compare_json_result *out);
+
 /* compare_json_diff: compares the JSON bodies <a> (primary, <alen> bytes)
  * and <b> (shadow) under <r> into *out. When either does not parse, only
  * primary_json / shadow_json say so. <noise> (may be NULL) is asked about

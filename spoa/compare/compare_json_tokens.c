@@ -284,7 +284,7 @@ bool compare_json_diff_tokens(const uint8_t *a, size_t alen, const uint8_t *b, s
                               const struct compare_rules *r, compare_noise_fn noise, void *ctx,
                               struct compare_json_result *out)
 {
-    memset(out, 0, sizeof(*out));
+    compare_json_result_reset(out);
     struct compare_json_doc da, db;
     if (!compare_json_doc_load(&da, (const char *)a, alen)) {
         compare_json_doc_free(&da);

@@ -73,7 +73,7 @@ void compare_json_diff_tree(const uint8_t *a, size_t alen, const uint8_t *b, siz
                             const struct compare_rules *r, compare_noise_fn noise, void *ctx,
                             struct compare_json_result *out)
 {
-    memset(out, 0, sizeof(*out));
+    compare_json_result_reset(out);
     json_error_t err;
     json_t *ja = json_loadb((const char *)a, alen, JSON_DECODE_ANY, &err);
     json_t *jb = json_loadb((const char *)b, blen, JSON_DECODE_ANY, &err);

@@ -57,7 +57,6 @@ void compare_entry_free(struct compare_entry *e)
     compare_side_free(e->primary);
     for (size_t i = 0; i < e->n_slots; i++)
         compare_side_free(e->shadows[i]);
-    free(e->id);
     free(e);
 }
 
@@ -104,8 +103,9 @@ enum compare_table_status compare_table_open(struct compare_table *t, const void
     } else if (t->count >= t->capacity) {
         st = COMPARE_TABLE_FULL;
     } else {
-        struct compare_entry *e = xcalloc(1, sizeof(*e) + n_slots * sizeof(e->shadows[0]));
-        e->id = xmalloc(id_len + 1);
+        /* One block: the entry, its slots, then its id. */
+        struct compare_entry *e = xcalloc(1, sizeof(*e) + n_slots * sizeof(e->shadows[0]) + id_len + 1);
+        e->id = (char *)&e->shadows[n_slots];
         memcpy(e->id, id, id_len);
         e->id[id_len] = '\0';
         e->id_len = id_len;

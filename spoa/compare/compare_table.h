@@ -26,7 +26,7 @@
 
 /* One compared request. Read its fields once it left the table. */
 struct compare_entry {
-    char *id; /* NUL-terminated copy */
+    char *id; /* NUL-terminated copy, in the entry's own block */
     size_t id_len;
     uint64_t deadline_ms;
     void *ctx;                    /* the caller's, given at open */

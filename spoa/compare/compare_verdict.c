@@ -140,7 +140,13 @@ void compare_verdict_compute(const struct compare_rules *r, const struct compare
                              const struct compare_side *shadow, compare_noise_fn json_noise,
                              compare_header_noise_fn header_noise, void *ctx, struct compare_verdict *v)
 {
-    memset(v, 0, sizeof(*v));
+    /* The arrays are left as they are: only their first n_*_reported entries are read. */
+    v->result = COMPARE_MATCH;
+    v->status_differs = v->headers_differ = v->body_differs = false;
+    v->n_header_diffs = v->n_header_noise = v->n_header_reported = 0;
+    v->json_compared = false;
+    compare_json_result_reset(&v->json);
+    v->latency_diff_us = 0;
     if (primary->latency_us && shadow->latency_us)
         v->latency_diff_us = (int64_t)shadow->latency_us - (int64_t)primary->latency_us;
     if (shadow->failed) {

@@ -3,6 +3,7 @@
  * ignored and masked paths; noise), header comparison (listed, "*",
  * ignored, masked) and the verdict's order of results. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compare/compare_body.h"
@@ -52,6 +53,53 @@ START_TEST(body_bounded)
     ck_assert_ptr_null(b.data);
     ck_assert_uint_eq(b.digest, compare_body_digest_of("abc", 3));
     compare_body_free(&b);
+    /* Empty, kept or not: the digest of nothing. */
+    for (int keep = 0; keep < 2; keep++) {
+        compare_body_init(&b, 100, keep);
+        compare_body_finish(&b);
+        ck_assert_uint_eq(b.digest, compare_body_digest_of("", 0));
+        compare_body_free(&b);
+    }
+    /* Not kept and never finished: freed all the same (ASan sees a leak). */
+    compare_body_init(&b, 100, false);
+    compare_body_feed(&b, "abc", 3);
+    compare_body_free(&b);
+}
+END_TEST
+
+/* Headers past the side's inline bytes: kept whole, lowercase, and
+ * released with the side or when cleared. */
+START_TEST(side_keeps_long_headers)
+{
+    struct compare_side *s = compare_side_new(100, false);
+    char value[300];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 6; i++) {
+            char name[24];
+            int n = snprintf(name, sizeof(name), "X-Long-%d", i);
+            memset(value, 'a' + i, sizeof(value));
+            compare_side_add_header(s, name, (size_t)n, value, sizeof(value));
+        }
+        ck_assert_uint_eq(s->n_headers, 6);
+        ck_assert_ptr_nonnull(s->spilled); /* 6 x 310 bytes do not fit inline */
+        for (int i = 0; i < 6; i++) {
+            char name[24];
+            snprintf(name, sizeof(name), "x-long-%d", i);
+            ck_assert_str_eq(s->headers[i].name, name);
+            ck_assert_uint_eq(strlen(s->headers[i].value), sizeof(value));
+            ck_assert_int_eq(s->headers[i].value[0], 'a' + i);
+            ck_assert_int_eq(s->headers[i].value[sizeof(value) - 1], 'a' + i);
+        }
+        if (round == 0) {
+            compare_side_clear_headers(s);
+            ck_assert_uint_eq(s->n_headers, 0);
+            ck_assert_ptr_null(s->spilled);
+        }
+    }
+    compare_side_add_header(s, "Empty", 5, "", 0);
+    ck_assert_str_eq(s->headers[6].name, "empty");
+    ck_assert_str_eq(s->headers[6].value, "");
+    compare_side_free(s);
 }
 END_TEST
 
@@ -321,6 +369,7 @@ Suite *compare_suite(void)
     TCase *tc = tcase_create("body");
     tcase_add_test(tc, body_digest_in_pieces);
     tcase_add_test(tc, body_bounded);
+    tcase_add_test(tc, side_keeps_long_headers);
     suite_add_tcase(s, tc);
     tc = tcase_create("json");
     tcase_add_test(tc, json_kinds);

@@ -21,8 +21,8 @@ void compare_json_result_reset(struct compare_json_result *out)
 
 void compare_json_diff(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                        const struct compare_rules *r, compare_noise_fn noise, void *ctx,
-                       struct compare_json_result *out)
+                       struct compare_json_shapes *shapes, struct compare_json_result *out)
 {
-    if (!compare_json_diff_tokens(a, alen, b, blen, r, noise, ctx, out))
+    if (!compare_json_diff_tokens(a, alen, b, blen, r, noise, ctx, shapes, out))
         compare_json_diff_tree(a, alen, b, blen, r, noise, ctx, out);
 }

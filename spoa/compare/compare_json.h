@@ -12,6 +12,8 @@
 
 #include "compare/compare_rules.h"
 
+struct compare_json_shapes;
+
 #define COMPARE_JSON_MAX_REPORTED 8
 #define COMPARE_JSON_PATH_CAP     160
 #define COMPARE_JSON_VALUE_CAP    96
@@ -54,10 +56,13 @@ void compare_json_result_reset(struct compare_json_result *out);
 /* compare_json_diff: compares the JSON bodies <a> (primary, <alen> bytes)
  * and <b> (shadow) under <r> into *out. When either does not parse, only
  * primary_json / shadow_json say so. <noise> (may be NULL) is asked about
- * each difference not ignored, with <ctx>. Bytes are only read. */
+ * each difference not ignored, with <ctx>. <shapes> (may be NULL: none)
+ * are the caller's recent documents, from which the primary's body is
+ * loaded when it allows (compare_json_shapes.h); the result is the same.
+ * Bytes are only read. */
 void compare_json_diff(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                        const struct compare_rules *r, compare_noise_fn noise, void *ctx,
-                       struct compare_json_result *out);
+                       struct compare_json_shapes *shapes, struct compare_json_result *out);
 
 /* compare_json_diff_tokens: the diff compare_json_diff computes, on jsmn's
  * tokens: no tree is built and nothing is allocated while the bodies agree.
@@ -66,7 +71,7 @@ void compare_json_diff(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
  * Same arguments as compare_json_diff. */
 bool compare_json_diff_tokens(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                               const struct compare_rules *r, compare_noise_fn noise, void *ctx,
-                              struct compare_json_result *out);
+                              struct compare_json_shapes *shapes, struct compare_json_result *out);
 
 /* compare_json_diff_tree: the same diff on jansson's trees of both bodies:
  * the reference compare_json_diff_tokens is held to, and what decides where

@@ -10,6 +10,7 @@
 
 #include "compare/compare_json.h"
 #include "compare/compare_json_doc.h"
+#include "compare/compare_json_shapes.h"
 #include "compare/compare_json_walk.h"
 #include "core/xalloc.h"
 
@@ -282,11 +283,11 @@ static void diff_value(struct walk *W, uint32_t ia, uint32_t ib)
 
 bool compare_json_diff_tokens(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                               const struct compare_rules *r, compare_noise_fn noise, void *ctx,
-                              struct compare_json_result *out)
+                              struct compare_json_shapes *shapes, struct compare_json_result *out)
 {
     compare_json_result_reset(out);
     struct compare_json_doc da, db;
-    if (!compare_json_doc_load(&da, (const char *)a, alen)) {
+    if (!compare_json_shapes_load(shapes, &da, (const char *)a, alen)) {
         compare_json_doc_free(&da);
         return false;
     }

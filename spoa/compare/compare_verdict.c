@@ -112,7 +112,7 @@ static bool bytes_differ(const struct compare_side *p, const struct compare_side
 
 static void compare_bodies(const struct compare_rules *r, const struct compare_side *p,
                            const struct compare_side *s, compare_noise_fn noise, void *ctx,
-                           struct compare_verdict *v)
+                           struct compare_json_shapes *shapes, struct compare_verdict *v)
 {
     if (r->body == COMPARE_BODY_OFF)
         return;
@@ -121,7 +121,8 @@ static void compare_bodies(const struct compare_rules *r, const struct compare_s
     if (kept && p->body.len == s->body.len && memcmp(p->body.data, s->body.data, p->body.len) == 0)
         return; /* the same bytes: the same JSON value too, or no JSON on either side */
     if (r->body == COMPARE_BODY_JSON && kept) {
-        compare_json_diff(p->body.data, p->body.len, s->body.data, s->body.len, r, noise, ctx, &v->json);
+        compare_json_diff(p->body.data, p->body.len, s->body.data, s->body.len, r, noise, ctx, shapes,
+                          &v->json);
         if (v->json.primary_json && v->json.shadow_json) {
             v->json_compared = true;
             v->body_differs = v->json.n_diffs > 0;
@@ -138,7 +139,8 @@ static bool status_differs(const struct compare_rules *r, uint16_t a, uint16_t b
 
 void compare_verdict_compute(const struct compare_rules *r, const struct compare_side *primary,
                              const struct compare_side *shadow, compare_noise_fn json_noise,
-                             compare_header_noise_fn header_noise, void *ctx, struct compare_verdict *v)
+                             compare_header_noise_fn header_noise, void *ctx,
+                             struct compare_json_shapes *shapes, struct compare_verdict *v)
 {
     /* The arrays are left as they are: only their first n_*_reported entries are read. */
     v->result = COMPARE_MATCH;
@@ -155,7 +157,7 @@ void compare_verdict_compute(const struct compare_rules *r, const struct compare
     }
     v->status_differs = status_differs(r, primary->status, shadow->status);
     compare_headers(r, primary, shadow, header_noise, ctx, v);
-    compare_bodies(r, primary, shadow, json_noise, ctx, v);
+    compare_bodies(r, primary, shadow, json_noise, ctx, shapes, v);
     if (v->status_differs)
         v->result = COMPARE_STATUS_DIFFERS;
     else if (v->headers_differ)

@@ -61,9 +61,10 @@ typedef bool (*compare_header_noise_fn)(void *ctx, const char *name);
  * <r> into *v. <json_noise> and <header_noise> (either may be NULL) are
  * asked about each difference, with <ctx>; what they call noise is counted
  * apart and does not make the verdict. Sides are only read (their bodies
- * must be finished). */
+ * must be finished). <shapes> (may be NULL) as for compare_json_diff. */
 void compare_verdict_compute(const struct compare_rules *r, const struct compare_side *primary,
                              const struct compare_side *shadow, compare_noise_fn json_noise,
-                             compare_header_noise_fn header_noise, void *ctx, struct compare_verdict *v);
+                             compare_header_noise_fn header_noise, void *ctx,
+                             struct compare_json_shapes *shapes, struct compare_verdict *v);
 
 #endif

@@ -226,12 +226,13 @@ static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_e
         primary_view(p, m->rules, &pv);
         struct compare_verdict v;
         const struct compare_side *ns = m->noise ? noise_side(rt, e, req, s) : NULL;
+        struct compare_json_shapes *shapes = m->shapes ? m->shapes[worker] : NULL;
         if (ns)
-            compare_verdict_compute(m->rules, &pv, ns, learn_path, learn_header, m->noise, &v);
+            compare_verdict_compute(m->rules, &pv, ns, learn_path, learn_header, m->noise, shapes, &v);
         if (m->noise)
-            compare_verdict_compute(m->rules, &pv, sh, is_noise_path, is_noise_header, m->noise, &v);
+            compare_verdict_compute(m->rules, &pv, sh, is_noise_path, is_noise_header, m->noise, shapes, &v);
         else
-            compare_verdict_compute(m->rules, &pv, sh, NULL, NULL, NULL, &v);
+            compare_verdict_compute(m->rules, &pv, sh, NULL, NULL, NULL, shapes, &v);
         struct mirror_counters *c = ctr_of(rt, worker, req->route, i);
         counter_inc(&c->compared[v.result]);
         counter_add(&c->compare_noise, v.json.n_noise + v.n_header_noise);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture/capture_hub.h"
+#include "compare/compare_json_shapes.h"
 #include "compare/compare_rules.h"
 #include "compare/compare_table.h"
 #include "mirror/resolver.h"
@@ -66,6 +67,11 @@ struct mirror_runtime *mirror_runtime_new(struct config *cfg, struct stats_regis
             snprintf(m->name, sizeof(m->name), "%s/%zu", route->name, i);
             if (m->cfg->compare) {
                 m->rules = compare_rules_new(m->cfg->compare);
+                if (m->cfg->compare->body == COMPARE_BODY_JSON) {
+                    m->shapes = xcalloc((size_t)reg->nworkers + 1, sizeof(*m->shapes));
+                    for (int w = 0; w <= reg->nworkers; w++)
+                        m->shapes[w] = compare_json_shapes_new();
+                }
                 rate_limit_init(&m->diff_rate,
                                 m->cfg->compare->diff_log ? m->cfg->compare->diff_log->max_rps : 0);
                 if (m->cfg->compare->noise_index >= 0)
@@ -195,6 +201,11 @@ void mirror_runtime_free(struct mirror_runtime *rt)
         for (size_t i = 0; i < rt->cfg.routes[r].n_mirrors; i++) {
             struct runtime_mirror *m = &rt->routes[r][i];
             compare_rules_free(m->rules);
+            if (m->shapes) {
+                for (int w = 0; w <= rt->release_slot; w++)
+                    compare_json_shapes_free(m->shapes[w]);
+                free(m->shapes);
+            }
             if (m->diff_log)
                 capture_hub_release(rt->hub, m->diff_log);
             if (m->cfg->capture)

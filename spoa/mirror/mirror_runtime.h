@@ -35,7 +35,9 @@ struct runtime_mirror {
     struct mirror_counters *ctr; /* [nworkers + 1], owned by the stats registry */
     char name[96];               /* "<route>/<index>" for logs */
     /* Compared mirrors (cfg->compare set): */
-    struct compare_rules *rules;     /* owned */
+    struct compare_rules *rules; /* owned */
+    struct compare_json_shapes *
+        *shapes;                     /* JSON bodies: each thread's recent documents, [nworkers + 1], owned */
     struct capture_writer *diff_log; /* the diff log directory's writer (a reference), once started */
     struct rate_limit diff_rate;     /* the diff log's max_records_per_second */
     struct compare_noise

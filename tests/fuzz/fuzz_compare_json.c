@@ -15,6 +15,10 @@
  *   (a body of the same length differing in place, as the token walk
  *   derives without tokenizing); and when it is derived, its nodes are
  *   those a full load gives;
+ * - with recent documents kept (compare_json_shapes), the diff of the
+ *   primary body against the shadow's, then of that copy against the
+ *   primary body (which may then be derived from the kept one), are what
+ *   the tree walk gives;
  * - neither reads past the bodies (ASan: each is copied to its own block). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 
 #include "compare/compare_json.h"
 #include "compare/compare_json_doc.h"
+#include "compare/compare_json_shapes.h"
 #include "compare/compare_rules.h"
 #include "config/config.h"
 #include "core/xalloc.h"
@@ -94,11 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct compare_json_result *tok = xmalloc(sizeof(*tok)), *tree = xmalloc(sizeof(*tree)),
                                *any = xmalloc(sizeof(*any));
     compare_json_diff_tree(a, alen, b, blen, r, noise, NULL, tree);
-    if (compare_json_diff_tokens(a, alen, b, blen, r, noise, NULL, tok)) {
+    if (compare_json_diff_tokens(a, alen, b, blen, r, noise, NULL, NULL, tok)) {
         CHECK(tree->primary_json && tree->shadow_json);
         same(tok, tree);
     }
-    compare_json_diff(a, alen, b, blen, r, noise, NULL, any);
+    compare_json_diff(a, alen, b, blen, r, noise, NULL, NULL, any);
+    same(any, tree);
+    struct compare_json_shapes *kept = compare_json_shapes_new();
+    compare_json_diff(a, alen, b, blen, r, noise, NULL, kept, any);
     same(any, tree);
 
     uint8_t *c = xmalloc(alen ? alen : 1);
@@ -109,8 +117,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     derived_like_loaded(a, c, alen);
     compare_json_diff_tree(a, alen, c, alen, r, noise, NULL, tree);
-    if (compare_json_diff_tokens(a, alen, c, alen, r, noise, NULL, tok))
+    if (compare_json_diff_tokens(a, alen, c, alen, r, noise, NULL, NULL, tok))
         same(tok, tree);
+    compare_json_diff_tree(c, alen, a, alen, r, noise, NULL, tree);
+    compare_json_diff(c, alen, a, alen, r, noise, NULL, kept, any);
+    same(any, tree);
+    compare_json_shapes_free(kept);
     free(c);
 
     free(tok);

@@ -123,7 +123,8 @@ static struct compare_rules *json_rules(const char *const *ignore, size_t ni, co
 static void jdiff(const struct compare_rules *r, const char *a, const char *b, compare_noise_fn noise,
                   struct compare_json_result *out)
 {
-    compare_json_diff((const uint8_t *)a, strlen(a), (const uint8_t *)b, strlen(b), r, noise, NULL, out);
+    compare_json_diff((const uint8_t *)a, strlen(a), (const uint8_t *)b, strlen(b), r, noise, NULL, NULL,
+                      out);
 }
 
 START_TEST(json_kinds)
@@ -248,7 +249,7 @@ START_TEST(verdict_order)
     hdr(s, "content-type", "text/plain");
     p->latency_us = 1000;
     s->latency_us = 1500;
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_MATCH);
     ck_assert_int_eq(v.latency_diff_us, 500);
     ck_assert_str_eq(compare_result_str(v.result), "match");
@@ -256,7 +257,7 @@ START_TEST(verdict_order)
 
     s = side(201, "abd", false);
     hdr(s, "content-type", "application/json");
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_STATUS_DIFFERS);
     ck_assert(v.status_differs && v.headers_differ && v.body_differs);
     ck_assert_uint_eq(v.n_header_diffs, 1);
@@ -264,15 +265,15 @@ START_TEST(verdict_order)
     ck_assert_str_eq(v.headers[0].primary, "text/plain");
     ck_assert_str_eq(v.headers[0].shadow, "application/json");
     s->status = 200;
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_HEADERS_DIFFER);
     compare_side_free(s);
     s = side(200, "abd", false);
     hdr(s, "content-type", "text/plain");
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_BODY_DIFFERS);
     compare_side_fail(s, "timeout");
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_SHADOW_ERROR);
     compare_side_free(s);
     compare_side_free(p);
@@ -283,10 +284,10 @@ START_TEST(verdict_order)
     r = compare_rules_new(cfg);
     p = side(200, "a", false);
     s = side(204, "b", false);
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_MATCH);
     s->status = 404;
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_STATUS_DIFFERS);
     compare_side_free(s);
     compare_side_free(p);
@@ -321,7 +322,7 @@ START_TEST(verdict_all_headers)
     hdr(s, "X-Extra", "1");
     hdr(p, "X-Request-Id", "1");
     hdr(s, "X-Request-Id", "2");
-    compare_verdict_compute(r, p, s, NULL, noise_hdr, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, noise_hdr, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_HEADERS_DIFFER);
     ck_assert_uint_eq(v.n_header_diffs, 2);
     ck_assert_uint_eq(v.n_header_noise, 1);
@@ -346,14 +347,14 @@ START_TEST(verdict_json_body)
                         *s = side(200, "{\"a\":1,\"ts\":2}", true);
     hdr(p, "content-type", "application/json");
     hdr(s, "content-type", "application/json");
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_MATCH);
     ck_assert(v.json_compared);
     compare_side_free(s);
     /* Not JSON on one side: the bytes decide. */
     s = side(200, "oops", true);
     hdr(s, "content-type", "application/json");
-    compare_verdict_compute(r, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(r, p, s, NULL, NULL, NULL, NULL, &v);
     ck_assert_int_eq(v.result, COMPARE_BODY_DIFFERS);
     ck_assert(!v.json_compared);
     compare_side_free(s);

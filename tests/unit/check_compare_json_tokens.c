@@ -203,9 +203,9 @@ static size_t held_to_tree(const struct compare_rules *r, const char *a, const c
 {
     struct compare_json_result tok, tree, any;
     const uint8_t *pa = (const uint8_t *)a, *pb = (const uint8_t *)b;
-    bool t = compare_json_diff_tokens(pa, strlen(a), pb, strlen(b), r, noise_n, NULL, &tok);
+    bool t = compare_json_diff_tokens(pa, strlen(a), pb, strlen(b), r, noise_n, NULL, NULL, &tok);
     compare_json_diff_tree(pa, strlen(a), pb, strlen(b), r, noise_n, NULL, &tree);
-    compare_json_diff(pa, strlen(a), pb, strlen(b), r, noise_n, NULL, &any);
+    compare_json_diff(pa, strlen(a), pb, strlen(b), r, noise_n, NULL, NULL, &any);
     ck_assert_msg(t == taken, "%s / %s: taken %d", a, b, t);
     if (t)
         same(a, b, &tok, &tree);

@@ -34,7 +34,7 @@ START_TEST(round_trip)
     p->latency_us = 100;
     s->latency_us = 250;
     struct compare_verdict v;
-    compare_verdict_compute(rules, p, s, NULL, NULL, NULL, &v);
+    compare_verdict_compute(rules, p, s, NULL, NULL, NULL, NULL, &v);
     struct compare_record r = {.ts_ns = 42,
                                .id = B("id-1"),
                                .route = B("r"),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "compare/compare_json_shapes.h"
 #include "config/config_load.h"
 #include "mirror/mirror_compare.h"
 #include "mirror/mirror_engine.h"
@@ -224,6 +225,18 @@ START_TEST(test_verdicts_through_the_engine)
     ck_assert_uint_eq(CMP(h, COMPARE_STATUS_DIFFERS), 0);
     shadow_answers(h, 500, "{\"a\":1}");
     ck_assert_uint_eq(CMP(h, COMPARE_STATUS_DIFFERS), 1);
+
+    /* A primary body of a shape seen before (r2's): derived from the
+     * document the worker kept, not tokenized, and the same verdict. */
+    struct compare_json_shapes *kept = h->rt->routes[0][0].shapes[0];
+    ck_assert_uint_eq(kept->loaded, 2);
+    ck_assert_uint_eq(kept->derived, 0);
+    request(h, "r5");
+    shadow_answers(h, 200, "{\"a\":4}");
+    response(h, "r5", 200, "{\"a\":3}");
+    ck_assert_uint_eq(CMP(h, COMPARE_BODY_DIFFERS), 2);
+    ck_assert_uint_eq(kept->loaded, 2);
+    ck_assert_uint_eq(kept->derived, 1);
 
     /* No id: mirrored, not compared. */
     d = request(h, NULL);

@@ -189,6 +189,12 @@ static const struct counter_family compare_families[] = {
      MIRROR_FIELD(compare_noise)},
     {P "compare_diff_log_records_total", "counter", "Diff-log records queued for writing.",
      MIRROR_FIELD(diff_records)},
+    {P "compare_json_shape_hits_total", "counter",
+     "Primary JSON bodies derived from a kept document of the same shape instead of tokenized.",
+     MIRROR_FIELD(json_shape_hits)},
+    {P "compare_json_shape_misses_total", "counter",
+     "Primary JSON bodies tokenized in full: no kept document of their length and shape.",
+     MIRROR_FIELD(json_shape_misses)},
 };
 
 #define CAPTURE_FIELD(field) offsetof(struct capture_stats, field)

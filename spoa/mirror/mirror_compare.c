@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "capture/capture_writer.h"
+#include "compare/compare_json_shapes.h"
 #include "compare/compare_collect.h"
 #include "compare/compare_noise.h"
 #include "compare/compare_record.h"
@@ -227,6 +228,7 @@ static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_e
         struct compare_verdict v;
         const struct compare_side *ns = m->noise ? noise_side(rt, e, req, s) : NULL;
         struct compare_json_shapes *shapes = m->shapes ? m->shapes[worker] : NULL;
+        uint64_t hits = shapes ? shapes->derived : 0, misses = shapes ? shapes->loaded : 0;
         if (ns)
             compare_verdict_compute(m->rules, &pv, ns, learn_path, learn_header, m->noise, shapes, &v);
         if (m->noise)
@@ -234,6 +236,10 @@ static void finish_entry(struct mirror_runtime *rt, int worker, struct compare_e
         else
             compare_verdict_compute(m->rules, &pv, sh, NULL, NULL, NULL, shapes, &v);
         struct mirror_counters *c = ctr_of(rt, worker, req->route, i);
+        if (shapes) {
+            counter_add(&c->json_shape_hits, shapes->derived - hits);
+            counter_add(&c->json_shape_misses, shapes->loaded - misses);
+        }
         counter_inc(&c->compared[v.result]);
         counter_add(&c->compare_noise, v.json.n_noise + v.n_header_noise);
         observe_latency(c, &v, &pv, sh);

@@ -129,6 +129,8 @@ struct mirror_counters {
     counter_t unmatched[COMPARE_UNMATCHED_ENTRIES]; /* of compared[unmatched], why */
     counter_t compare_noise;                        /* differences left out as learned noise */
     counter_t diff_records;                         /* diff-log records queued for writing */
+    counter_t json_shape_hits;   /* primary JSON bodies derived from a kept document of their shape */
+    counter_t json_shape_misses; /* primary JSON bodies tokenized in full */
     counter_t diff_dropped[DIFF_LOG_DROP_ENTRIES];
     struct latency_histogram latency; /* request's start on its connection -> response headers */
     /* Shadow minus primary latency of compared requests: buckets over the

@@ -101,6 +101,13 @@ for want in "match $((7 * N))" "body_differs $N" "status_differs 0" "headers_dif
 done
 got=$(metric "$WORK/final.prom" spoa_shadow_compare_noise_total "$CAND")
 check "candidate: $N differences left out as learned noise (got $got)" [ "$got" = "$N" ]
+hits=$(metric "$WORK/final.prom" spoa_shadow_compare_json_shape_hits_total "$CAND")
+misses=$(metric "$WORK/final.prom" spoa_shadow_compare_json_shape_misses_total "$CAND")
+note "candidate: primary JSON bodies derived from a kept shape $hits, tokenized $misses"
+# Every verdict whose bodies differ loads the primary's body, derived or not: the
+# candidate's, and the one against the noise mirror it learns from (twice 8 per round).
+check "candidate: at least the $((3 * N)) differing bodies loaded as JSON, at most $((16 * N)) (got $((hits + misses)))" \
+    [ $((hits + misses)) -ge $((3 * N)) -a $((hits + misses)) -le $((16 * N)) ]
 got=$(metric "$WORK/final.prom" spoa_shadow_compare_responses_total 'result="unknown_id"')
 check "no mirror-response for an unknown id (got $got)" [ "$got" = 0 ]
 got=$(metric "$WORK/final.prom" spoa_shadow_compare_latency_diff_seconds_bucket 'sign="slower"' 'le="0.25"')

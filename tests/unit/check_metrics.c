@@ -275,6 +275,8 @@ START_TEST(test_compare_series_only_when_compared)
                                            "spoa_shadow_compare_diff_log_dropped_total",
                                            "spoa_shadow_compare_noise_total",
                                            "spoa_shadow_compare_diff_log_records_total",
+                                           "spoa_shadow_compare_json_shape_hits_total",
+                                           "spoa_shadow_compare_json_shape_misses_total",
                                            "spoa_shadow_compare_latency_diff_seconds_bucket"};
     char want[256];
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {

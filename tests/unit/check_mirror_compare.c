@@ -237,6 +237,8 @@ START_TEST(test_verdicts_through_the_engine)
     ck_assert_uint_eq(CMP(h, COMPARE_BODY_DIFFERS), 2);
     ck_assert_uint_eq(kept->loaded, 2);
     ck_assert_uint_eq(kept->derived, 1);
+    ck_assert_uint_eq(counter_get(&h->rt->routes[0][0].ctr[0].json_shape_hits), 1);
+    ck_assert_uint_eq(counter_get(&h->rt->routes[0][0].ctr[0].json_shape_misses), 2);
 
     /* No id: mirrored, not compared. */
     d = request(h, NULL);

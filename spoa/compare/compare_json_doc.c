@@ -344,6 +344,15 @@ static bool derivable(struct compare_json_doc *d, const struct compare_json_doc 
     return true;
 }
 
+void compare_json_doc_copy(struct compare_json_doc *d, const struct compare_json_doc *src, const char *text)
+{
+    d->text = text;
+    d->len = src->len;
+    d->nodes = src->n > COMPARE_JSON_DOC_INLINE ? xmalloc(src->n * sizeof(*d->nodes)) : d->inline_nodes;
+    memcpy(d->nodes, src->nodes, src->n * sizeof(*d->nodes));
+    d->n = src->n;
+}
+
 bool compare_json_doc_derive(struct compare_json_doc *d, const struct compare_json_doc *like,
                              const char *text, size_t len)
 {
@@ -353,10 +362,7 @@ bool compare_json_doc_derive(struct compare_json_doc *d, const struct compare_js
     d->n = 0;
     if (len != like->len || like->n == 0)
         return false;
-    if (like->n > COMPARE_JSON_DOC_INLINE)
-        d->nodes = xmalloc(like->n * sizeof(*d->nodes));
-    memcpy(d->nodes, like->nodes, like->n * sizeof(*d->nodes));
-    d->n = like->n;
+    compare_json_doc_copy(d, like, text);
     size_t k = 0; /* the leaves are in the order of their bytes and do not overlap */
     for (size_t p = next_difference(like->text, text, 0, len); p < len;
          p = next_difference(like->text, text, p, len)) {

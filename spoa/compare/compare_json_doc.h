@@ -64,6 +64,10 @@ bool compare_json_doc_load(struct compare_json_doc *d, const char *text, size_t 
 bool compare_json_doc_derive(struct compare_json_doc *d, const struct compare_json_doc *like,
                              const char *text, size_t len);
 
+/* compare_json_doc_copy: *d as a copy of <src>'s nodes over <text> (borrowed;
+ * <src>'s length, must outlive *d). Release *d with compare_json_doc_free. */
+void compare_json_doc_copy(struct compare_json_doc *d, const struct compare_json_doc *src, const char *text);
+
 /* compare_json_name_hash: the hash by which member names are looked up
  * (of the <n> bytes at <p>, quotes included). */
 uint32_t compare_json_name_hash(const char *p, size_t n);

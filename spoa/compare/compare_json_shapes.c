@@ -34,11 +34,7 @@ static void keep(struct compare_json_shape *k, const struct compare_json_doc *d)
     forget(k);
     k->text = xmalloc(d->len);
     memcpy(k->text, d->text, d->len);
-    k->doc.text = k->text;
-    k->doc.len = d->len;
-    k->doc.n = d->n;
-    k->doc.nodes = d->n > COMPARE_JSON_DOC_INLINE ? xmalloc(d->n * sizeof(*d->nodes)) : k->doc.inline_nodes;
-    memcpy(k->doc.nodes, d->nodes, d->n * sizeof(*d->nodes));
+    compare_json_doc_copy(&k->doc, d, k->text);
 }
 
 bool compare_json_shapes_load(struct compare_json_shapes *s, struct compare_json_doc *d, const char *text,

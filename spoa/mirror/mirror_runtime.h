@@ -36,8 +36,8 @@ struct runtime_mirror {
     char name[96];               /* "<route>/<index>" for logs */
     /* Compared mirrors (cfg->compare set): */
     struct compare_rules *rules; /* owned */
-    struct compare_json_shapes *
-        *shapes;                     /* JSON bodies: each thread's recent documents, [nworkers + 1], owned */
+    /* body: json: each thread's recent JSON documents, [nworkers + 1], owned */
+    struct compare_json_shapes **shapes;
     struct capture_writer *diff_log; /* the diff log directory's writer (a reference), once started */
     struct rate_limit diff_rate;     /* the diff log's max_records_per_second */
     struct compare_noise

@@ -44,7 +44,7 @@ void config_mirror_defaults(struct config_mirror *m)
     m->max_rps = 0;
     m->max_response_bytes = CONFIG_DEFAULT_MAX_RESPONSE_BYTES;
     m->max_connection_age_ms = 60000;
-    m->response_read_delay_ms = 1;
+    m->response_read_delay_ms = 2;
     m->request_write_delay_ms = 2;
 }
 

@@ -147,8 +147,8 @@ struct config_mirror {
     uint32_t max_rps;               /* per agent; 0 = no limit */
     uint32_t max_response_bytes;    /* response body read at most; default 65536 */
     uint32_t max_connection_age_ms; /* older kept-alive connections are not reused; 0 = none; default 60000 */
-    uint32_t
-        response_read_delay_ms; /* answers may wait this long unread for a wake-up; 0 = none; default 1 */
+    uint32_t response_read_delay_ms; /* answers are read at most this often, with other wake-ups; 0 = at once;
+                                        default 2 */
     uint32_t request_write_delay_ms; /* HTTP/2: new streams wait this long for others; 0 = none; default 2 */
     enum config_protocol protocol;   /* default http1.1; h2c needs http://, h2 https:// */
     struct config_header_set *headers_set;

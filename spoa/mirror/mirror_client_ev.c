@@ -36,12 +36,15 @@ struct ev_transport {
     const struct logger *log;
     const char *name;
     /* Lazy reads (MIRROR_WATCH_LAZY): connections awaiting answers are
-     * parked, out of epoll, and read by lazy_pass before every wait of the
-     * loop, i.e. whenever the thread woke for other work. lazy_idle fires
-     * when the loop has had no iteration for read_delay: the parked
-     * connections then go back to epoll (LAZY_WATCHED), so that an answer
-     * waits at most about that long when nothing else wakes the thread. */
+     * parked, out of epoll, and read by lazy_pass before a wait of the loop
+     * (i.e. when the thread woke for other work) once read_delay has passed
+     * since their last read, so that one read takes the answers of several
+     * wake-ups. lazy_idle fires when the loop has had no iteration for
+     * read_delay: it reads the parked connections itself; those with
+     * nothing to read go back to epoll (LAZY_WATCHED). An answer thus waits
+     * at most about read_delay, whether or not the thread is busy. */
     double read_delay_s; /* 0: no lazy reads */
+    bool lazy_idle_read; /* lazy_idle is reading: a read finding nothing unparks */
     ev_prepare lazy_pass;
     ev_timer lazy_idle;
     struct list_node parked; /* ev_conn.lazy_node */
@@ -78,6 +81,7 @@ struct ev_conn {
     enum lazy_state lazy;
     struct list_node lazy_node; /* in t->parked while LAZY_PARKED */
     unsigned lazy_iter;         /* the loop iteration that last read it (or parked it) */
+    ev_tstamp lazy_at;          /* when it was last read (or parked) */
     bool timeout_grace;         /* its timer fired while lazy: read first, time out next */
 };
 
@@ -113,6 +117,7 @@ static void lazy_park(struct ev_transport *t, struct ev_conn *e)
         list_push_back(&t->parked, &e->lazy_node);
     e->lazy = LAZY_PARKED;
     e->lazy_iter = ev_iteration(t->loop);
+    e->lazy_at = ev_now(t->loop);
     io_set(t, e, 0);
     if (!ev_is_active(&t->lazy_pass))
         ev_prepare_start(t->loop, &t->lazy_pass);
@@ -333,11 +338,26 @@ static ssize_t tls_result(struct ev_transport *t, struct ev_conn *e, ssize_t n, 
 static void kick_next_iteration(struct ev_transport *t);
 
 /* A read of the parked <e> filled the buffer: more may wait, and the next
- * pass must not wait for a wake-up. */
+ * pass reads it again (first) without waiting for a wake-up. */
 static void lazy_read_full(struct ev_transport *t, struct ev_conn *e)
 {
-    if (e->lazy == LAZY_PARKED)
-        kick_next_iteration(t);
+    if (e->lazy != LAZY_PARKED)
+        return;
+    e->lazy_at = 0;
+    list_remove(&e->lazy_node);
+    list_push_front(&t->parked, &e->lazy_node);
+    kick_next_iteration(t);
+}
+
+/* A read of <e> found nothing: read by lazy_idle, it goes back to epoll
+ * (the answers it awaits have not come; the thread is idle). */
+static void lazy_read_empty(struct ev_transport *t, struct ev_conn *e)
+{
+    if (!t->lazy_idle_read || e->lazy != LAZY_PARKED)
+        return;
+    list_remove(&e->lazy_node);
+    e->lazy = LAZY_WATCHED;
+    io_set(t, e, EV_READ);
 }
 
 static ssize_t tr_send(void *ctx, struct mirror_conn *conn, const uint8_t *p, size_t len)
@@ -372,6 +392,8 @@ static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t
         while (got < cap) {
             ssize_t n = tls_result(ctx, e, tls_conn_read(e->tls, buf + got, cap - got), true);
             if (n <= 0) {
+                if (got == 0 && n == MIRROR_IO_AGAIN)
+                    lazy_read_empty(ctx, e);
                 if (got == 0)
                     return n;
                 break; /* what stopped it comes again at the next read */
@@ -392,7 +414,10 @@ static ssize_t tr_recv(void *ctx, struct mirror_conn *conn, uint8_t *buf, size_t
             return n;
         if (errno == EINTR)
             continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK ? MIRROR_IO_AGAIN : MIRROR_IO_ERROR;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return MIRROR_IO_ERROR;
+        lazy_read_empty(ctx, e);
+        return MIRROR_IO_AGAIN;
     }
 }
 
@@ -563,27 +588,35 @@ static void held_late_cb(struct ev_loop *loop, ev_timer *w, int revents)
     held_sweep(t, false);
 }
 
-/* Before every wait: reads each parked connection once (those parked in
- * this very iteration have just sent: nothing to read yet). Runs after the
+/* Reads the parked connections due (the front of t->parked): not read in
+ * this iteration, and not within read_delay unless <any>. Read connections
+ * move to the back with this iteration's stamps, as do those parked
+ * meanwhile: the front is the next one due. */
+static void lazy_read_due(struct ev_transport *t, bool any)
+{
+    unsigned iter = ev_iteration(t->loop);
+    ev_tstamp now = ev_now(t->loop);
+    struct list_node *n;
+    while ((n = list_first(&t->parked)) != NULL) {
+        struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
+        if (e->lazy_iter == iter || (!any && now - e->lazy_at < t->read_delay_s))
+            break;
+        e->lazy_iter = iter;
+        e->lazy_at = now;
+        list_remove(n);
+        list_push_back(&t->parked, n);
+        mirror_client_on_readable(e->conn);
+    }
+}
+
+/* Before every wait: reads the parked connections due. Runs after the
  * thread's other prepare watchers (lowest priority). */
 static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, lazy_pass);
     (void)revents;
-    unsigned iter = ev_iteration(loop);
-    /* Read connections move to the back with this iteration's stamp, as do
-     * those parked meanwhile: the front is the next one to read. */
-    struct list_node *n;
     t->in_prepare = true;
-    while ((n = list_first(&t->parked)) != NULL) {
-        struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
-        if (e->lazy_iter == iter)
-            break;
-        e->lazy_iter = iter;
-        list_remove(n);
-        list_push_back(&t->parked, n);
-        mirror_client_on_readable(e->conn);
-    }
+    lazy_read_due(t, false);
     t->in_prepare = false;
     if (list_empty(&t->parked)) {
         ev_prepare_stop(loop, w);
@@ -593,20 +626,18 @@ static void lazy_pass_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     ev_timer_again(loop, &t->lazy_idle); /* the thread is awake: the next pass is near */
 }
 
-/* The loop waited read_delay with connections parked: they go back to
- * epoll, so that an idle thread reads their answers as they come. */
+/* The loop waited read_delay with connections parked: they are read now;
+ * those with nothing to read go back to epoll, so that an idle thread reads
+ * their answers as they come. */
 static void lazy_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct ev_transport *t = CONTAINER_OF(w, struct ev_transport, lazy_idle);
     (void)revents;
-    ev_timer_stop(loop, w);
-    struct list_node *n;
-    while ((n = list_first(&t->parked)) != NULL) {
-        struct ev_conn *e = CONTAINER_OF(n, struct ev_conn, lazy_node);
-        list_remove(n);
-        e->lazy = LAZY_WATCHED;
-        io_set(t, e, EV_READ);
-    }
+    t->lazy_idle_read = true;
+    lazy_read_due(t, true);
+    t->lazy_idle_read = false;
+    if (list_empty(&t->parked))
+        ev_timer_stop(loop, w);
 }
 
 struct mirror_client *mirror_client_new(struct ev_loop *loop, const struct mirror_client_settings *set,

@@ -50,10 +50,11 @@ struct mirror_client_settings {
     uint32_t max_inflight;    /* requests in flight, at most: HTTP/1.1 connections, or HTTP/2 streams */
     uint32_t max_queue;       /* requests waiting for a connection (or a stream), at most */
     uint32_t idle_timeout_ms; /* an idle kept-alive connection is closed after this */
-    /* Longest an awaited answer may stay unread (MIRROR_WATCH_LAZY): the
-     * transport reads such connections when the thread is awake anyway, so
-     * that many answers cost one wake-up; 0 reads each at once. The latency
-     * the client counts is then late by at most this much. */
+    /* Awaited answers (MIRROR_WATCH_LAZY): the transport reads such
+     * connections at most once per this delay, when the thread is awake
+     * anyway (or after this long idle), so that many answers cost one
+     * wake-up and one read; 0 reads each at once. The latency the client
+     * counts is then late by about this much at most. */
     uint32_t read_delay_ms;
     /* HTTP/2, with a transport that has defer_until(): streams opened on a
      * connection wait this long for more, so that one write (one wake-up of
@@ -116,8 +117,9 @@ enum mirror_connect {
 #define MIRROR_WATCH_READ  1u
 #define MIRROR_WATCH_WRITE 2u
 /* With READ alone: the readability is not urgent (answers awaited, none of
- * them needed at once), so the transport may report it late, when the
- * thread is awake for other work, at most read_delay_ms after it happened. */
+ * them needed at once), so the transport may report it late: once
+ * read_delay_ms has passed since the connection's last read, when the
+ * thread is awake for other work (or idle that long). */
 #define MIRROR_WATCH_LAZY 4u
 
 /* Every hook gets the <ctx> given to mirror_client_create(). Hooks never

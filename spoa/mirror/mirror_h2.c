@@ -380,6 +380,16 @@ static bool gather(struct h2_conn *h)
     return true;
 }
 
+/* How many streams <h> may have open: the server's limit (one until its
+ * SETTINGS say), at most max_inflight. */
+static uint32_t stream_limit(const struct mirror_client *c, const struct h2_conn *h)
+{
+    uint32_t limit = 1;
+    if (h->settings_in)
+        limit = nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    return limit < c->set.max_inflight ? limit : c->set.max_inflight;
+}
+
 /* Writes what nghttp2 has to send, within the write budget. False when the
  * connection failed. */
 static bool flush(struct mirror_client *c, struct mirror_conn *m)
@@ -408,10 +418,11 @@ static bool flush(struct mirror_client *c, struct mirror_conn *m)
         if (h->out_off == h->out_len)
             h->out_off = h->out_len = 0;
     }
-    /* Answers awaited on open streams can wait for the thread's next wake-up;
-     * an idle connection is watched at once (the server closing it), and so
-     * is one awaiting a compared answer, whose latency is reported. */
-    bool lazy = h->nstreams > 0 && h->ncompared == 0;
+    /* Answers awaited on open streams can wait for a later wake-up of the
+     * thread; an idle connection is watched at once (the server closing it),
+     * and so is one awaiting a compared answer, whose latency is reported,
+     * and one past half its stream limit, whose answers free streams. */
+    bool lazy = h->nstreams > 0 && h->ncompared == 0 && h->nstreams < (stream_limit(c, h) + 1) / 2;
     c->tr->watch(c->tr_ctx, m, MIRROR_WATCH_READ | (lazy ? MIRROR_WATCH_LAZY : 0));
     return true;
 }
@@ -521,15 +532,7 @@ bool h2_conn_usable(struct mirror_client *c, struct mirror_conn *m)
 bool h2_conn_room(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
-    if (!h2_conn_usable(c, m))
-        return false;
-    /* Until the server's SETTINGS say how many streams it takes, one. */
-    uint32_t limit = 1;
-    if (h->settings_in)
-        limit = nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-    if (limit > c->set.max_inflight)
-        limit = c->set.max_inflight;
-    return h->nstreams < limit;
+    return h2_conn_usable(c, m) && h->nstreams < stream_limit(c, h);
 }
 
 bool h2_conn_busy(const struct mirror_conn *m)

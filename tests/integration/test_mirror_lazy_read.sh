@@ -5,11 +5,12 @@
 # holding one file, runs each scenario of build/itest/mirror_lazy_read_test
 # in its own process (ASan+UBSan, leak check at exit), and stops nghttpd by
 # PID. The scenarios: an answer waits read_delay_ms when nothing else wakes
-# the thread (and not at all with 0), is read on other wake-ups long before
-# that, 200 copies in bursts each end once and the counters say so, an
-# answer left unread when its response timer fires is delivered (parked, or
-# back in epoll after a stall), and a server that never answers still times
-# out.
+# the thread (and not at all with 0), is read on other wake-ups once
+# read_delay_ms has passed without waking the thread itself, 200 copies in
+# bursts each end once and the counters say so, a connection with half its
+# stream limit open is read at once, an answer left unread when its response
+# timer fires is delivered (parked, or back in epoll after a stall), and a
+# server that never answers still times out.
 #
 # Run from anywhere: make build/itest/mirror_lazy_read_test && bash tests/integration/test_mirror_lazy_read.sh
 # Environment: NGHTTPD (default nghttpd), MIRROR_LAZY_TEST_BIN, KEEP_WORK=1

@@ -493,7 +493,7 @@ START_TEST(minimal_file_defaults)
     ck_assert_uint_eq(m->max_rps, 0);
     ck_assert_uint_eq(m->max_response_bytes, 65536);
     ck_assert_uint_eq(m->max_connection_age_ms, 60000);
-    ck_assert_uint_eq(m->response_read_delay_ms, 1);
+    ck_assert_uint_eq(m->response_read_delay_ms, 2);
     ck_assert_uint_eq(m->request_write_delay_ms, 2);
     ck_assert_uint_eq(m->n_headers_set, 0);
     ck_assert_uint_eq(m->n_headers_remove, 0);
@@ -582,7 +582,7 @@ START_TEST(full_round_trip)
     ck_assert_uint_eq(m->timeout_ms, 300);
     ck_assert_uint_eq(m->connect_timeout_ms, 300); /* min(timeout_ms, 500) */
     ck_assert_uint_eq(m->max_inflight, 256);
-    ck_assert_uint_eq(m->response_read_delay_ms, 1); /* the default */
+    ck_assert_uint_eq(m->response_read_delay_ms, 2); /* the default */
 
     r = &c.routes[1];
     ck_assert_str_eq(r->name, "catch-rest");

@@ -69,7 +69,9 @@
 # SCENARIOS_SAT / SCENARIOS_HALF (subsets, for development: s1, s1p and s3j
 # must come first in SCENARIOS_SAT whenever SCENARIOS_HALF needs their
 # rates; s8 and s9 are judged against s3, s8c and s9c against s3c, s3jc
-# against s3j).
+# against s3j), BASE_AGENT_BIN (another build of the agent: a scenario
+# written <id>@base, e.g. s3c@base, runs <id> with it, in the same rounds as
+# the others, so that two builds are measured side by side).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -276,11 +278,19 @@ sed 's/^#MIRROR //' "$WORK/peer.tpl" >"$WORK/peer-mirror.conf"
 # (get|post|json), S_REF (the reference scenario of its ratios), S_HCFG
 # (HAProxy configuration: ref, spoe, spoe-guarded or spoe-compare),
 # S_COMPARE (the mirror's compare block, or nothing), S_MIRROR_MORE (more
-# mirror keys, or nothing), S_PEER_CONF.
+# mirror keys, or nothing), S_PEER_CONF, S_AGENT_BIN (the agent binary:
+# BASE_AGENT_BIN for <id>@base, else empty for AGENT_BIN).
 scenario_spec() {
+    local id=$1
     S_PROXY=haproxy S_SPOE=1 S_PERCENT=100 S_MIRROR=nginx S_KILL=0 S_WORKLOAD=get S_REF=s1 S_PEER_CONF=""
-    S_HCFG=spoe S_COMPARE="" S_MIRROR_MORE=""
-    case $1 in
+    S_HCFG=spoe S_COMPARE="" S_MIRROR_MORE="" S_AGENT_BIN=""
+    case $id in
+    *@base)
+        [ -x "${BASE_AGENT_BIN:-}" ] || return 1
+        S_AGENT_BIN=$BASE_AGENT_BIN id=${id%@base}
+        ;;
+    esac
+    case $id in
     s1) S_SPOE=0 S_MIRROR=none S_HCFG=ref ;;
     s2) S_PERCENT=0 ;;
     s3) ;;
@@ -307,6 +317,11 @@ scenario_spec() {
     *) return 1 ;;
     esac
 }
+
+for id in $SCENARIOS_SAT $SCENARIOS_HALF; do
+    scenario_spec "$id" ||
+        { echo "e2e: unknown scenario $id (<id>@base needs BASE_AGENT_BIN, an executable)" >&2; exit 1; }
+done
 
 # run_scenario ID MODE ROUND RATE: one measured run; its raw data goes to
 # $WORK/runs/<round>-<mode>-<id>/ (meta.env, wrk.out, metrics.*, ...).
@@ -527,6 +542,7 @@ cat >"$WORK/env.json" <<EOF
  "kernel": "$(uname -r)", "haproxy": "$("$HAPROXY" -v | awk 'NR == 1 { print $3 }')",
  "nginx": "$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')", "wrk": "$("$WRK" -v 2>&1 | awk 'NR == 1 { print $2 }')",
  "agent": "$("$AGENT_BIN" --version 2>&1 | head -1)",
+ "base_agent": "$([ -x "${BASE_AGENT_BIN:-}" ] && "$BASE_AGENT_BIN" --version 2>&1 | head -1)",
  "attempts": $ATTEMPTS, "disturbed_pct": $DISTURBED_PCT, "retry_until_s": $RETRY_UNTIL_S,
  "mirror_delay_ms": $MIRROR_DELAY_MS, "body_bytes": $BODY_BYTES, "tune_bufsize": $BUFSIZE,
  "agent_max_frame_size": $MAX_FRAME, "check_inter": "$CHECK_INTER", "closed_port": $CLOSED_PORT,

@@ -138,7 +138,7 @@ agent_mirror_keys() {
 start_bench_agent() {
     agent_mirror_yaml "$3" "$4" "$(printf '%s\n%s' "$AGENT_MIRROR_KEYS" "${6:-}" | sed '/^$/d')" >"$WORK/agent.yaml"
     # shellcheck disable=SC2086
-    $PIN_SUT "$AGENT_BIN" -c "$WORK/agent.yaml" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" \
+    $PIN_SUT "${S_AGENT_BIN:-$AGENT_BIN}" -c "$WORK/agent.yaml" --listen "127.0.0.1:$1" --admin-listen "127.0.0.1:$2" \
         --threads 1 --max-frame-size "$5" --log-level warn 2>>"$WORK/agent.log" &
     AGENT_PID=$!
     track "$AGENT_PID"

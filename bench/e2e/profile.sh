@@ -14,6 +14,7 @@
 # (WORK, RUN_SECONDS, ports, MIRROR_PORT, MAX_FRAME) and helpers.
 profile_agent() {
     local out=$1 d="$WORK/profile" agent wrk_job secs n0 n1
+    local S_AGENT_BIN="" # the build under test, whatever scenario ran last
     command -v perf >/dev/null 2>&1 || { echo "e2e: perf is missing: no profile" >&2; return 0; }
     mkdir -p "$d"
     secs=$((RUN_SECONDS > 3 ? RUN_SECONDS - 2 : 2))

@@ -51,6 +51,23 @@ LABELS = {
     "ngx_mirror": "nginx + mirror module (peer)",
 }
 ORDER = list(LABELS)
+# "<id>@base": scenario <id> run by another build of the agent (BASE_AGENT_BIN).
+BASE = "@base"
+
+
+def label_of(sc):
+    """The label of scenario <sc> (its id when unknown)."""
+    if sc.endswith(BASE):
+        stem = sc[: -len(BASE)]
+        return LABELS.get(stem, stem) + ", baseline build"
+    return LABELS.get(sc, sc)
+
+
+def order_of(sc):
+    """Where <sc> comes in the reports: a baseline build's run right after its scenario's."""
+    if sc.endswith(BASE):
+        return ORDER.index(sc[: -len(BASE)]) + 0.5
+    return ORDER.index(sc)
 RSS_LIMIT_KB = 64 * 1024
 # The scenarios whose mirror fails, judged against s3 (the healthy mirror).
 FAILING_MIRROR = ("s4", "s5", "s8", "s9", "s8c", "s9c")
@@ -345,7 +362,7 @@ def aggregate(runs):
         ref = rs[0]["ref"]
         agents = [r["agent"] for r in rs if "agent" in r]
         g = {
-            "label": LABELS.get(sc, sc), "runs": len(rs), "ref": ref,
+            "label": label_of(sc), "runs": len(rs), "ref": ref,
             "rate_target": rs[0]["rate_target"],
             "rps": med(r["rps"] for r in rs),
             "p50_us": med(r["latency_us"]["p50"] for r in rs),
@@ -627,9 +644,9 @@ def main():
             r = summarize_run(os.path.join(sys.argv[3], d), env["clk_tck"])
             discarded.append({k: r.get(k) for k in ("scenario", "mode", "round", "foreign_cpu_pct", "rps")}
                              | {"p99_us": r["latency_us"]["p99"]})
-    runs.sort(key=lambda r: (r["round"], r["mode"], ORDER.index(r["scenario"])))
+    runs.sort(key=lambda r: (r["round"], r["mode"], order_of(r["scenario"])))
     scen = aggregate(runs)
-    ordered = {sc: scen[sc] for sc in ORDER if sc in scen}
+    ordered = {sc: scen[sc] for sc in sorted(scen, key=order_of)}
     res = {"benchmark": "e2e", "environment": env, "scenarios": ordered,
            "targets": evaluate(ordered, env["connections"]), "runs": runs,
            "discarded_runs": discarded}

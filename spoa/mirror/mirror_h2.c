@@ -63,6 +63,9 @@ struct h2_conn {
     uint64_t due_since;  /* when the first of them was opened (ns) */
     uint64_t timer_at;   /* when the armed timer fires (ns); 0 when none is armed */
     uint64_t idle_since; /* when the last stream ended (ns) */
+    /* One clock reading for all the frames of a write, and for all the
+     * answers of a read: when the write started, when the read returned (ns). */
+    uint64_t write_ns, read_ns;
 };
 
 static struct h2_stream *stream_of(struct h2_conn *h, int32_t id)
@@ -176,7 +179,7 @@ static void stream_deliver(struct h2_conn *h, struct h2_stream *st)
 {
     struct mirror_client *c = h->c;
     st->delivered = true;
-    st->latency_ns = mc_now_ns(c) - st->start_ns;
+    st->latency_ns = h->read_ns - st->start_ns;
     counter_add(&c->ctr->inflight, (uint64_t)-1);
     if (st->obs.sink)
         st->obs.sink->headers_done(st->obs.ctx);
@@ -322,7 +325,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *u
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         struct h2_stream *st = stream_of(h, frame->hd.stream_id);
         if (st)
-            st->start_ns = mc_now_ns(h->c);
+            st->start_ns = h->write_ns;
     }
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
@@ -396,6 +399,7 @@ static bool flush(struct mirror_client *c, struct mirror_conn *m)
 {
     struct h2_conn *h = m->h2;
     size_t budget = MIRROR_WRITE_BUDGET;
+    h->write_ns = mc_now_ns(c);
     for (;;) {
         if (!gather(h))
             return false;
@@ -655,6 +659,7 @@ void h2_conn_on_readable(struct mirror_client *c, struct mirror_conn *m)
         }
         h->got_bytes = true;
         budget -= (size_t)n;
+        h->read_ns = mc_now_ns(c);
         ssize_t rv = nghttp2_session_mem_recv(h->s, buf, (size_t)n);
         if (rv < 0) {
             conn_lost(c, m, true);

@@ -188,6 +188,13 @@ static void conn_open(struct worker *w, int fd)
     log_event(w->shared->log, LOG_LVL_DEBUG, "spop_accept", "worker=%d conn=%llu peer=%s", w->id,
               (unsigned long long)wc->id, wc->peer);
     ev_io_init(&wc->io, conn_io_cb, fd, EV_READ);
+    /* HAProxy's connections first: libev serves the ready watchers of an
+     * iteration by priority, and at equal priority it runs the timers that
+     * fell due ahead of the sockets that became ready. The mirror clients'
+     * timers and sockets (a response timeout, a held write, a read of
+     * parked answers) must not run ahead of the ACKs of the NOTIFYs that
+     * came in the same iteration. */
+    ev_set_priority(&wc->io, EV_MAXPRI);
     ev_io_start(w->loop, &wc->io);
 }
 

@@ -60,17 +60,33 @@ static void trim(const uint8_t **p, size_t *n)
         (*n)--;
 }
 
+/* The first CRLF in the <n> bytes at <p>, or NULL. */
+static const uint8_t *find_crlf(const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n;
+    while (p < end && (p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        if (p + 1 < end && p[1] == '\n')
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *out)
 {
-    const uint8_t *head_end = memmem(msg, len, "\r\n\r\n", 4);
-    if (!head_end)
-        return false;
-    size_t head_len = (size_t)(head_end - msg) + 2; /* through the last header line's CRLF */
+    /* One pass over the head's lines, to the empty line that ends it. */
+    const uint8_t *msg_end = msg + len, *pos = msg, *eol;
     size_t lines = 0;
-    for (const uint8_t *q = msg; (q = memchr(q, '\n', head_len - (size_t)(q - msg))) != NULL; q++)
+    while ((eol = find_crlf(pos, (size_t)(msg_end - pos))) != NULL && eol != pos) {
         lines++;
+        pos = eol + 2;
+    }
+    if (eol == NULL || lines == 0)
+        return false;
+    const uint8_t *head_end = pos - 2;     /* the last header line's CRLF, then the empty line's */
+    size_t head_len = (size_t)(pos - msg); /* through the last header line's CRLF */
     struct h2_field method, path, authority = {0};
-    const uint8_t *eol = memmem(msg, head_len, "\r\n", 2);
+    eol = find_crlf(msg, head_len);
     if (!request_line(msg, (size_t)(eol - msg), &method, &path))
         return false;
     struct h2_request *r = out;
@@ -79,7 +95,7 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
     r->n = 4; /* the pseudo-headers, filled at the end */
     bool has_te = false, has_host = false;
     for (uint8_t *line = (uint8_t *)eol + 2; line < msg + head_len;) {
-        uint8_t *end = memmem(line, (size_t)(msg + head_len - line), "\r\n", 2);
+        uint8_t *end = (uint8_t *)find_crlf(line, (size_t)(msg + head_len - line));
         uint8_t *colon = memchr(line, ':', (size_t)(end - line));
         if (!colon || colon == line) {
             h2_request_free(r);

@@ -39,7 +39,9 @@
  *   Host (the authority shape_authority() gives), at most one Content-Length,
  *   exactly one equal to the body length when a body is sent or the method is
  *   POST, PUT or PATCH; libhttp-parser saw the same headers;
- * - the output fits the limit, and the same call gives the same bytes.
+ * - the output fits the limit, and the same call gives the same bytes;
+ * - the HTTP/2 client's reading of it (h2_request_parse()) accepts it, with
+ *   the method, the target (base + path) and the body written.
  * On a refusal nothing is written; BODY_TRUNCATED exactly when
  * shape_body_cut() holds (always when body_size is more than the body, and
  * for a gRPC body cut inside a message); TOO_LARGE only with a limit the
@@ -52,6 +54,7 @@
 #include <string.h>
 
 #include "http/http_syntax.h"
+#include "mirror/h2_request.h"
 #include "mirror/mirror_args.h"
 #include "mirror/request_shape.h"
 #include "spop/spop_data.h"
@@ -421,6 +424,28 @@ static void check_output(const struct job *j, const uint8_t *out, size_t len)
     free(copy);
 }
 
+static bool field_is(const uint8_t *p, size_t n, const uint8_t *want, size_t want_len)
+{
+    return n == want_len && (n == 0 || memcmp(p, want, n) == 0);
+}
+
+/* What the HTTP/2 client reads of an accepted copy (h2_request.h): it
+ * parses, with the method, the target and the body that were written. Reads
+ * (and lowercases header names in) <out>. */
+static void check_h2_fields(const struct job *j, uint8_t *out, size_t len)
+{
+    struct h2_request r;
+    CHECK(h2_request_parse(out, len, false, &r));
+    CHECK(r.n >= 4);
+    CHECK(field_is(r.fields[0].value, r.fields[0].value_len, j->a->method.ptr, j->a->method.len));
+    size_t blen = strlen(j->base);
+    CHECK(r.fields[3].value_len == blen + j->a->path.len);
+    CHECK(blen == 0 || memcmp(r.fields[3].value, j->base, blen) == 0);
+    CHECK(field_is(r.fields[3].value + blen, j->a->path.len, j->a->path.ptr, j->a->path.len));
+    CHECK(field_is(r.body, r.body_len, j->a->body.ptr, j->a->body.len));
+    h2_request_free(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool init;
@@ -519,6 +544,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(again);
         const struct job j = {.m = &m, .a = &a, .base = base};
         check_output(&j, out, out_len);
+        check_h2_fields(&j, out, out_len);
         free(out);
     }
 

@@ -1227,15 +1227,33 @@ START_TEST(request_fields)
 }
 END_TEST
 
+/* Lines end at CRLF only: a lone CR or LF stays in its line, and the head
+ * ends at the first empty line, whatever the body holds. */
+START_TEST(request_line_ends)
+{
+    char text[] = "POST /p HTTP/1.1\r\nHost: m\r\nX-A: a\rb\nc\r\n\r\n\r\nHost: n\r\n\r\n";
+    struct h2_request r;
+    ck_assert(h2_request_parse((uint8_t *)text, sizeof(text) - 1, false, &r));
+    ck_assert_uint_eq(r.n, 5);
+    ck_assert(r.fields[2].value_len == 1 && r.fields[2].value[0] == 'm');
+    ck_assert(r.fields[4].value_len == 5 && memcmp(r.fields[4].value, "a\rb\nc", 5) == 0);
+    ck_assert(r.body_len == 13 && memcmp(r.body, "\r\nHost: n\r\n\r\n", 13) == 0);
+    h2_request_free(&r);
+}
+END_TEST
+
 START_TEST(request_refused)
 {
     static const char *const bad[] = {
-        "GET /x HTTP/1.1\r\nAccept: a\r\n\r\n",      /* no Host */
-        "GET /x HTTP/1.1\r\nHost: m\r\n",            /* no end of headers */
-        "GET /x HTTP/1.0\r\nHost: m\r\n\r\n",        /* not the shaper's version */
-        "GET HTTP/1.1\r\nHost: m\r\n\r\n",           /* no target */
-        "GET /x HTTP/1.1\r\nHost m\r\n\r\n",         /* no colon */
-        "GET /x HTTP/1.1\r\n: v\r\nHost: m\r\n\r\n", /* empty name */
+        "GET /x HTTP/1.1\r\nAccept: a\r\n\r\n",       /* no Host */
+        "GET /x HTTP/1.1\r\nHost: m\r\n",             /* no end of headers */
+        "GET /x HTTP/1.0\r\nHost: m\r\n\r\n",         /* not the shaper's version */
+        "GET HTTP/1.1\r\nHost: m\r\n\r\n",            /* no target */
+        "GET /x HTTP/1.1\r\nHost m\r\n\r\n",          /* no colon */
+        "GET /x HTTP/1.1\r\n: v\r\nHost: m\r\n\r\n",  /* empty name */
+        "",                                           /* nothing */
+        "\r\n\r\nGET /x HTTP/1.1\r\nHost: m\r\n\r\n", /* the empty line first */
+        "GET /x HTTP/1.1\r\nHost: m\r\n\r",           /* a CR without its LF at the end */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char copy[128];
@@ -1272,6 +1290,7 @@ Suite *mirror_client_h2_suite(void)
     tcase_add_test(tc, observed);
     tcase_add_test(tc, partial_writes);
     tcase_add_test(tc, request_fields);
+    tcase_add_test(tc, request_line_ends);
     tcase_add_test(tc, request_refused);
     suite_add_tcase(s, tc);
     return s;

@@ -1,21 +1,25 @@
 /* See header_policy.h. */
 #include "core/header_policy.h"
 
-#include <string.h>
+/* clang-format off */
+#define RESERVED(name, why) {name, sizeof(name) - 1, why}
+/* clang-format on */
 
+/* Looked up for every header of every copy: the length is compared first. */
 static const struct {
     const char *name;
+    size_t len;
     enum header_reserved why;
 } reserved[] = {
-    {"connection", HEADER_HOP_BY_HOP},
-    {"keep-alive", HEADER_HOP_BY_HOP},
-    {"te", HEADER_TE},
-    {"trailer", HEADER_HOP_BY_HOP},
-    {"transfer-encoding", HEADER_HOP_BY_HOP},
-    {"upgrade", HEADER_HOP_BY_HOP},
-    {"expect", HEADER_EXPECT},
-    {"host", HEADER_HOST},
-    {"content-length", HEADER_CONTENT_LENGTH},
+    RESERVED("connection", HEADER_HOP_BY_HOP),
+    RESERVED("keep-alive", HEADER_HOP_BY_HOP),
+    RESERVED("te", HEADER_TE),
+    RESERVED("trailer", HEADER_HOP_BY_HOP),
+    RESERVED("transfer-encoding", HEADER_HOP_BY_HOP),
+    RESERVED("upgrade", HEADER_HOP_BY_HOP),
+    RESERVED("expect", HEADER_EXPECT),
+    RESERVED("host", HEADER_HOST),
+    RESERVED("content-length", HEADER_CONTENT_LENGTH),
 };
 
 static const char proxy_prefix[] = "proxy-";
@@ -37,7 +41,7 @@ static bool prefix_ieq(const uint8_t *p, size_t n, const char *s)
 enum header_reserved header_reserved(const uint8_t *name, size_t n)
 {
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-        if (n == strlen(reserved[i].name) && prefix_ieq(name, n, reserved[i].name))
+        if (n == reserved[i].len && prefix_ieq(name, n, reserved[i].name))
             return reserved[i].why;
     if (n >= sizeof(proxy_prefix) - 1 && prefix_ieq(name, sizeof(proxy_prefix) - 1, proxy_prefix))
         return HEADER_PROXY;
@@ -75,7 +79,7 @@ bool http_is_hop_by_hop(const uint8_t *name, size_t n)
 bool header_is_te_trailers(const uint8_t *name, size_t n, const uint8_t *value, size_t vn)
 {
     static const char trailers[] = "trailers";
-    if (header_reserved(name, n) != HEADER_TE)
+    if (n != 2 || header_reserved(name, n) != HEADER_TE)
         return false;
     while (vn > 0 && (value[0] == ' ' || value[0] == '\t')) {
         value++;

@@ -152,10 +152,12 @@ static bool header_dropped(const struct config_mirror *m, const struct mirror_ar
 
 /* ---- validation and output ---- */
 
-/* Checks everything that goes on the wire; SHAPE_OK or SHAPE_BAD_REQUEST. */
+/* Checks everything that goes on the wire; SHAPE_OK or SHAPE_BAD_REQUEST.
+ * Sets *has_connection when the request has a Connection header. */
 static enum shape_status validate(const struct config_mirror *m, const struct mirror_args *a,
-                                  const struct authority *au)
+                                  const struct authority *au, bool *has_connection)
 {
+    *has_connection = false;
     const char *base = m->base_path != NULL ? m->base_path : "";
     /* A CONNECT's body would not be read as one: it could reach the mirror
      * (or a proxy before it) as a second request. A tunnel is not mirrored. */
@@ -178,6 +180,7 @@ static enum shape_status validate(const struct config_mirror *m, const struct mi
         off += (size_t)r;
         if (!http_is_token(n.ptr, n.len) || !http_is_field_value(v.ptr, v.len))
             return SHAPE_BAD_REQUEST;
+        *has_connection = *has_connection || spop_bytes_ieq_str(n, "connection");
     }
     for (size_t i = 0; i < m->n_headers_set; i++) {
         const char *n = m->headers_set[i].name, *v = m->headers_set[i].value;
@@ -193,6 +196,7 @@ struct shape_job {
     const struct config_mirror *m;
     const struct mirror_args *a;
     const struct authority *au;
+    bool has_connection; /* the request has a Connection header */
 };
 
 /* Writes (or counts) the whole request; validate() accepted it. */
@@ -209,18 +213,12 @@ static void emit(struct http_out *o, const void *ctx)
     http_put(o, au->tail, au->tail_len);
     http_emit_crlf(o);
 
-    bool has_connection = false;
     size_t off = 0;
     struct spop_bytes n, v;
     int r;
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
         off += (size_t)r;
-        has_connection = has_connection || spop_bytes_ieq_str(n, "connection");
-    }
-    off = 0;
-    while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
-        off += (size_t)r;
-        if (header_dropped(m, a, has_connection, n, v))
+        if (header_dropped(m, a, job->has_connection, n, v))
             continue;
         if (header_is_te_trailers(n.ptr, n.len, v.ptr, v.len))
             v = (struct spop_bytes){(const uint8_t *)"trailers", 8}; /* the only form HTTP/2 allows */
@@ -241,6 +239,8 @@ bool shape_body_cut(const struct mirror_args *a)
 {
     if (a->body_size > a->body.len)
         return true;
+    if (a->body.len == 0)
+        return false; /* whole, and no gRPC framing to check */
     size_t off = 0;
     struct spop_bytes n, v;
     int r;
@@ -261,10 +261,11 @@ enum shape_status shape_request(const struct config_mirror *m, const struct mirr
     if (shape_body_cut(a))
         return SHAPE_BODY_TRUNCATED;
     struct authority au = authority_of(m, a->host);
-    enum shape_status st = validate(m, a, &au);
+    bool has_connection;
+    enum shape_status st = validate(m, a, &au, &has_connection);
     if (st != SHAPE_OK)
         return st;
-    const struct shape_job job = {.m = m, .a = a, .au = &au};
+    const struct shape_job job = {.m = m, .a = a, .au = &au, .has_connection = has_connection};
     uint8_t *buf = http_emit_alloc(emit, &job, max_len, out_len);
     if (buf == NULL)
         return SHAPE_TOO_LARGE;

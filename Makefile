@@ -185,8 +185,9 @@ $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 # with a loud line when the tarball is missing), side by side in
 # bench/results/e2e-versions.md; then capture and replay, TLS's cost per copy
 # (bench/tls_cost.sh, about 2 minutes), the CPU cost of a comparison
-# (compare_bench, seconds) and 256 KiB bodies in slices through HAProxy 3.4
-# (under 3 minutes).
+# (compare_bench, seconds), the agent's instructions per copy under callgrind
+# (bench/instructions.sh, about a minute) and 256 KiB bodies in slices
+# through HAProxy 3.4 (under 3 minutes).
 bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 	$(Q)v=$$($${HAPROXY:-haproxy} -v | head -1 | cut -d' ' -f3 | cut -d. -f1,2); \
@@ -207,6 +208,7 @@ bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 	$(Q)bash bench/capture_bench.sh
 	$(Q)bash bench/tls_cost.sh
 	$(Q)$(BUILD)/bench/compare_bench
+	$(Q)bash bench/instructions.sh
 	$(Q)if [ -f "$(HAPROXY3_SRC)" ]; then $(MAKE) --no-print-directory $(HAPROXY3) && \
 		HAPROXY=$(abspath $(HAPROXY3)) bash bench/large_body_bench.sh; \
 	else echo "bench: large bodies skipped ($(HAPROXY3_SRC) not found: they need HAProxy 3.4)"; fi

@@ -23,6 +23,13 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -pthread -Ispoa $(CFLAGS)
+# Link-time optimisation of the agent and the benchmarks: the SPOP decoder's
+# and the shaper's small functions are inlined across files (5 % fewer
+# instructions per mirrored copy, bench/instructions.sh). Only the release
+# objects use it (not the sanitized ones); LTO= turns it off. With clang
+# (build-clang, or CC=clang) it is off: the system linker lacks its plugin.
+LTO      ?= $(if $(findstring clang,$(CC)),,-flto=auto)
+LTO_AR   := $(if $(LTO),gcc-ar,ar)
 LDLIBS   := -lev -lhttp_parser -lnghttp2 -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lxxhash -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -61,7 +68,7 @@ deps:
 $(BUILD)/obj/%.o: spoa/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(LTO) -MMD -MP -c -o $@ $<
 
 $(BUILD)/asan/%.o: spoa/%.c
 	@mkdir -p $(@D)
@@ -71,14 +78,14 @@ $(BUILD)/asan/%.o: spoa/%.c
 -include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 
 $(BUILD)/libspoa.a: $(LIB_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(LTO_AR) rcs $@ $^
 
 $(BUILD)/libspoa-asan.a: $(ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/spoa-shadow: $(MAIN_SRC) $(LIB_HDRS) $(BUILD)/libspoa.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LTO) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/bench:
 	$(Q)mkdir -p $@
@@ -177,7 +184,7 @@ $(BUILD)/itest/%: tests/integration/%.c $(wildcard tests/integration/*.h) $(LIB_
 
 $(BUILD)/bench/%: bench/%.c $(LIB_HDRS) $(BUILD)/libspoa.a | $(BUILD)/bench
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LTO) -o $@ $< $(BUILD)/libspoa.a $(LDLIBS)
 
 # SPOP side alone (bench/run.sh, under a minute), then end to end with wrk,
 # HAProxy and nginx (bench/run_e2e.sh, about 12 minutes a version; QUICK=1 for
@@ -215,7 +222,7 @@ bench: deps $(BUILD)/spoa-shadow $(BENCH_BINS)
 
 # The same sources must build warning-free with clang as well as gcc.
 build-clang:
-	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang $(BUILD)/clang/spoa-shadow
+	$(Q)$(MAKE) --no-print-directory CC=clang LTO= BUILD=$(BUILD)/clang $(BUILD)/clang/spoa-shadow
 
 # The layers of spoa/ and what each may include (spoa/README.md): the check,
 # then its own test on a tree with deliberate violations.

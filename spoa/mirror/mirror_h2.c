@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/block_pool.h"
 #include "core/xalloc.h"
 #include "mirror/h2_request.h"
 #include "mirror/mirror_client_impl.h"
@@ -21,6 +22,9 @@
 /* Streams that wait for a write (mirror_client_settings.write_delay_ms) at
  * most: once this many do, they go out at once. */
 #define WRITE_HOLD_MAX_STREAMS 32
+/* Freed blocks a session keeps for reuse, at most: what some 200 streams in
+ * flight allocate (about a dozen blocks of under 256 bytes each). */
+#define H2_POOL_KEPT_BYTES (256u * 1024u)
 
 /* One copy on an HTTP/2 connection. */
 struct h2_stream {
@@ -45,6 +49,7 @@ struct h2_stream {
 
 struct h2_conn {
     nghttp2_session *s;
+    struct block_pool pool; /* nghttp2's small blocks for this session */
     struct mirror_client *c;
     struct mirror_conn *m;
     struct list_node streams;
@@ -67,6 +72,27 @@ struct h2_conn {
      * answers of a read: when the write started, when the read returned (ns). */
     uint64_t write_ns, read_ns;
 };
+
+/* nghttp2's allocator: the session's block pool (nghttp2 copies the table). */
+static void *pool_malloc(size_t size, void *pool)
+{
+    return block_pool_malloc(pool, size);
+}
+
+static void pool_free(void *ptr, void *pool)
+{
+    block_pool_free(pool, ptr);
+}
+
+static void *pool_calloc(size_t n, size_t size, void *pool)
+{
+    return block_pool_calloc(pool, n, size);
+}
+
+static void *pool_realloc(void *ptr, size_t size, void *pool)
+{
+    return block_pool_realloc(pool, ptr, size);
+}
 
 static struct h2_stream *stream_of(struct h2_conn *h, int32_t id)
 {
@@ -627,7 +653,13 @@ bool h2_conn_start(struct mirror_client *c, struct mirror_conn *m)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
-    int rv = nghttp2_session_client_new(&h->s, cb, h);
+    block_pool_init(&h->pool, H2_POOL_KEPT_BYTES);
+    nghttp2_mem mem = {.mem_user_data = &h->pool,
+                       .malloc = pool_malloc,
+                       .free = pool_free,
+                       .calloc = pool_calloc,
+                       .realloc = pool_realloc};
+    int rv = nghttp2_session_client_new3(&h->s, cb, h, NULL, &mem);
     nghttp2_session_callbacks_del(cb);
     if (rv != 0)
         abort();
@@ -721,6 +753,7 @@ void h2_conn_end(struct mirror_client *c, struct mirror_conn *m, enum mirror_dro
         stream_free(h, st);
     }
     nghttp2_session_del(h->s);
+    block_pool_release(&h->pool);
     free(h);
     m->h2 = NULL;
     (void)c;

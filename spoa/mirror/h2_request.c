@@ -75,10 +75,11 @@ static const uint8_t *find_crlf(const uint8_t *p, size_t n)
 bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *out)
 {
     /* One pass over the head's lines, to the empty line that ends it. */
-    const uint8_t *msg_end = msg + len, *pos = msg, *eol;
+    const uint8_t *msg_end = msg + len, *pos = msg, *eol, *first_eol = NULL;
     size_t lines = 0;
     while ((eol = find_crlf(pos, (size_t)(msg_end - pos))) != NULL && eol != pos) {
-        lines++;
+        if (lines++ == 0)
+            first_eol = eol;
         pos = eol + 2;
     }
     if (eol == NULL || lines == 0)
@@ -86,7 +87,7 @@ bool h2_request_parse(uint8_t *msg, size_t len, bool https, struct h2_request *o
     const uint8_t *head_end = pos - 2;     /* the last header line's CRLF, then the empty line's */
     size_t head_len = (size_t)(pos - msg); /* through the last header line's CRLF */
     struct h2_field method, path, authority = {0};
-    eol = find_crlf(msg, head_len);
+    eol = first_eol;
     if (!request_line(msg, (size_t)(eol - msg), &method, &path))
         return false;
     struct h2_request *r = out;

@@ -131,14 +131,14 @@ static bool connection_names(struct spop_bytes hdrs, struct spop_bytes name)
     }
 }
 
-/* True when the original header <name>: <value> is not forwarded.
- * <has_connection> tells whether the request has a Connection header at all.
- * "te: trailers" is the one hop-by-hop header kept (gRPC needs it, and
- * HAProxy passes it on too), even when a Connection header names it. */
+/* True when the original header <name> is not forwarded. <has_connection>
+ * tells whether the request has a Connection header at all, <te_trailers>
+ * whether this header is "te: trailers" (header_is_te_trailers()): the one
+ * hop-by-hop header kept (gRPC needs it, and HAProxy passes it on too), even
+ * when a Connection header names it. */
 static bool header_dropped(const struct config_mirror *m, const struct mirror_args *a, bool has_connection,
-                           struct spop_bytes name, struct spop_bytes value)
+                           bool te_trailers, struct spop_bytes name)
 {
-    bool te_trailers = header_is_te_trailers(name.ptr, name.len, value.ptr, value.len);
     if (!te_trailers && http_is_hop_by_hop(name.ptr, name.len))
         return true;
     for (size_t i = 0; i < m->n_headers_remove; i++)
@@ -218,9 +218,10 @@ static void emit(struct http_out *o, const void *ctx)
     int r;
     while (a->hdrs.len > 0 && (r = hdrs_bin_next(a->hdrs.ptr + off, a->hdrs.len - off, &n, &v)) > 0) {
         off += (size_t)r;
-        if (header_dropped(m, a, job->has_connection, n, v))
+        bool te_trailers = header_is_te_trailers(n.ptr, n.len, v.ptr, v.len);
+        if (header_dropped(m, a, job->has_connection, te_trailers, n))
             continue;
-        if (header_is_te_trailers(n.ptr, n.len, v.ptr, v.len))
+        if (te_trailers)
             v = (struct spop_bytes){(const uint8_t *)"trailers", 8}; /* the only form HTTP/2 allows */
         http_emit_header(o, n.ptr, n.len, v.ptr, v.len);
     }

@@ -69,7 +69,6 @@ void block_pool_release(struct block_pool *p)
             b = next;
         }
         p->free_list[cls] = NULL;
-        p->kept[cls] = 0;
     }
     p->kept_bytes = 0;
 }
@@ -81,7 +80,6 @@ void *block_pool_malloc(struct block_pool *p, size_t size)
     if (b != NULL) {
         UNPOISON(head_of(b), sizeof(struct block_head) + class_size(cls));
         p->free_list[cls] = *(void **)b;
-        p->kept[cls]--;
         p->kept_bytes -= class_size(cls);
         p->live++;
         return b;
@@ -140,7 +138,6 @@ void block_pool_free(struct block_pool *p, void *ptr)
     }
     *(void **)ptr = p->free_list[cls];
     p->free_list[cls] = ptr;
-    p->kept[cls]++;
     p->kept_bytes += class_size(cls);
     POISON(h, sizeof(*h) + class_size(cls)); /* the pool unpoisons the link before reading it */
 }

@@ -22,8 +22,7 @@
 
 struct block_pool {
     void *free_list[BLOCK_POOL_CLASSES]; /* kept blocks, linked through their first bytes */
-    size_t kept[BLOCK_POOL_CLASSES];
-    size_t max_kept_bytes; /* what the lists may hold in all */
+    size_t max_kept_bytes;               /* what the lists may hold in all */
     size_t kept_bytes;
     size_t live; /* blocks handed out and not freed yet (of every size) */
 };

@@ -108,8 +108,8 @@ CHECK_INTER=200ms
 ATTEMPTS=${ATTEMPTS:-3}
 DISTURBED_PCT=${DISTURBED_PCT:-10}
 RETRY_UNTIL_S=${RETRY_UNTIL_S:-$([ "$QUICK" = 1 ] && echo 90 || echo 420)}
-SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb ngx ngx_mirror}
-SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jb}
+SCENARIOS_SAT=${SCENARIOS_SAT-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jc10 s3jb ngx ngx_mirror}
+SCENARIOS_HALF=${SCENARIOS_HALF-s1 s2 s3 s3c s3c0 s3t s3s s4 s5 s6 s6g s1p s7 s8 s9 s8c s9c s3j s3jc s3jc10 s3jb}
 if ! [ "$ROUNDS" -ge 1 ] 2>/dev/null || [ "$ROUNDS" -gt 10 ] || ! [ "$RUN_SECONDS" -ge 2 ] 2>/dev/null ||
     [ "$RUN_SECONDS" -gt 60 ]; then
     echo "e2e: ROUNDS must be 1..10 and RUN_SECONDS 2..60" >&2
@@ -311,6 +311,8 @@ scenario_spec() {
     s3j) S_WORKLOAD=json S_REF=s3j ;;
     s3jc) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
         S_COMPARE=$(printf 'compare:\n  percent: 100\n  body: json\n  ignore_json_paths: ["$.ts"]') ;;
+    s3jc10) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare
+        S_COMPARE=$(printf 'compare:\n  percent: 10\n  body: json\n  ignore_json_paths: ["$.ts"]') ;;
     s3jb) S_WORKLOAD=json S_REF=s3j S_HCFG=spoe-compare S_COMPARE=$(printf 'compare:\n  percent: 100\n  body: bytes') ;;
     ngx) S_PROXY=nginx S_SPOE=0 S_MIRROR=none S_REF=ngx S_PEER_CONF=$WORK/peer-alone.conf ;;
     ngx_mirror) S_PROXY=nginx S_SPOE=0 S_REF=ngx S_PEER_CONF=$WORK/peer-mirror.conf ;;

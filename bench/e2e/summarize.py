@@ -46,6 +46,7 @@ LABELS = {
     "s9c": "9c. 100% to a mirror resetting every stream, h2c",
     "s3j": "3j. 1 KB JSON, 100% mirrored",
     "s3jc": "3jc. 1 KB JSON, 100% mirrored and compared",
+    "s3jc10": "3jc10. 1 KB JSON, 100% mirrored, 10% compared",
     "s3jb": "3jb. 1 KB JSON, 100% compared as bytes",
     "ngx": "nginx alone (peer)",
     "ngx_mirror": "nginx + mirror module (peer)",
@@ -601,6 +602,12 @@ def evaluate(s, connections):
         t.append(target("s3jc_cpu", "agent CPU added per compared request ≤ 5 µs (s3jc − s3j, worse load mode)",
                         worst, 5, le(worst, 5),
                         f"sat +{extra[0]} µs, half +{extra[1]} µs (the response NOTIFY included)"))
+    if "s3jc10" in s:
+        # Comparing a share of the mirrored requests (compare.percent: 10):
+        # the others skip the response's wait and second SPOE message.
+        v = get("s3jc10", "half", "p99_ratio")
+        t.append(target("s3jc10_p99", "s3jc10 p99 / s3j p99 (half load, 10% of the mirrored requests compared), "
+                        "reported", v, None, None))
     if "s3jb" in s:
         # The same with body: bytes, compare's default: digests, no JSON.
         v = get("s3jb", "half", "p99_ratio")

@@ -62,7 +62,8 @@
 # the profiled run mirrors over h2c), PROFILE_RATE (requests/s: the profiled run is
 # paced at that rate; 0 or unset: saturation),
 # HAPROXY, NGINX, WRK, AGENT_BIN (binaries), E2E_NAME (result file prefix),
-# KEEP_WORK=1 (keep the temp dir),
+# KEEP_WORK=1 (keep the temp dir), STAGGER_MS (500: in half mode, wrk's first
+# request on each connection leaves spread over that many ms; 0: all at once),
 # ATTEMPTS (3), DISTURBED_PCT (10), RETRY_UNTIL_S (420; QUICK 90): a run
 # during which other load took more than DISTURBED_PCT % of the CPUs is run
 # again, ATTEMPTS times at most, until RETRY_UNTIL_S seconds into the rounds;
@@ -536,6 +537,7 @@ faulty_h2_json=$(awk '$2 ~ /^connections=/ {
 cat >"$WORK/env.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "quick": $([ "$QUICK" = 1 ] && echo true || echo false),
  "rounds": $ROUNDS, "run_seconds": $RUN_SECONDS, "warmup_seconds": $WARMUP_SECONDS,
+ "stagger_ms": ${STAGGER_MS:-500},
  "connections": $CONNECTIONS, "wrk_threads": 1, "half_rate_get": ${HALF_GET:-0}, "half_rate_post": ${HALF_POST:-0},
  "half_rate_json": ${HALF_JSON:-0},
  "load_cpu": "$LOAD_CPU", "sut_cpu": "$SUT_CPU", "nice": $NICE, "idle_pct_before": $IDLE_BEFORE,

@@ -276,7 +276,8 @@ run_wrk() {
     children_cpu_s >"$WORK/cpu0"
     # shellcheck disable=SC2086
     E2E_BODY_BYTES=$BODY_BYTES $PIN_LOAD "$WRK" -t1 -c"$CONNECTIONS" -d"$3"s --timeout 2s --latency \
-        -s "$script" "http://127.0.0.1:$2$path" -- "rate_per_thread=$6" >"$1" 2>&1
+        -s "$script" "http://127.0.0.1:$2$path" -- "rate_per_thread=$6" \
+        "connections_per_thread=$CONNECTIONS" "stagger_ms=${STAGGER_MS:-500}" >"$1" 2>&1
     children_cpu_s >"$WORK/cpu1"
     c0=$(cat "$WORK/cpu0") c1=$(cat "$WORK/cpu1")
     echo "WRK_CPU_S $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')" >>"$1"

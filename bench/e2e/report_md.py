@@ -53,6 +53,16 @@ def busy_text(g, env):
             f"{fmt(g.get('wrk_cpu_pct'), 0)}, {other_text(g)}")
 
 
+def stagger_text(env):
+    """How the half-load runs' first requests leave (bench/e2e/wrk_pace.lua)."""
+    ms_ = env.get("stagger_ms")
+    if ms_ is None:
+        return ""
+    if not ms_:
+        return "; at half load, every connection's first request at once"
+    return f"; at half load, the connections' first requests spread over {ms_} ms"
+
+
 def other_text(g):
     return f"{fmt(g.get('foreign_cpu_pct'), 0)} (≤ {fmt(g.get('foreign_cpu_pct_max'), 0)})"
 
@@ -179,7 +189,8 @@ def main():
       f"scenario, {env['run_seconds']} s per measured run after a {env['warmup_seconds']} s warm-up, "
       f"each figure the median over rounds, ratios taken per round against the reference of the same round. "
       f"{env['cpus']} × {env['cpu_model']}, Linux {env['kernel']}; HAProxy {env['haproxy']} (nbthread 1), "
-      f"nginx {env['nginx']}, wrk {env['wrk']} (1 thread, {env['connections']} connections); "
+      f"nginx {env['nginx']}, wrk {env['wrk']} (1 thread, {env['connections']} connections"
+      f"{stagger_text(env)}); "
       f"{env['agent']} (--threads 1{agent_keys_text(env)}). CPU {env['load_cpu']}: wrk and the mirror backends; "
       f"CPU {env['sut_cpu']}: "
       f"HAProxy, the agent and the primary nginx (nice {env['nice']}). CPUs {env['idle_pct_before']} % idle "

@@ -7,9 +7,10 @@
 # shows in one run. The kernel's share (system calls, wake-ups) is not
 # counted: bench/run_e2e.sh measures the whole cost.
 #
-# For each build (AGENT, and BASE_AGENT when set) and each header size: nginx
-# answers over h2c; the agent runs under callgrind with one catch-all route
-# mirroring 100 % to it (protocol h2c); build/bench/spop_loadgen sends a
+# For each build (AGENT, and BASE_AGENT when set) and each header size: the
+# end-to-end benchmark's HTTP/2 nginx (bench/e2e/nginx-h2.conf.in, scenario
+# s3c's mirror) answers over h2c; the agent runs under callgrind with one
+# catch-all route mirroring 100 % to it (protocol h2c); build/bench/spop_loadgen sends a
 # warm-up of 2,000 NOTIFYs, the counts are zeroed, then INSTR_REQUESTS
 # NOTIFYs paced at INSTR_RATE per second (GETs with a req.hdrs_bin block of
 # that many bytes: 40 is a Host header alone, as in the end-to-end
@@ -38,10 +39,12 @@ NAME=${INSTR_NAME:-instructions}
 WARMUP=2000
 RESULTS=$ROOT/bench/results
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/instructions.XXXXXX")
+E2E=$ROOT/bench/e2e
 # shellcheck source=tests/integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"
-trap 'stop_all; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/e2e/lib.sh
+. "$E2E/lib.sh"
+bench_on_exit instructions
 
 die() {
     echo "instructions: $*" >&2
@@ -61,28 +64,14 @@ answered() {
         awk '/^spoa_shadow_mirror_responses_total\{/ { n += $2 } END { printf "%d\n", n }'
 }
 
-read -r NGINX_PORT < <(free_ports 1)
-mkdir -p "$WORK/ngx-tmp"
-cat >"$WORK/nginx.conf" <<EOF
-daemon off;
-master_process off;
-error_log $WORK/nginx.error.log warn;
-pid $WORK/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/ngx-tmp;
-    keepalive_requests 10000000;
-    keepalive_timeout 120s;
-    http2_max_concurrent_streams 256;
-    server {
-        listen 127.0.0.1:$NGINX_PORT http2;
-        location / { return 200 "mirror answer\n"; }
-    }
-}
-EOF
-"$NGINX" -c "$WORK/nginx.conf" -e "$WORK/nginx.error.log" >"$WORK/nginx.out" 2>&1 &
-track "$!"
+# The mirror: the end-to-end benchmark's HTTP/2 nginx (scenario s3c's), on
+# its h2c port.
+read -r STATUS_PORT NGINX_PORT H2S_PORT H1S_PORT < <(free_ports 4)
+mkdir -p "$WORK/pki"
+bash "$ROOT/tests/integration/tls/pki.sh" "$WORK/pki" >/dev/null 2>&1 || die "certificates not made"
+render "$E2E/nginx-h2.conf.in" "$WORK/nginx.conf" WORK="$WORK" NAME=nginx PORT="$STATUS_PORT" \
+    H2C_PORT="$NGINX_PORT" H2S_PORT="$H2S_PORT" H1S_PORT="$H1S_PORT" PKI="$WORK/pki"
+start_nginx nginx "$WORK/nginx.conf" ""
 wait_until 5 port_open "$NGINX_PORT" ||
     die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/nginx.error.log" 2>/dev/null)"
 
